@@ -1,0 +1,24 @@
+"""Streamlit entry point: page config, shared sidebar, navigation."""
+
+import streamlit as st
+
+from ui import sidebar, state
+from valuation.i18n import t
+from valuation.store import StoreError
+
+st.set_page_config(page_title="客户价值 · Customer value", page_icon="📊", layout="wide")
+
+try:
+    ctx = sidebar.render()
+except StoreError as exc:
+    state.show_error(exc, st.session_state.get("lang", "en"))
+    st.stop()
+
+PAGES = [
+    ("pages/data.py", "page.data", "data", "🗂️"),
+]
+navigation = st.navigation([
+    st.Page(path, title=t(key, ctx.lang), url_path=url, icon=icon)
+    for path, key, url, icon in PAGES
+])
+navigation.run()

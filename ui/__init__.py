@@ -1,0 +1,1 @@
+"""Streamlit-aware helpers: caching, session state, the shared sidebar, widgets."""

@@ -1,0 +1,114 @@
+"""Stores, the current dataset and the per-session context, cached the Streamlit way."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import streamlit as st
+
+from valuation.i18n import t
+from valuation.store import SAMPLE_DATASET, Store, StoreError, default_db_path, ensure_sample
+
+SESSION_STORE_KEY = "_session_store"
+CONTEXT_KEY = "_context"
+PENDING_DATASET_KEY = "_pending_dataset"
+DB, SESSION = "db", "session"
+
+
+@st.cache_resource(show_spinner=False)
+def _shared_store(path: str) -> Store:
+    store = Store(path)
+    ensure_sample(store)
+    return store
+
+
+def shared_store() -> Store:
+    """The database file every session shares (built from sample_data/ on first run)."""
+    return _shared_store(str(default_db_path()))
+
+
+def session_store() -> Store:
+    """An in-memory store for uploads kept for this browser session only."""
+    if SESSION_STORE_KEY not in st.session_state:
+        st.session_state[SESSION_STORE_KEY] = Store(":memory:")
+    return st.session_state[SESSION_STORE_KEY]
+
+
+def ref(scope: str, name: str) -> str:
+    """A dataset reference as a widget value: ``db:sample`` or ``session:my upload``."""
+    return f"{scope}:{name}"
+
+
+def parse_ref(value: str) -> tuple[str, str]:
+    scope, _, name = value.partition(":")
+    return scope, name
+
+
+def store_for(scope: str) -> Store:
+    return session_store() if scope == SESSION else shared_store()
+
+
+def select_dataset_next_run(scope: str, name: str) -> None:
+    """Make the sidebar pick this dataset on the next rerun (widgets can't be set after drawing)."""
+    st.session_state[PENDING_DATASET_KEY] = ref(scope, name)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every page needs to know: language, dataset and as-of date."""
+
+    lang: str
+    scope: str
+    dataset: str
+    as_of: dt.date | None
+    first_order: dt.date | None
+    last_order: dt.date | None
+
+    @property
+    def store(self) -> Store:
+        return store_for(self.scope)
+
+    @property
+    def dataset_ref(self) -> str:
+        return ref(self.scope, self.dataset)
+
+
+def set_context(ctx: Context) -> None:
+    st.session_state[CONTEXT_KEY] = ctx
+
+
+def context() -> Context:
+    """The context the sidebar set up on this run."""
+    return st.session_state[CONTEXT_KEY]
+
+
+def show_error(exc: Exception, lang: str, **extra) -> None:
+    """A clear message for a known error, translated by its code; never a traceback."""
+    code = getattr(exc, "code", None)
+    params = {**getattr(exc, "params", {}), **extra}
+    params = {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+              for k, v in params.items()}
+    key = f"err.{code}"
+    text = t(key, lang, **params) if code else None
+    if not text or text == key or "{" in text:
+        text = str(exc)
+    st.error(text)
+
+
+def order_date_range(store: Store, dataset: str) -> tuple[dt.date | None, dt.date | None]:
+    """First and last order date (a min/max over a stored column: milliseconds, no cache needed)."""
+    first, last = store.cursor().execute(
+        f"SELECT min(order_date), max(order_date) FROM {store.table_ref(dataset, 'orders')}"
+    ).fetchone()
+    return first, last
+
+
+def clear_dataset_caches() -> None:
+    """After a dataset is replaced or deleted: cached figures of it are stale."""
+    st.cache_data.clear()
+
+
+__all__ = ["Context", "DB", "SESSION", "SAMPLE_DATASET", "StoreError", "context",
+           "order_date_range", "parse_ref", "ref", "select_dataset_next_run", "session_store",
+           "set_context", "shared_store", "show_error", "store_for", "clear_dataset_caches"]

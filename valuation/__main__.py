@@ -1,0 +1,7 @@
+"""Entry point for ``python -m valuation``."""
+
+import sys
+
+from valuation.cli import main
+
+sys.exit(main())

@@ -1,0 +1,133 @@
+"""Command line: python -m valuation sample | ingest | score | clv …"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+from valuation import schema
+
+
+class UsageError(Exception):
+    """A mistake in the command's arguments; the message says how to fix it."""
+
+
+def _parse_map(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    mapping = {}
+    for pair in pairs:
+        canonical, sep, header = pair.partition("=")
+        if not sep or not canonical.strip() or not header.strip():
+            raise UsageError(f"--map takes canonical=Header, got {pair!r} "
+                             "(for example --map amount=销售额).")
+        mapping[canonical.strip()] = header.strip()
+    return mapping
+
+
+def cmd_sample(args) -> int:
+    from valuation import sample
+
+    counts = sample.generate(args.out, customers=args.customers, prospects=args.prospects,
+                             seed=args.seed)
+    print(json.dumps({"out": str(args.out), **counts}, ensure_ascii=False))
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from valuation import ingest
+    from valuation.store import open_store
+
+    path = Path(args.file)
+    if not path.exists():
+        raise UsageError(f"File {args.file} does not exist.")
+    result = ingest.read_table(path, table=args.table, mapping=_parse_map(args.map))
+    if args.rejects:
+        from valuation.exports import write_csv
+
+        write_csv(result.rejects, args.rejects)
+    summary = result.summary()
+    if not args.dry_run:
+        dataset = args.dataset or path.stem
+        with open_store(args.db) as store:
+            tables = dict(result.tables)
+            if args.table != "orders" or args.append:
+                # Adding a non-orders table (or appending) to an existing dataset keeps its other tables.
+                if store.has_dataset(dataset):
+                    existing = store.export_tables(dataset)
+                    existing.update(tables)
+                    tables = existing
+                elif args.table != "orders":
+                    raise UsageError(f"Dataset {dataset!r} does not exist yet: import its orders "
+                                     f"first, then add the {args.table} table to it.")
+            store.replace_dataset(dataset, tables, source=path.name)
+        summary["dataset"] = dataset
+        summary["db"] = str(args.db or "")
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, default=str))
+    else:
+        print(f"{path.name}: {summary['rows_read']} rows read, {summary['rows_loaded']} loaded, "
+              f"{summary['rows_rejected']} rejected; encoding {summary['encoding']}, "
+              f"delimiter {summary['delimiter']!r}.")
+        for warning in summary.get("warnings", []):
+            print(f"note: {warning}")
+        if summary["rows_rejected"] and not args.rejects:
+            print("Rerun with --rejects rejects.csv to get every rejected row with its reason.")
+        if "dataset" in summary:
+            print(f"Stored as dataset {summary['dataset']!r}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m valuation",
+                                     description="Customer valuation engine, headless.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("sample", help="write the deterministic sample CSVs")
+    p.add_argument("--customers", type=int, default=2000)
+    p.add_argument("--prospects", type=int, default=None,
+                   help="pipeline prospects without orders (default: customers / 2)")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("ingest", help="read a CSV/TSV/Excel file into a dataset")
+    p.add_argument("file")
+    p.add_argument("--table", choices=list(schema.TABLES), default="orders")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: data/valuation.duckdb)")
+    p.add_argument("--dataset", default=None, help="dataset name (default: the file name)")
+    p.add_argument("--map", action="append", metavar="canonical=Header",
+                   help="use this header for a canonical column; repeatable")
+    p.add_argument("--rejects", type=Path, default=None, help="write rejected rows to this CSV")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--dry-run", action="store_true", help="validate only, store nothing")
+    p.add_argument("--append", action="store_true",
+                   help="keep the dataset's other tables when replacing one")
+    p.set_defaults(func=cmd_ingest)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from valuation.ingest import IngestError
+    from valuation.store import StoreError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (IngestError, StoreError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was changed.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback for a user, unless they ask for one
+        if os.environ.get("VALUATION_DEBUG"):
+            traceback.print_exc()
+        print(f"error: unexpected {type(exc).__name__}: {exc}. Nothing stored was changed. "
+              "Set VALUATION_DEBUG=1 for details.", file=sys.stderr)
+        return 1

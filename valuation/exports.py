@@ -1,0 +1,35 @@
+"""Exports for spreadsheets: CSV with a BOM for Excel, formula-like text neutralised."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy where text cells a spreadsheet would run as a formula start with an apostrophe.
+
+    Only text cells change: numbers (also negative ones) are left alone.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        series = out[col]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(_FORMULA_START).fillna(False)
+        if risky.any():
+            out[col] = series.where(~risky, "'" + text)
+    return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel shows Chinese), formulas neutralised."""
+    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    Path(path).write_bytes(csv_bytes(frame))
