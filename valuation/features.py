@@ -1,0 +1,313 @@
+"""Per-customer features as SQL over the store, as of a chosen date (the only feature SQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from valuation import schema
+from valuation.store import Store
+
+BAD_DEBT_DAYS = 90  # an invoice unpaid this long past its due date counts as a loss
+
+# The query reads four canonical tables, named by {orders} {customers} {payments} {service},
+# and takes its dates as parameters. It keeps to SQL that DuckDB and Spark both accept: dates are
+# compared, never subtracted, except through {days(a, b)}, which each engine renders its own way;
+# day counts from the as-of date are computed in Python afterwards.
+FEATURE_SQL = """
+WITH
+o AS (
+    SELECT customer_id, order_date, amount, cost, category
+    FROM {orders}
+    WHERE order_date <= $as_of
+),
+daily AS (
+    SELECT customer_id, order_date, SUM(amount) AS day_amount,
+           ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY order_date) AS day_no,
+           LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date) AS prev_date
+    FROM o
+    WHERE amount > 0
+    GROUP BY customer_id, order_date
+),
+purchase AS (
+    SELECT customer_id,
+           COUNT(*) AS purchase_days,
+           MIN(order_date) AS first_order_date,
+           MAX(order_date) AS last_order_date,
+           SUM(CASE WHEN day_no = 1 THEN day_amount ELSE 0 END) AS first_day_amount,
+           SUM(day_amount) AS purchase_amount,
+           MAX({days(prev_date, order_date)}) AS max_gap_days
+    FROM daily
+    GROUP BY customer_id
+),
+month_revenue AS (
+    SELECT CAST(EXTRACT(MONTH FROM order_date) AS INTEGER) AS month, SUM(amount) AS revenue
+    FROM o
+    GROUP BY CAST(EXTRACT(MONTH FROM order_date) AS INTEGER)
+),
+slow_months AS (
+    SELECT month
+    FROM (SELECT month, ROW_NUMBER() OVER (ORDER BY revenue ASC NULLS LAST, month ASC) AS rank_low
+          FROM month_revenue) ranked
+    WHERE rank_low <= 3 AND (SELECT COUNT(*) FROM month_revenue) = 12
+),
+totals AS (
+    SELECT customer_id,
+           SUM(CASE WHEN amount > 0 THEN 1 ELSE 0 END) AS orders,
+           SUM(CASE WHEN amount < 0 THEN 1 ELSE 0 END) AS returns,
+           SUM(amount) AS revenue_total,
+           SUM(CASE WHEN order_date > $start_12m THEN amount ELSE 0 END) AS revenue_12m,
+           SUM(CASE WHEN order_date > $start_12m AND amount > 0 THEN 1 ELSE 0 END) AS orders_12m,
+           SUM(CASE WHEN order_date > $start_12m THEN amount - COALESCE(cost, 0) ELSE 0 END)
+               AS margin_12m,
+           SUM(CASE WHEN order_date > $start_12m AND cost IS NULL THEN 1 ELSE 0 END)
+               AS rows_without_cost_12m,
+           SUM(CASE WHEN order_date > $start_6m THEN amount ELSE 0 END) AS revenue_last_6m,
+           SUM(CASE WHEN order_date > $start_12m AND order_date <= $start_6m THEN amount ELSE 0 END)
+               AS revenue_prev_6m,
+           SUM(CASE WHEN order_date > $start_24m THEN amount ELSE 0 END) AS revenue_24m,
+           SUM(CASE WHEN order_date > $start_24m
+                     AND CAST(EXTRACT(MONTH FROM order_date) AS INTEGER) IN (SELECT month FROM slow_months)
+                    THEN amount ELSE 0 END) AS revenue_offseason_24m
+    FROM o
+    GROUP BY customer_id
+),
+customer_categories AS (
+    SELECT customer_id, COUNT(*) AS categories_bought
+    FROM (SELECT customer_id, category FROM o
+          WHERE category IS NOT NULL AND amount > 0
+          GROUP BY customer_id, category) pairs
+    GROUP BY customer_id
+),
+category_count AS (
+    SELECT COUNT(*) AS categories_total
+    FROM (SELECT category FROM o WHERE category IS NOT NULL AND amount > 0 GROUP BY category) c
+),
+p AS (
+    SELECT customer_id, amount, due_date, paid_date, invoice_date
+    FROM {payments}
+    WHERE COALESCE(invoice_date, due_date) <= $as_of
+),
+pay AS (
+    SELECT customer_id,
+           COUNT(*) AS invoices,
+           SUM(CASE WHEN due_date <= $as_of THEN 1 ELSE 0 END) AS invoices_due,
+           SUM(CASE WHEN due_date <= $as_of AND paid_date IS NOT NULL AND paid_date <= due_date
+                    THEN 1 ELSE 0 END) AS invoices_on_time,
+           AVG(CASE WHEN paid_date IS NOT NULL AND paid_date <= $as_of AND invoice_date IS NOT NULL
+                    THEN {days(invoice_date, paid_date)} END) AS avg_days_to_pay,
+           AVG(CASE WHEN paid_date IS NOT NULL AND paid_date <= $as_of
+                    THEN {days(due_date, paid_date)} END) AS avg_days_late,
+           SUM(CASE WHEN due_date < $as_of AND (paid_date IS NULL OR paid_date > $as_of)
+                    THEN amount ELSE 0 END) AS overdue_amount,
+           SUM(CASE WHEN due_date > $start_12m AND due_date <= $bad_debt_before
+                     AND (paid_date IS NULL OR paid_date > $as_of)
+                    THEN amount ELSE 0 END) AS bad_debt_12m
+    FROM p
+    GROUP BY customer_id
+),
+svc AS (
+    SELECT customer_id,
+           SUM(CASE WHEN date > $start_12m THEN COALESCE(cost, 0) ELSE 0 END) AS service_cost_12m,
+           SUM(CASE WHEN date > $start_12m THEN 1 ELSE 0 END) AS service_events_12m,
+           SUM(CASE WHEN date > $start_12m AND LOWER(kind) IN ('complaint', '投诉') THEN 1 ELSE 0 END)
+               AS complaints_12m,
+           SUM(CASE WHEN LOWER(kind) IN ('complaint', '投诉') THEN 1 ELSE 0 END) AS complaints,
+           AVG(satisfaction) AS avg_service_satisfaction
+    FROM {service}
+    WHERE date <= $as_of
+    GROUP BY customer_id
+),
+known AS (
+    SELECT customer_id FROM {customers} WHERE created_at IS NULL OR created_at <= $as_of
+    UNION
+    SELECT customer_id FROM o
+)
+SELECT k.customer_id,
+       c.name, c.region, c.industry, c.city, c.size, c.channel, c.created_at, c.pipeline_stage,
+       c.acquisition_cost, c.wallet_estimate, c.satisfaction, c.referrals, c.importance,
+       t.orders, t.returns, t.revenue_total, t.revenue_12m, t.orders_12m, t.margin_12m,
+       t.rows_without_cost_12m, t.revenue_last_6m, t.revenue_prev_6m, t.revenue_24m,
+       t.revenue_offseason_24m,
+       b.purchase_days, b.first_order_date, b.last_order_date, b.first_day_amount,
+       b.purchase_amount, b.max_gap_days,
+       cc.categories_bought, n.categories_total,
+       pay.invoices, pay.invoices_due, pay.invoices_on_time, pay.avg_days_to_pay, pay.avg_days_late,
+       pay.overdue_amount, pay.bad_debt_12m,
+       s.service_cost_12m, s.service_events_12m, s.complaints_12m, s.complaints,
+       s.avg_service_satisfaction,
+       (SELECT SUM(revenue) FROM month_revenue
+         WHERE month IN (SELECT month FROM slow_months)) AS offseason_revenue_all,
+       (SELECT SUM(revenue) FROM month_revenue) AS revenue_all
+FROM known k
+LEFT JOIN {customers} c ON c.customer_id = k.customer_id
+LEFT JOIN totals t ON t.customer_id = k.customer_id
+LEFT JOIN purchase b ON b.customer_id = k.customer_id
+LEFT JOIN customer_categories cc ON cc.customer_id = k.customer_id
+CROSS JOIN category_count n
+LEFT JOIN pay ON pay.customer_id = k.customer_id
+LEFT JOIN svc s ON s.customer_id = k.customer_id
+ORDER BY k.customer_id
+"""
+
+DAYS_SQL = {
+    "duckdb": "date_diff('day', {a}, {b})",
+    "spark": "datediff({b}, {a})",
+}
+
+
+def render_sql(tables: dict[str, str], engine: str = "duckdb") -> str:
+    """The feature query with table names filled in and date differences rendered for ``engine``."""
+    import re
+
+    days = DAYS_SQL[engine]
+
+    def days_macro(match: re.Match) -> str:
+        a, b = (part.strip() for part in match.group(1).split(","))
+        return days.format(a=a, b=b)
+
+    sql = re.sub(r"\{days\(([^)]*)\)\}", days_macro, FEATURE_SQL)
+    for name in schema.TABLES:
+        sql = sql.replace("{" + name + "}", tables[name])
+    return sql
+
+
+def window_params(as_of: dt.date) -> dict[str, dt.date]:
+    """The query's date parameters: as-of and the starts of the 6, 12 and 24-month windows.
+
+    A window is half-open: (start, as_of]. Months are calendar months back from the as-of date.
+    """
+    ts = pd.Timestamp(as_of)
+    return {
+        "as_of": ts.date(),
+        "start_6m": (ts - pd.DateOffset(months=6)).date(),
+        "start_12m": (ts - pd.DateOffset(months=12)).date(),
+        "start_24m": (ts - pd.DateOffset(months=24)).date(),
+        "bad_debt_before": (ts - pd.Timedelta(days=BAD_DEBT_DAYS)).date(),
+    }
+
+
+@dataclass(frozen=True)
+class Availability:
+    """Which data the dataset has, so scores can say what runs on real data and what is missing."""
+
+    cost: bool = False
+    payments: bool = False
+    service: bool = False
+    wallet: bool = False
+    category: bool = False
+    influence: bool = False
+    satisfaction: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_provided(cls, provided: dict[str, list[str]]) -> "Availability":
+        orders = provided.get("orders", [])
+        customers = provided.get("customers", [])
+        notes = []
+        cost = "cost" in orders
+        if not cost:
+            notes.append("no_cost")
+        return cls(
+            cost=cost,
+            payments={"amount", "due_date"} <= set(provided.get("payments", [])),
+            service="service" in provided,
+            wallet="wallet_estimate" in customers,
+            category="category" in orders,
+            influence=bool({"referrals", "importance"} & set(customers)),
+            satisfaction="satisfaction" in customers or "satisfaction" in provided.get("service", []),
+            notes=tuple(notes),
+        )
+
+
+def default_as_of(store: Store, dataset: str) -> dt.date | None:
+    """The last order date of the dataset: the default as-of date."""
+    return store.cursor().execute(
+        f"SELECT max(order_date) FROM {store.table_ref(dataset, 'orders')}").fetchone()[0]
+
+
+def compute_features(store: Store, dataset: str, as_of: dt.date | str | None = None) -> pd.DataFrame:
+    """One row per customer (prospects without orders included), as of ``as_of``.
+
+    Only rows dated on or before ``as_of`` count. ``as_of`` defaults to the
+    last order date. The frame's ``attrs`` hold ``as_of`` and ``availability``.
+
+    Returns
+    -------
+    DataFrame with ``customer_id``, customer attributes and the features listed
+    in docs/scoring.md (days_since_last_order, orders, tenure_days, revenue_total,
+    revenue_12m, gross_profit_12m, service_cost_12m, net_profit_12m, …).
+    """
+    if as_of is None:
+        as_of = default_as_of(store, dataset)
+        if as_of is None:
+            as_of = dt.date.today()
+    as_of = pd.Timestamp(as_of).date()
+    tables = {name: store.table_ref(dataset, name) for name in schema.TABLES}
+    raw = store.cursor().execute(render_sql(tables), window_params(as_of)).df()
+    availability = Availability.from_provided(store.provided_columns(dataset))
+    return finish_features(raw, as_of, availability)
+
+
+def _days_between(later: pd.Timestamp, dates: pd.Series) -> pd.Series:
+    return (pd.Timestamp(later) - pd.to_datetime(dates)).dt.days.astype("Float64").astype(float)
+
+
+def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availability) -> pd.DataFrame:
+    """Derive day counts, ratios and profit from the query's sums (pure pandas, any engine's output)."""
+    f = raw.copy()
+    for col in ("first_order_date", "last_order_date", "created_at"):
+        f[col] = pd.to_datetime(f[col])
+    count_cols = ["orders", "returns", "orders_12m", "purchase_days", "categories_bought",
+                  "invoices", "invoices_due", "invoices_on_time", "service_events_12m",
+                  "complaints_12m", "complaints", "rows_without_cost_12m"]
+    for col in count_cols:
+        f[col] = pd.to_numeric(f[col]).fillna(0).astype("int64")
+    money_cols = ["revenue_total", "revenue_12m", "margin_12m", "revenue_last_6m", "revenue_prev_6m",
+                  "revenue_24m", "revenue_offseason_24m", "first_day_amount", "purchase_amount",
+                  "service_cost_12m", "overdue_amount", "bad_debt_12m"]
+    for col in money_cols:
+        f[col] = pd.to_numeric(f[col]).astype(float).fillna(0.0)
+    for col in ("max_gap_days", "avg_days_to_pay", "avg_days_late", "categories_total",
+                "acquisition_cost", "wallet_estimate", "satisfaction", "referrals", "importance",
+                "avg_service_satisfaction", "offseason_revenue_all", "revenue_all"):
+        f[col] = pd.to_numeric(f[col]).astype(float)
+
+    has_orders = f["purchase_days"] > 0
+    f["days_since_last_order"] = _days_between(as_of, f["last_order_date"])
+    f["tenure_days"] = _days_between(as_of, f["first_order_date"])
+    f["gross_profit_12m"] = f["margin_12m"] if availability.cost else f["revenue_12m"]
+    f["net_profit_12m"] = f["gross_profit_12m"] - f["service_cost_12m"] - f["bad_debt_12m"]
+    f["avg_order_value"] = np.where(f["orders"] > 0, f["revenue_total"] / f["orders"].clip(lower=1), np.nan)
+    span = (f["last_order_date"] - f["first_order_date"]).dt.days.astype("Float64").astype(float)
+    f["mean_gap_days"] = np.where(f["purchase_days"] > 1, span / (f["purchase_days"] - 1).clip(lower=1), np.nan)
+    f["category_coverage"] = np.where(f["categories_total"] > 0,
+                                      f["categories_bought"] / f["categories_total"], np.nan)
+    last6, prev6 = f["revenue_last_6m"], f["revenue_prev_6m"]
+    denom = last6.abs() + prev6.abs()
+    # Symmetric change in [-1, 1]: +1 = all revenue is new, -1 = it stopped, 0 = flat or none.
+    f["revenue_trend"] = np.where(denom > 0, (last6 - prev6) / denom.where(denom > 0, 1.0), 0.0)
+    wallet = f["wallet_estimate"]
+    f["share_of_wallet"] = np.where(wallet > 0, f["revenue_12m"].clip(lower=0) / wallet, np.nan)
+    f["wallet_headroom"] = np.where(wallet > 0, (wallet - f["revenue_12m"].clip(lower=0)).clip(lower=0), np.nan)
+    f["on_time_payment_ratio"] = np.where(f["invoices_due"] > 0,
+                                          f["invoices_on_time"] / f["invoices_due"].clip(lower=1), np.nan)
+    # Off-season support: the customer's share of revenue in the business's three slowest months,
+    # against the business's own share (1 = like everyone, 2 = twice as much off-season).
+    overall = f["offseason_revenue_all"] / f["revenue_all"]
+    own = np.where(f["revenue_24m"] > 0, f["revenue_offseason_24m"] / f["revenue_24m"].where(f["revenue_24m"] > 0, 1), np.nan)
+    f["offseason_index"] = np.where(overall > 0, own / overall.where(overall > 0, 1), np.nan)
+    # BG/NBD inputs in days: repeat purchase days, first→last span, first purchase→as-of.
+    f["frequency"] = (f["purchase_days"] - 1).clip(lower=0)
+    f["recency_days"] = span.fillna(0.0)
+    f["T_days"] = f["tenure_days"].fillna(0.0)
+    repeat_amount = f["purchase_amount"] - f["first_day_amount"]
+    f["monetary_value"] = np.where(f["frequency"] > 0, repeat_amount / f["frequency"].clip(lower=1), 0.0)
+    f["has_orders"] = has_orders
+    f = f.drop(columns=["offseason_revenue_all", "revenue_all", "margin_12m"])
+    f.attrs["as_of"] = as_of
+    f.attrs["availability"] = availability
+    return f

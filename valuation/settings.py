@@ -1,0 +1,159 @@
+"""One settings object: weights, tier cut-offs, class and lifecycle rules, each with defaults and help."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+
+DIMENSIONS = ("current", "future", "credit", "loyalty", "growth")
+OPTIONAL_DIMENSIONS = ("influence",)
+
+
+def _f(default, help_text, **extra):
+    return field(default=default, metadata={"help": help_text, **extra})
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each dimension counts in the composite: score = Σ w·s / Σ w (weights need not sum to 100)."""
+
+    current: float = _f(30.0, "Current contribution: net profit over the last 12 months.")
+    future: float = _f(25.0, "Future contribution: predicted customer lifetime value.")
+    credit: float = _f(15.0, "Credit: on-time payment, days to pay, overdue amount.")
+    loyalty: float = _f(15.0, "Loyalty: tenure, repeat buying, recency, coverage, off-season support.")
+    growth: float = _f(15.0, "Growth potential: revenue trend and wallet headroom.")
+    influence: float = _f(0.0, "Influence: referrals and the manual importance rating, when present.")
+    custom: tuple[tuple[str, float], ...] = _f((), "Any numeric customer column as a dimension: (column, weight).")
+
+    def as_dict(self) -> dict[str, float]:
+        """Every dimension's weight, custom ones under ``custom:<column>``."""
+        out = {d: float(getattr(self, d)) for d in DIMENSIONS + OPTIONAL_DIMENSIONS}
+        out.update({f"custom:{c}": float(w) for c, w in self.custom})
+        return out
+
+    def with_weight(self, dimension: str, value: float) -> "Weights":
+        if dimension.startswith("custom:"):
+            name = dimension.split(":", 1)[1]
+            custom = dict(self.custom)
+            custom[name] = float(value)
+            return replace(self, custom=tuple(sorted(custom.items())))
+        return replace(self, **{dimension: float(value)})
+
+    @classmethod
+    def parse(cls, text: str) -> "Weights":
+        """``current=30,future=25,…`` (as on the command line); unknown names raise ValueError."""
+        weights = cls()
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            name, sep, value = part.partition("=")
+            name = name.strip()
+            if not sep:
+                raise ValueError(f"weight {part!r} should look like name=number")
+            try:
+                number = float(value)
+            except ValueError:
+                raise ValueError(f"weight {name!r} must be a number, got {value!r}") from None
+            if number < 0:
+                raise ValueError(f"weight {name!r} must not be negative")
+            if name not in DIMENSIONS + OPTIONAL_DIMENSIONS and not name.startswith("custom:"):
+                raise ValueError(f"unknown dimension {name!r}; use one of "
+                                 f"{', '.join(DIMENSIONS + OPTIONAL_DIMENSIONS)} or custom:<column>")
+            weights = weights.with_weight(name, number)
+        return weights
+
+
+PRESETS: dict[str, Weights] = {
+    "balanced": Weights(),
+    "profit_first": Weights(current=45, future=25, credit=15, loyalty=10, growth=5),
+    "growth_first": Weights(current=15, future=25, credit=10, loyalty=10, growth=40),
+    "loyalty_first": Weights(current=20, future=20, credit=15, loyalty=40, growth=5),
+}
+
+
+@dataclass(frozen=True)
+class TierCuts:
+    """Shares of scored customers per tier from the top: A, then B, then C; D is the rest."""
+
+    a: float = _f(0.05, "Tier A: the top share of customers by composite score.")
+    b: float = _f(0.15, "Tier B: the next share.")
+    c: float = _f(0.30, "Tier C: the next share; D is the rest.")
+
+    def __post_init__(self):
+        for name in ("a", "b", "c"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"tier share {name} must be between 0 and 1, got {value}")
+        if self.a + self.b + self.c > 1 + 1e-9:
+            raise ValueError("tier shares A + B + C must not exceed 100%")
+
+
+@dataclass(frozen=True)
+class ClassRules:
+    """Value-class thresholds on the 0–100 actual and strategic value scores."""
+
+    actual_cut: float = _f(80.0, "Most valuable: actual value score at or above this (≈ top 20%).")
+    strategic_cut: float = _f(60.0, "Growable: strategic value at or above this, actual value below its cut.")
+
+
+@dataclass(frozen=True)
+class LifecycleRules:
+    """Day thresholds of the lifecycle stages."""
+
+    at_risk_days: int = _f(90, "Silent this many days or more (and less than dormant): at risk.")
+    dormant_days: int = _f(180, "Silent this many days or more: dormant.")
+    churned_days: int = _f(365, "Silent this many days or more: churned; a gap this long before "
+                                "buying again makes a customer won back.")
+    new_days: int = _f(90, "First purchase within this many days: new.")
+    loyal_min_tenure_days: int = _f(365, "Loyal: a customer for at least this many days …")
+    loyal_min_purchase_days: int = _f(6, "… with at least this many purchase days.")
+    gap_multiple: float = _f(3.0, "Personal signal: silent for more than k × the customer's usual gap.")
+
+    def __post_init__(self):
+        if not (0 < self.at_risk_days <= self.dormant_days <= self.churned_days):
+            raise ValueError("thresholds must satisfy 0 < at-risk ≤ dormant ≤ churned days")
+
+
+@dataclass(frozen=True)
+class ClvSettings:
+    """Horizon and discounting of the model-based CLV that feeds the future dimension."""
+
+    horizon_months: int = _f(36, "CLV horizon in months.")
+    annual_discount_rate: float = _f(0.10, "Annual discount rate for the NPV.")
+    margin: float | None = _f(None, "Margin on spend; None uses each dataset's own gross margin.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a manager tunes; hashable (a cache key) and serialisable (links, saved views)."""
+
+    weights: Weights = field(default_factory=Weights)
+    tiers: TierCuts = field(default_factory=TierCuts)
+    classes: ClassRules = field(default_factory=ClassRules)
+    lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
+    clv: ClvSettings = field(default_factory=ClvSettings)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Settings":
+        def build(klass, values):
+            names = {f.name for f in fields(klass)}
+            kwargs = {k: v for k, v in (values or {}).items() if k in names}
+            if klass is Weights and "custom" in kwargs:
+                kwargs["custom"] = tuple((str(c), float(w)) for c, w in kwargs["custom"])
+            return klass(**kwargs)
+
+        return cls(weights=build(Weights, data.get("weights")),
+                   tiers=build(TierCuts, data.get("tiers")),
+                   classes=build(ClassRules, data.get("classes")),
+                   lifecycle=build(LifecycleRules, data.get("lifecycle")),
+                   clv=build(ClvSettings, data.get("clv")))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Settings":
+        return cls.from_dict(json.loads(text))
+
+
+def help_texts(klass) -> dict[str, str]:
+    """Field name -> help text, for docs and widget tooltips."""
+    return {f.name: f.metadata.get("help", "") for f in fields(klass)}
