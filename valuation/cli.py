@@ -82,6 +82,90 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def _scoring_source(args):
+    """(store, dataset, owned) for score/alerts: a FILE in memory, a --db dataset, or the sample."""
+    from valuation import ingest
+    from valuation.store import SAMPLE_DATASET, Store, default_db_path, ensure_sample
+
+    if args.file:
+        path = Path(args.file)
+        if not path.exists():
+            raise UsageError(f"File {args.file} does not exist.")
+        result = ingest.read_table(path, table="orders")
+        for warning in result.warnings:
+            print(f"note: {warning}", file=sys.stderr)
+        if result.rows_rejected:
+            print(f"note: {result.rows_rejected} rows of {path.name} were rejected; "
+                  f"see them with: python -m valuation ingest {path.name} --dry-run --rejects rejects.csv",
+                  file=sys.stderr)
+        store = Store(":memory:")
+        store.replace_dataset("file", result.tables, source=path.name)
+        return store, "file"
+    store = Store(args.db or default_db_path())
+    if args.dataset:
+        if not store.has_dataset(args.dataset):
+            names = ", ".join(store.datasets()) or "none"
+            raise UsageError(f"There is no dataset {args.dataset!r} in {store.path}; datasets: {names}.")
+        return store, args.dataset
+    ensure_sample(store)
+    return store, SAMPLE_DATASET
+
+
+def _settings(args):
+    from valuation.settings import Settings, Weights
+
+    settings = Settings()
+    if args.weights:
+        try:
+            settings = Settings(weights=Weights.parse(args.weights))
+        except ValueError as exc:
+            raise UsageError(f"--weights: {exc}") from None
+    return settings
+
+
+def cmd_score(args) -> int:
+    from valuation import pipeline
+    from valuation.exports import write_table
+
+    store, dataset = _scoring_source(args)
+    try:
+        scored = pipeline.run(store, dataset, args.as_of, _settings(args))
+    finally:
+        store.close()
+    if args.out:
+        write_table(pipeline.output_frame(scored), args.out)
+    if args.json:
+        print(json.dumps(pipeline.summary(scored), ensure_ascii=False, default=str))
+    elif not args.out:
+        write_out = pipeline.output_frame(scored)
+        print(write_out.to_csv(index=False), end="")
+    return 0
+
+
+def cmd_clv(args) -> int:
+    from valuation import clv, ingest
+
+    path = Path(args.file)
+    if not path.exists():
+        raise UsageError(f"File {args.file} does not exist.")
+    orders = ingest.read_table(path, table="orders").tables["orders"]
+    try:
+        report = clv.fit_clv(orders, calibration_end=args.calibration_end, holdout_end=args.holdout_end,
+                             time_unit=args.time_unit)
+    except clv.ConvergenceError as exc:
+        raise UsageError(f"The CLV models could not be fitted on {path.name}: {exc}") from None
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        bg, gg = report["bgnbd"], report["gamma_gamma"]
+        print(f"BG/NBD: r={bg['r']:.4f} alpha={bg['alpha']:.4f} a={bg['a']:.4f} b={bg['b']:.4f} "
+              f"loglik={bg['loglik']:.2f}")
+        print(f"Gamma-Gamma: p={gg['p']:.4f} q={gg['q']:.4f} gamma={gg['gamma']:.4f}")
+        if "holdout" in report:
+            print(f"Holdout: actual {report['holdout']['actual']}, predicted {report['holdout']['predicted']:.1f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m valuation",
                                      description="Customer valuation engine, headless.")
@@ -108,6 +192,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--append", action="store_true",
                    help="keep the dataset's other tables when replacing one")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("score", help="score and classify every customer")
+    p.add_argument("file", nargs="?", help="an orders file to score (instead of a stored dataset)")
+    p.add_argument("--db", type=Path, default=None)
+    p.add_argument("--dataset", default=None)
+    p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: the last order date)")
+    p.add_argument("--weights", default=None, help="e.g. current=30,future=25,credit=15,loyalty=15,growth=15")
+    p.add_argument("--out", type=Path, default=None, help=".csv, .xlsx or .parquet")
+    p.add_argument("--json", action="store_true", help="print counts and shares as one JSON object")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("clv", help="fit BG/NBD + Gamma-Gamma on an orders file")
+    p.add_argument("file")
+    p.add_argument("--calibration-end", required=True)
+    p.add_argument("--holdout-end", default=None)
+    p.add_argument("--time-unit", choices=["D", "W"], default="W")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_clv)
     return parser
 
 

@@ -33,3 +33,32 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     Path(path).write_bytes(csv_bytes(frame))
+
+
+def excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx file with one sheet per entry, formula-like text neutralised."""
+    import io
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            clean = neutralise_formulas(frame)
+            for col in clean.columns:  # Excel has no time zones and no NA object
+                if isinstance(clean[col].dtype, pd.DatetimeTZDtype):
+                    clean[col] = clean[col].dt.tz_localize(None)
+            clean.to_excel(writer, sheet_name=name[:31], index=False)
+    return buffer.getvalue()
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write by extension: .csv (UTF-8 with BOM), .xlsx, or .parquet."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        write_csv(frame, path)
+    elif suffix == ".xlsx":
+        path.write_bytes(excel_bytes({"customers": frame}))
+    elif suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        raise ValueError(f"unknown output type {suffix!r}: use .csv, .xlsx or .parquet")

@@ -33,6 +33,9 @@ NEEDS = {
     "satisfaction_any": "satisfaction", "referrals": "influence", "importance": "influence",
 }
 
+# Used when a sub-metric is missing: P(alive) needs the purchase model; recency is its plain cousin.
+FALLBACK = {"p_alive": ("days_since_last_order", -1)}
+
 # Dimensions where a customer who never bought scores zero: they have contributed nothing yet.
 ZERO_WITHOUT_ORDERS = ("current", "future", "loyalty")
 
@@ -113,6 +116,8 @@ def dimension_scores(features: pd.DataFrame, availability: Availability | None =
     for dim, metrics in SUB_METRICS.items():
         parts, weights, names = [], [], []
         for metric, weight, direction in metrics:
+            if not _metric_available(metric, availability, f) and metric in FALLBACK:
+                metric, direction = FALLBACK[metric]
             if not _metric_available(metric, availability, f):
                 continue
             within = orders_mask if dim in ZERO_WITHOUT_ORDERS or metric in ("revenue_trend",) else None

@@ -21,7 +21,8 @@ def assign_tiers(composite: pd.Series, net_profit_12m: pd.Series, has_orders: pd
     Customers with negative net profit over 12 months are ``below_zero`` whatever
     their score; customers without orders are ``prospect``. The rest are ranked
     by composite (ties broken by customer_id, so results do not depend on row
-    order): the top ``cuts.a`` share is A, the next ``cuts.b`` B, the next ``cuts.c`` C.
+    order): the top ``cuts.a`` share is A, the next ``cuts.b`` B, the next ``cuts.c`` C,
+    each boundary rounded up to a whole customer.
     """
     tier = pd.Series("prospect", index=composite.index, dtype=object)
     below = has_orders & (net_profit_12m < 0)
@@ -34,7 +35,8 @@ def assign_tiers(composite: pd.Series, net_profit_12m: pd.Series, has_orders: pd
                                      else pd.Series(composite.index[ranked_mask])).astype(str).to_numpy()},
                              index=composite.index[ranked_mask])
         order = frame.sort_values(["score", "id"], ascending=[False, True], kind="mergesort").index
-        bounds = np.round(np.cumsum([cuts.a, cuts.b, cuts.c]) * n).astype(int)
+        # Round up, so even a tiny dataset has its best customer in A (rounding first drops float noise).
+        bounds = np.ceil(np.round(np.cumsum([cuts.a, cuts.b, cuts.c]) * n, 6)).astype(int)
         position = np.arange(n)
         labels = np.select([position < bounds[0], position < bounds[1], position < bounds[2]],
                            ["A", "B", "C"], default="D")
