@@ -91,7 +91,7 @@ def test_a_customer_without_orders_scores_zero_on_current_future_and_loyalty():
 def test_negative_net_profit_puts_a_customer_below_zero_whatever_the_score():
     composite = pd.Series([99.0, 50.0, 10.0, 5.0])
     profit = pd.Series([-1.0, 10.0, 10.0, 10.0])
-    t = tiers.assign_tiers(composite, profit, pd.Series([True] * 4), TierCuts(a=0.34, b=0.33, c=0.33))
+    t = tiers.assign_tiers(composite, profit, pd.Series([True] * 4), TierCuts(a=0.3, b=0.3, c=0.3))
     assert t.tolist() == ["below_zero", "A", "B", "C"]
 
 
