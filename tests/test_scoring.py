@@ -130,7 +130,7 @@ def test_rfm_segment_map(r, f, m, segment):
 def _life(**cols):
     n = len(next(iter(cols.values())))
     base = {"has_orders": [True] * n, "pipeline_stage": ["customer"] * n, "days_since_last_order": [10.0] * n,
-            "tenure_days": [500.0] * n, "purchase_days": [3] * n, "max_gap_days": [30.0] * n,
+            "tenure_days": [500.0] * n, "purchase_days": [3] * n, "orders_12m": [3] * n, "max_gap_days": [30.0] * n,
             "mean_gap_days": [30.0] * n}
     base.update(cols)
     return pd.DataFrame(base)
@@ -154,7 +154,8 @@ def test_lowering_the_at_risk_threshold_moves_a_customer_to_at_risk():
     ({"days_since_last_order": [400.0]}, "churned"),
     ({"max_gap_days": [400.0]}, "won_back"),
     ({"purchase_days": [1], "tenure_days": [20.0]}, "new"),
-    ({"purchase_days": [8], "tenure_days": [800.0]}, "loyal"),
+    ({"purchase_days": [8], "orders_12m": [6], "tenure_days": [800.0]}, "loyal"),
+    ({"purchase_days": [8], "orders_12m": [5], "tenure_days": [800.0]}, "repeat"),
     ({"purchase_days": [3], "tenure_days": [200.0]}, "repeat"),
 ])
 def test_every_lifecycle_stage(cols, stage):
@@ -169,7 +170,7 @@ def test_personal_signal_fires_when_silent_beyond_k_times_the_usual_gap():
 def test_funnel_counts_and_conversion():
     f = _life(has_orders=[False, False, False, True, True, True],
               pipeline_stage=["target", "prospect", "opportunity", "customer", "customer", "customer"],
-              purchase_days=[0, 0, 0, 1, 3, 8], tenure_days=[np.nan, np.nan, np.nan, 10.0, 100.0, 800.0])
+              purchase_days=[0, 0, 0, 1, 3, 8], orders_12m=[0, 0, 0, 1, 3, 8], tenure_days=[np.nan, np.nan, np.nan, 10.0, 100.0, 800.0])
     stage = lifecycle.lifecycle_stage(f)
     fun = lifecycle.funnel(f, stage).set_index("step")
     assert fun["customers"].tolist() == [6, 5, 4, 3, 2, 1]

@@ -100,6 +100,21 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+def _merge() -> None:
+    """Labels live in a few tables by area; they are one table to every caller."""
+    from valuation import i18n_domain
+
+    TEXT.update(i18n_domain.TEXT)
+    try:
+        from valuation import i18n_charts
+    except ImportError:  # the chart labels arrive with the chart builders
+        return
+    TEXT.update(i18n_charts.TEXT)
+
+
+_merge()
+
+
 def t(key: str, lang: str = "en", **params) -> str:
     """The label for ``key`` in ``lang`` with ``params`` filled in; the key itself if unknown."""
     pair = TEXT.get(key)

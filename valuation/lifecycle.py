@@ -24,10 +24,10 @@ def lifecycle_stage(features: pd.DataFrame, rules: LifecycleRules = LifecycleRul
     customers are won_back if they once went ``churned_days`` or more between
     purchases, new with a single purchase day or a first purchase within
     ``new_days``, loyal with ``loyal_min_tenure_days`` of tenure and
-    ``loyal_min_purchase_days`` purchase days, and repeat otherwise.
+    ``loyal_min_orders_12m`` orders in the last 12 months, and repeat otherwise.
 
     Needs: has_orders, pipeline_stage, days_since_last_order, tenure_days,
-    purchase_days, max_gap_days.
+    purchase_days, orders_12m, max_gap_days.
     """
     f = features
     has = f["has_orders"].astype(bool).to_numpy()
@@ -36,6 +36,7 @@ def lifecycle_stage(features: pd.DataFrame, rules: LifecycleRules = LifecycleRul
     silent = f["days_since_last_order"].to_numpy(dtype=float)
     tenure = f["tenure_days"].to_numpy(dtype=float)
     days = f["purchase_days"].to_numpy()
+    recent_orders = f["orders_12m"].to_numpy()
     max_gap = f["max_gap_days"].fillna(0).to_numpy(dtype=float)
     stage = np.select(
         [~has,
@@ -44,7 +45,7 @@ def lifecycle_stage(features: pd.DataFrame, rules: LifecycleRules = LifecycleRul
          silent > rules.at_risk_days,
          max_gap >= rules.churned_days,
          (days <= 1) | (tenure < rules.new_days),
-         (tenure >= rules.loyal_min_tenure_days) & (days >= rules.loyal_min_purchase_days)],
+         (tenure >= rules.loyal_min_tenure_days) & (recent_orders >= rules.loyal_min_orders_12m)],
         [pipeline, "churned", "dormant", "at_risk", "won_back", "new", "loyal"],
         default="repeat")
     return pd.Series(stage, index=f.index, name="lifecycle_stage")
@@ -84,7 +85,7 @@ def funnel(features: pd.DataFrame, stage: pd.Series, rules: LifecycleRules = Lif
         "first_purchase": int(has.sum()),
         "repeat": int((features["purchase_days"] >= 2).sum()),
         "loyal": int(((features["tenure_days"] >= rules.loyal_min_tenure_days)
-                      & (features["purchase_days"] >= rules.loyal_min_purchase_days)).sum()),
+                      & (features["orders_12m"] >= rules.loyal_min_orders_12m)).sum()),
     }
     out = pd.DataFrame({"step": list(reached), "customers": list(reached.values())})
     prev = out["customers"].shift(1)

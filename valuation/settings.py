@@ -98,13 +98,13 @@ class ClassRules:
 class LifecycleRules:
     """Day thresholds of the lifecycle stages."""
 
-    at_risk_days: int = _f(90, "Silent this many days or more (and less than dormant): at risk.")
-    dormant_days: int = _f(180, "Silent this many days or more: dormant.")
-    churned_days: int = _f(365, "Silent this many days or more: churned; a gap this long before "
-                                "buying again makes a customer won back.")
+    at_risk_days: int = _f(90, "Silent more than this many days: at risk.")
+    dormant_days: int = _f(180, "Silent more than this many days: dormant.")
+    churned_days: int = _f(365, "Silent more than this many days: churned; a gap at least this long "
+                                "before buying again makes a customer won back.")
     new_days: int = _f(90, "First purchase within this many days: new.")
     loyal_min_tenure_days: int = _f(365, "Loyal: a customer for at least this many days …")
-    loyal_min_purchase_days: int = _f(6, "… with at least this many purchase days.")
+    loyal_min_orders_12m: int = _f(6, "… with at least this many orders in the last 12 months.")
     gap_multiple: float = _f(3.0, "Personal signal: silent for more than k × the customer's usual gap.")
 
     def __post_init__(self):
