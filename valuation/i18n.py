@@ -76,6 +76,116 @@ TEXT: dict[str, tuple[str, str]] = {
     "data.cannot_delete_sample": ("示例数据集不能删除。", "The sample dataset cannot be deleted."),
     "data.failed_nothing_changed": ("导入失败，已存储的数据没有任何改变。",
                                     "The import failed; nothing stored was changed."),
+    # common
+    "common.download_csv": ("下载 CSV", "Download CSV"),
+    # notes on missing data
+    "note.title": ("数据说明（{n} 条）", "About this data ({n} notes)"),
+    "note.no_cost": ("没有成本列：毛利按收入计算（利润被高估），请上传带成本或毛利的订单以获得真实利润。",
+                     "No cost column: gross profit falls back to revenue (profit is overstated); upload "
+                     "orders with cost or margin for real profit."),
+    "note.no_payments": ("没有回款数据：信用度维度缺失，权重已按其余维度重新分配。",
+                         "No payments data: the credit dimension is missing and its weight is spread "
+                         "over the others."),
+    "note.no_service": ("没有服务数据：服务成本按 0 计算，投诉与满意度不参与评分。",
+                        "No service data: cost to serve counts as zero; complaints and satisfaction "
+                        "are not scored."),
+    "note.clv_formula": ("CLV 采用公式法（近12个月毛利 × 复购率留存 × 折现），未使用 BG/NBD 模型：{reason}",
+                         "CLV uses the formula (12-month gross profit × repeat-rate retention × "
+                         "discounting), not the BG/NBD model: {reason}"),
+    # overview
+    "kpi.customers": ("成交客户", "Customers"),
+    "kpi.customers_help": ("另有 {prospects} 个未成交的潜在客户。", "Plus {prospects} prospects without orders."),
+    "kpi.revenue_12m": ("近12个月收入", "Revenue, 12 months"),
+    "kpi.net_profit_12m": ("近12个月净利润", "Net profit, 12 months"),
+    "kpi.net_profit_help": ("毛利 − 服务成本 − 坏账（逾期90天以上未付）。",
+                            "Gross profit − cost to serve − bad debt (unpaid 90+ days past due)."),
+    "kpi.tier_a_share": ("A 级客户利润占比", "Tier A's share of profit"),
+    "kpi.tier_a_help": ("A 级客户贡献的净利润占全部净利润的比例。", "Tier A's net profit as a share of all net profit."),
+    "kpi.value_at_risk": ("风险价值", "Value at risk"),
+    "kpi.value_at_risk_help": ("{n} 个有流失风险客户的客户终身价值合计。",
+                               "The lifetime value of the {n} customers on the at-risk list."),
+    "overview.whale": ("利润集中度（鲸鱼曲线）", "Profit concentration (whale curve)"),
+    "overview.actions": ("按价值类别行动", "What to do, by value class"),
+    "overview.class_profit": ("近12个月净利润 {profit}", "Net profit, 12 months: {profit}"),
+    # tuning
+    "tuning.weights": ("维度权重", "Dimension weights"),
+    "tuning.preset": ("预设方案", "Preset"),
+    "tuning.custom": ("自定义", "Custom"),
+    "tuning.custom_dims": ("自定义维度（客户表中的数值列）", "Custom dimensions (numeric customer columns)"),
+    "tuning.custom_help": ("把管理者掌握而数据中没有的判断加入评分，例如重要性评级。",
+                           "Add judgement the data lacks, such as an importance rating, as its own dimension."),
+    "tuning.cuts": ("分层比例（%）", "Tier cut-offs (%)"),
+    "tuning.cut_a": ("A 级：前", "A: top"),
+    "tuning.cut_b": ("B 级：其后", "B: next"),
+    "tuning.cut_c": ("C 级：其后", "C: next"),
+    "tuning.cuts_too_big": ("A + B + C 不能超过 100%，分层未改变。", "A + B + C must not exceed 100%; tiers were not changed."),
+    "tuning.baseline": ("对比基准", "Compare with"),
+    "tuning.movers": ("变动最大的客户", "Customers who moved most"),
+    "tuning.no_movers": ("与基准相比没有客户变动。", "No customer moved against the baseline."),
+    "tuning.explain": ("单个客户得分拆解", "One customer's score, explained"),
+    "tuning.explain_who": ("选择客户", "Customer"),
+    "help.current": ("近12个月净利润的百分位。", "Percentile of net profit over 12 months."),
+    "help.future": ("预测客户终身价值的百分位。", "Percentile of predicted lifetime value."),
+    "help.credit": ("按时付款率、逾期天数、逾期金额。", "On-time ratio, days late, overdue amount."),
+    "help.loyalty": ("合作时长、复购、存活概率、品类覆盖、钱包份额、满意度、淡季支持。",
+                     "Tenure, repeat buying, P(alive), coverage, share of wallet, satisfaction, off-season support."),
+    "help.growth": ("收入趋势与钱包余量。", "Revenue trend and wallet headroom."),
+    "help.influence": ("推荐客户数与重要性评级。", "Referrals and importance rating."),
+    # lifecycle
+    "life.thresholds": ("阶段阈值", "Stage thresholds"),
+    "life.at_risk_days": ("流失风险：沉默超过（天）", "At risk: silent more than (days)"),
+    "life.dormant_days": ("休眠：沉默超过（天）", "Dormant: silent more than (days)"),
+    "life.churned_days": ("流失：沉默超过（天）", "Churned: silent more than (days)"),
+    "life.gap_multiple": ("个人信号：超过平常间隔的倍数", "Personal signal: × usual gap"),
+    "life.order_warning": ("阈值需满足：流失风险 ≤ 休眠 ≤ 流失；阶段未改变。",
+                           "Thresholds must satisfy at risk ≤ dormant ≤ churned; stages were not changed."),
+    "life.alerts": ("流失风险预警（{n} 位客户，按价值排序）", "At-risk alerts ({n} customers, most valuable first)"),
+    "life.alerts_help": ("沉默超过 {days} 天，或沉默超过自身平常购买间隔的 {k} 倍。",
+                         "Silent more than {days} days, or more than {k} × their own usual gap between orders."),
+    "life.no_alerts": ("目前没有流失风险客户。", "No customer is at risk right now."),
+    "life.declining": ("收入下滑的最有价值客户（{n} 位）", "Most valuable customers in decline ({n})"),
+    "life.declining_help": ("近6个月收入比前6个月明显下降：扭转他们的下滑是首要的保留任务。",
+                            "Revenue in the last 6 months clearly below the 6 before: reversing their "
+                            "decline is the first retention task."),
+    "life.no_declining": ("没有收入下滑的最有价值客户。", "No most valuable customer is in decline."),
+    # customers
+    "customers.search": ("搜索客户（编号或名称）", "Search customers (ID or name)"),
+    "customers.search_hint": ("例如 C000123 或 华瑞", "e.g. C000123 or Huarui"),
+    "customers.count": ("显示 {shown} / {total} 位客户", "Showing {shown} of {total} customers"),
+    "customers.none": ("没有符合条件的客户。", "No customer matches."),
+    "customers.profile": ("客户档案", "Customer profile"),
+    "customers.replacement": ("失去该客户，需要约 **{n}** 个平均水平的{tier}客户才能弥补其利润。",
+                              "Losing this customer would take about **{n}** average {tier} customers "
+                              "to replace their profit."),
+    "customers.loss_driver": ("亏损主因：{driver}（服务成本 {service}，低毛利少赚 {margin}，坏账 {unpaid}）。",
+                              "Main loss driver: {driver} (cost to serve {service}, thin margin {margin}, "
+                              "unpaid invoices {unpaid})."),
+    "customers.payments_service": ("回款与服务", "Payments and service"),
+    # clv
+    "clv.formula": ("公式计算器", "Formula calculator"),
+    "clv.formula_help": ("CLV = Σ 每期毛利 × 留存率^t ÷ (1 + 折现率)^t − 获客成本",
+                         "CLV = Σ margin × retention^t ÷ (1 + discount)^t − acquisition cost"),
+    "clv.margin": ("每年毛利（元）", "Margin per year (¥)"),
+    "clv.retention": ("年留存率", "Yearly retention"),
+    "clv.discount": ("年折现率", "Yearly discount rate"),
+    "clv.horizon": ("期限（年）", "Horizon (years)"),
+    "clv.acquisition": ("获客成本（元）", "Acquisition cost (¥)"),
+    "clv.result": ("客户终身价值", "Lifetime value"),
+    "clv.worked": ("示例：每年毛利 {margin}，留存率 {r}，折现率 {d}，{h} 年，获客成本 {ac}。第1年贡献 "
+                   "{margin} × {r} ÷ (1 + {d}) = {first}；各年相加再减获客成本，得 **{value}**。",
+                   "Worked example: margin {margin} a year, retention {r}, discount {d}, {h} years, "
+                   "acquisition cost {ac}. Year 1 gives {margin} × {r} ÷ (1 + {d}) = {first}; adding "
+                   "every year and subtracting the acquisition cost gives **{value}**."),
+    "clv.model": ("模型 CLV（BG/NBD + Gamma-Gamma）按层级分布", "Model CLV (BG/NBD + Gamma-Gamma) by tier"),
+    "clv.model_params": ("BG/NBD：r={r}, α={alpha}, a={a}, b={b}；Gamma-Gamma：p={p}, q={q}, γ={gamma}；期限 {horizon} 个月。",
+                         "BG/NBD: r={r}, α={alpha}, a={a}, b={b}; Gamma-Gamma: p={p}, q={q}, γ={gamma}; "
+                         "horizon {horizon} months."),
+    "clv.diagnostics": ("模型诊断", "Model diagnostics"),
+    "clv.holdout_weeks": ("验证期（周）", "Holdout (weeks)"),
+    "clv.holdout_total": ("以 {end} 为界拟合：验证期实际复购 {actual} 次，模型预测 {predicted} 次。",
+                          "Fitted up to {end}: {actual} repeat purchases in the holdout against {predicted} predicted."),
+    "clv.diag_too_short": ("数据太短，无法在 {end} 之前留出校准期。", "The data is too short for a calibration period before {end}."),
+    "clv.diag_no_fit": ("校准期数据无法拟合模型（复购客户太少）。", "The model cannot be fitted on the calibration period (too few repeat buyers)."),
     # errors from ingest / store, by code
     "err.empty_file": ("文件 {file} 是空的：请导出包含表头和数据行的文件。",
                        "File {file} is empty: export it again with a header row and data rows."),
@@ -102,13 +212,9 @@ TEXT: dict[str, tuple[str, str]] = {
 
 def _merge() -> None:
     """Labels live in a few tables by area; they are one table to every caller."""
-    from valuation import i18n_domain
+    from valuation import i18n_charts, i18n_domain
 
     TEXT.update(i18n_domain.TEXT)
-    try:
-        from valuation import i18n_charts
-    except ImportError:  # the chart labels arrive with the chart builders
-        return
     TEXT.update(i18n_charts.TEXT)
 
 
