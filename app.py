@@ -15,10 +15,15 @@ except StoreError as exc:
     st.stop()
 
 PAGES = [
+    ("pages/overview.py", "page.overview", "overview", "📊"),
+    ("pages/tuning.py", "page.tuning", "tuning", "🎚️"),
+    ("pages/lifecycle.py", "page.lifecycle", "lifecycle", "🔄"),
+    ("pages/customers.py", "page.customers", "customers", "👥"),
+    ("pages/clv.py", "page.clv", "clv", "💰"),
     ("pages/data.py", "page.data", "data", "🗂️"),
 ]
 navigation = st.navigation([
-    st.Page(path, title=t(key, ctx.lang), url_path=url, icon=icon)
-    for path, key, url, icon in PAGES
+    st.Page(path, title=t(key, ctx.lang), url_path=url, icon=icon, default=(i == 0))
+    for i, (path, key, url, icon) in enumerate(PAGES)
 ])
 navigation.run()

@@ -7,7 +7,7 @@ import streamlit as st
 
 from valuation import ingest, schema
 from valuation.exports import csv_bytes
-from valuation.i18n import format_money, t
+from valuation.i18n import TEXT, format_money, t
 
 NOT_USED = ""
 
@@ -84,3 +84,76 @@ def table_summary_frame(summary: pd.DataFrame, provided: dict[str, list[str]], l
     out["columns_provided"] = [", ".join(provided.get(name, [])) or "—" for name in out["table"]]
     out["table"] = [t(f"table.{name}", lang) for name in out["table"]]
     return out.rename(columns={c: t(f"col.{c}", lang) for c in out.columns})
+
+
+def require_orders(ctx) -> bool:
+    """False (with a message) when the dataset has no orders on or before the as-of date."""
+    if ctx.last_order is None:
+        st.info(t("sidebar.no_orders", ctx.lang))
+        return False
+    return True
+
+
+def data_notes(scored: pd.DataFrame, lang: str) -> None:
+    """Say which parts of the model run on real data and which are missing, and why."""
+    report = scored.attrs.get("dimensions")
+    availability = scored.attrs.get("availability")
+    fit = scored.attrs.get("clv_fit")
+    notes = []
+    if report is not None and report.missing:
+        dims = "、".join(t(f"dim.{d}", lang) for d in report.missing) if lang == "zh" else \
+            ", ".join(t(f"dim.{d}", lang) for d in report.missing)
+        notes.append(t("dim.missing", lang, dims=dims))
+    if availability is not None:
+        if not availability.cost:
+            notes.append(t("note.no_cost", lang))
+        if not availability.payments:
+            notes.append(t("note.no_payments", lang))
+        if not availability.service:
+            notes.append(t("note.no_service", lang))
+    if fit is not None and fit.method == "formula":
+        notes.append(t("note.clv_formula", lang, reason=fit.reason))
+    if notes:
+        with st.expander(t("note.title", lang, n=len(notes)), expanded=False):
+            for note in notes:
+                st.markdown(f"- {note}")
+
+
+def class_actions(scored: pd.DataFrame, lang: str) -> None:
+    """One card per value class: how many customers, their profit, and the recommended action."""
+    from valuation.tiers import VALUE_CLASSES
+
+    cols = st.columns(len(VALUE_CLASSES))
+    for col, name in zip(cols, VALUE_CLASSES):
+        group = scored[scored["value_class"] == name]
+        with col.container(border=True):
+            st.markdown(f"**{t(f'class.{name}', lang)}** · {len(group):,}")
+            st.caption(t("overview.class_profit", lang,
+                         profit=format_money(group["net_profit_12m"].sum(), lang)))
+            st.write(t(f"action.{name}", lang))
+
+
+def labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A copy with translated column headers and translated category values for display."""
+    out = frame.copy()
+    out.attrs = {}  # engine metadata is not for display (and not JSON)
+    value_keys = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm",
+                  "lifecycle_stage": "stage", "tier_before": "tier", "tier_after": "tier",
+                  "main_loss_driver": "loss"}
+    for col, prefix in value_keys.items():
+        if col in out:
+            out[col] = out[col].map(lambda v, p=prefix: t(f"{p}.{v}", lang) if isinstance(v, str) and v else v)
+    return out.rename(columns={c: t(f"feat.{c}", lang) for c in out.columns if f"feat.{c}" in TEXT})
+
+
+def number_columns(lang: str) -> dict:
+    """Column formats for scored tables: scores as whole numbers, money with separators."""
+    money = st.column_config.NumberColumn(format="¥%,.0f")
+    score = st.column_config.NumberColumn(format="%.0f")
+    cols = {}
+    for c in ("clv", "revenue_12m", "net_profit_12m", "revenue_total", "overdue_amount", "revenue_drop",
+              "revenue_last_6m", "revenue_prev_6m"):
+        cols[t(f"feat.{c}", lang)] = money
+    for c in ("composite", "composite_before", "composite_after", "score_moved"):
+        cols[t(f"feat.{c}", lang) if f"feat.{c}" in TEXT else c] = score
+    return cols

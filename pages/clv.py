@@ -1,0 +1,64 @@
+"""Customer lifetime value: the formula calculator, model CLV by tier, and model diagnostics."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import cache, state, widgets
+from valuation import charts, clv
+from valuation.i18n import format_money, format_pct, t
+
+ctx = state.context()
+lang = ctx.lang
+st.title(t("page.clv", lang))
+
+# ---- formula calculator ----------------------------------------------------------
+st.subheader(t("clv.formula", lang))
+st.caption(t("clv.formula_help", lang))
+left, right = st.columns([1, 2])
+with left:
+    margin = st.number_input(t("clv.margin", lang), 0.0, 1e9, 10_000.0, step=1000.0, key="clv_margin")
+    retention = st.slider(t("clv.retention", lang), 0.0, 0.99, 0.80, 0.01, key="clv_retention")
+    discount = st.slider(t("clv.discount", lang), 0.0, 0.50, 0.10, 0.01, key="clv_discount")
+    horizon = st.slider(t("clv.horizon", lang), 1, 20, 5, key="clv_horizon")
+    acquisition = st.number_input(t("clv.acquisition", lang), 0.0, 1e9, 5_000.0, step=500.0, key="clv_acq")
+table = clv.formula_clv_table(margin, retention, discount, horizon, acquisition)
+value = float(clv.formula_clv(margin, retention, discount, horizon, acquisition))
+with right:
+    st.metric(t("clv.result", lang), format_money(value, lang))
+    st.markdown(t("clv.worked", lang, margin=format_money(margin, lang), r=format_pct(retention),
+                  d=format_pct(discount), h=horizon, ac=format_money(acquisition, lang),
+                  first=format_money(margin * retention / (1 + discount), lang),
+                  value=format_money(value, lang)))
+    st.plotly_chart(charts.formula_clv_chart(table, lang), key="formula_chart")
+
+st.divider()
+if not widgets.require_orders(ctx):
+    st.stop()
+
+# ---- model CLV per customer ------------------------------------------------------
+scored = cache.scored(ctx)
+fit = scored.attrs.get("clv_fit")
+st.subheader(t("clv.model", lang))
+if fit is not None and fit.method == "bgnbd_gg":
+    p = fit.bgnbd
+    g = fit.gamma_gamma
+    st.caption(t("clv.model_params", lang, r=f"{p['r']:.3f}", alpha=f"{p['alpha']:.3f}", a=f"{p['a']:.3f}",
+                 b=f"{p['b']:.3f}", p=f"{g['p']:.3f}", q=f"{g['q']:.3f}", gamma=f"{g['gamma']:.3f}",
+                 horizon=cache.settings().clv.horizon_months))
+else:
+    st.warning(t("note.clv_formula", lang, reason=fit.reason if fit else ""))
+st.plotly_chart(charts.clv_by_tier(scored, lang), key="clv_by_tier")
+
+# ---- diagnostics -----------------------------------------------------------------
+st.subheader(t("clv.diagnostics", lang))
+weeks = st.slider(t("clv.holdout_weeks", lang), 8, 52, 26, 1, key="holdout_weeks")
+diag = cache.clv_diagnostics(ctx, weeks)
+if "error" in diag:
+    st.info(t(f"clv.diag_{diag['error']}", lang, end=str(diag["calibration_end"])))
+else:
+    st.markdown(t("clv.holdout_total", lang, end=str(diag["calibration_end"]), actual=f"{diag['actual_total']:,}",
+                  predicted=f"{diag['predicted_total']:,.0f}"))
+    left, right = st.columns(2)
+    left.plotly_chart(charts.holdout_chart(diag["holdout"], lang), key="holdout")
+    right.plotly_chart(charts.p_alive_heatmap(diag["p_alive"], lang), key="p_alive")

@@ -1,0 +1,89 @@
+"""Customers: a searchable, filterable table of scored customers and a profile of one."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import cache, state, widgets
+from valuation import charts, insights
+from valuation.exports import csv_bytes
+from valuation.i18n import format_money, format_pct, t
+from valuation.pipeline import output_frame
+
+ctx = state.context()
+lang = ctx.lang
+st.title(t("page.customers", lang))
+if not widgets.require_orders(ctx):
+    st.stop()
+
+scored = cache.scored(ctx)
+search = st.text_input(t("customers.search", lang), key="customer_search",
+                       placeholder=t("customers.search_hint", lang))
+filters = {}
+cols = st.columns(6)
+prefixes = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm", "lifecycle_stage": "stage",
+            "region": None, "industry": None}
+for col, (column, prefix) in zip(cols, prefixes.items()):
+    values = sorted(v for v in scored[column].dropna().unique()) if column in scored else []
+    filters[column] = col.multiselect(t(f"feat.{column}", lang), values, key=f"filter::{column}",
+                                      format_func=(lambda v, p=prefix: t(f"{p}.{v}", lang)) if prefix else str)
+shown = insights.filter_customers(scored, search, **filters)
+st.caption(t("customers.count", lang, shown=f"{len(shown):,}", total=f"{len(scored):,}"))
+table_cols = ["customer_id", "name", "tier", "value_class", "rfm_segment", "lifecycle_stage", "composite",
+              "clv", "revenue_12m", "net_profit_12m", "days_since_last_order", "region", "industry"]
+table = shown[[c for c in table_cols if c in shown]].sort_values("composite", ascending=False)
+st.dataframe(widgets.labelled(table.head(5000), lang), hide_index=True,
+             column_config=widgets.number_columns(lang))
+st.download_button(t("common.download_csv", lang), csv_bytes(output_frame(shown)), file_name="customers.csv",
+                   mime="text/csv", key="download_customers")
+
+st.divider()
+options = table["customer_id"].tolist()
+if not options:
+    st.info(t("customers.none", lang))
+    st.stop()
+labels = dict(zip(shown["customer_id"], shown["name"].fillna("").astype(str)))
+who = st.selectbox(t("customers.profile", lang), options, format_func=lambda c: f"{c} · {labels.get(c, '')}",
+                   key="profile_customer")
+row = scored.loc[scored["customer_id"] == who].iloc[0]
+st.subheader(f"{row.get('name') or who} · {t(f'tier.{row.tier}', lang)} · {t(f'class.{row.value_class}', lang)}")
+st.info(t(f"action.{row.value_class}", lang))
+m = st.columns(5)
+m[0].metric(t("feat.composite", lang), f"{row.composite:.0f}")
+m[1].metric(t("feat.clv", lang), format_money(row.clv, lang))
+m[2].metric(t("feat.net_profit_12m", lang), format_money(row.net_profit_12m, lang))
+m[3].metric(t("feat.days_since_last_order", lang), "—" if row.days_since_last_order != row.days_since_last_order
+            else f"{row.days_since_last_order:.0f}")
+m[4].metric(t("feat.lifecycle_stage", lang), t(f"stage.{row.lifecycle_stage}", lang))
+
+loss = insights.replacement_count(scored, who)
+if loss["count"] is not None:
+    st.markdown(t("customers.replacement", lang, n=f"{loss['count']:.1f}",
+                  tier=t(f"tier.{loss['lower_tier']}", lang)))
+if row.tier == "below_zero" and row.main_loss_driver:
+    st.warning(t("customers.loss_driver", lang, driver=t(f"loss.{row.main_loss_driver}", lang),
+                 service=format_money(row.cost_to_serve, lang), margin=format_money(row.thin_margin, lang),
+                 unpaid=format_money(row.unpaid_invoices, lang)))
+
+left, right = st.columns(2)
+dims = [d for d in ("current", "future", "credit", "loyalty", "growth", "influence") if d in scored]
+averages = insights.tier_average_scores(scored, tuple(dims))
+with left:
+    tier_avg = averages.loc[row.tier] if row.tier in averages.index else averages.mean()
+    st.plotly_chart(charts.radar(row[dims].astype(float), tier_avg, lang, str(row.get("name") or who)),
+                    key="radar")
+with right:
+    orders = insights.customer_orders(ctx.store, ctx.dataset, who, ctx.as_of)
+    st.plotly_chart(charts.order_history(orders, lang), key="history")
+
+st.markdown("**" + t("customers.payments_service", lang) + "**")
+facts = {
+    t("feat.on_time_payment_ratio", lang): format_pct(row.on_time_payment_ratio),
+    t("feat.avg_days_to_pay", lang): "—" if row.avg_days_to_pay != row.avg_days_to_pay else f"{row.avg_days_to_pay:.0f}",
+    t("feat.overdue_amount", lang): format_money(row.overdue_amount, lang),
+    t("feat.service_cost_12m", lang): format_money(row.service_cost_12m, lang),
+    t("feat.complaints_12m", lang): f"{int(row.complaints_12m)}",
+    t("feat.avg_service_satisfaction", lang): "—" if row.avg_service_satisfaction != row.avg_service_satisfaction
+    else f"{row.avg_service_satisfaction:.1f}",
+}
+st.table({k: [v] for k, v in facts.items()})

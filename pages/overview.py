@@ -1,0 +1,45 @@
+"""Overview: KPIs, tier pyramid, value matrix, whale curve and what to do per value class."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import cache, state, widgets
+from valuation import charts, insights, tiers
+from valuation.i18n import format_money, format_pct, t
+
+ctx = state.context()
+lang = ctx.lang
+st.title(t("page.overview", lang))
+if not widgets.require_orders(ctx):
+    st.stop()
+
+scored = cache.scored(ctx)
+settings = cache.settings()
+widgets.data_notes(scored, lang)
+
+k = insights.kpis(scored)
+cols = st.columns(5)
+cols[0].metric(t("kpi.customers", lang), f"{k['customers']:,}",
+               help=t("kpi.customers_help", lang, prospects=f"{k['prospects']:,}"))
+cols[1].metric(t("kpi.revenue_12m", lang), format_money(k["revenue_12m"], lang))
+cols[2].metric(t("kpi.net_profit_12m", lang), format_money(k["net_profit_12m"], lang),
+               help=t("kpi.net_profit_help", lang))
+cols[3].metric(t("kpi.tier_a_share", lang), format_pct(k["tier_a_profit_share"]),
+               help=t("kpi.tier_a_help", lang))
+cols[4].metric(t("kpi.value_at_risk", lang), format_money(k["value_at_risk"], lang),
+               help=t("kpi.value_at_risk_help", lang, n=f"{k['customers_at_risk']:,}"))
+
+left, right = st.columns(2)
+with left:
+    st.plotly_chart(charts.tier_pyramid(scored, lang), key="pyramid")
+with right:
+    st.plotly_chart(charts.value_matrix(scored, lang, settings.classes), key="matrix")
+
+reading = tiers.whale_reading(scored.loc[scored["has_orders"], "net_profit_12m"])
+st.subheader(t("overview.whale", lang))
+st.markdown(f"**{charts.whale_sentence(reading, lang)}**")
+st.plotly_chart(charts.whale_curve(scored, lang), key="whale")
+
+st.subheader(t("overview.actions", lang))
+widgets.class_actions(scored, lang)

@@ -1,0 +1,75 @@
+"""Weight tuning: sliders and presets, tier cut-offs, migration against a baseline, score explained."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from ui import cache, controls, state, widgets
+from valuation import charts, insights, scoring
+from valuation.i18n import t
+from valuation.settings import PRESETS
+
+ctx = state.context()
+lang = ctx.lang
+st.title(t("page.tuning", lang))
+if not widgets.require_orders(ctx):
+    st.stop()
+
+prep = cache.prepared(ctx)
+dimensions = tuple(d for d in prep.report.available if not d.startswith("custom:"))
+custom_options = [c for c in prep.custom_candidates]
+
+left, right = st.columns([1, 2])
+with left:
+    st.subheader(t("tuning.weights", lang))
+    chosen_custom = st.multiselect(t("tuning.custom_dims", lang), custom_options,
+                                   default=[c for c, _ in cache.settings().weights.custom if c in custom_options],
+                                   format_func=lambda c: t(f"feat.{c}", lang),
+                                   help=t("tuning.custom_help", lang), key="custom_dims")
+    settings = cache.settings()
+    kept = tuple((c, w) for c, w in settings.weights.custom if c in chosen_custom)
+    added = tuple((c, 10.0) for c in chosen_custom if c not in dict(kept))
+    if kept + added != settings.weights.custom:
+        cache.update_settings(weights=replace(settings.weights, custom=tuple(sorted(kept + added))))
+    weights = controls.weight_controls(dimensions + tuple(f"custom:{c}" for c in chosen_custom), lang)
+    missing = [d for d in prep.report.missing if not d.startswith("custom:")]
+    if missing:
+        st.caption(t("dim.missing", lang, dims=", ".join(t(f"dim.{d}", lang) for d in missing)))
+    st.subheader(t("tuning.cuts", lang))
+    controls.tier_controls(lang)
+
+settings = cache.settings()
+scored = cache.scored(ctx, settings)
+baseline_name = right.selectbox(t("tuning.baseline", lang), list(PRESETS),
+                                format_func=lambda n: t(f"preset.{n}", lang), key="baseline")
+baseline = cache.scored(ctx, replace(settings, weights=PRESETS[baseline_name]))
+with right:
+    counts = scored["tier"].value_counts()
+    before = baseline["tier"].value_counts()
+    cols = st.columns(5)
+    for col, tier in zip(cols, ("A", "B", "C", "D", "below_zero")):
+        col.metric(t(f"tier.{tier}", lang), f"{int(counts.get(tier, 0)):,}",
+                   delta=int(counts.get(tier, 0) - before.get(tier, 0)) or None)
+    st.plotly_chart(charts.tier_pyramid(scored, lang), key="tuning_pyramid")
+    st.plotly_chart(charts.migration_sankey(baseline["tier"], scored["tier"], lang), key="sankey")
+
+st.subheader(t("tuning.movers", lang))
+movers = insights.migration(baseline, scored)
+if movers.empty:
+    st.caption(t("tuning.no_movers", lang))
+else:
+    st.dataframe(widgets.labelled(movers.drop(columns=["tier_steps"]), lang), hide_index=True)
+
+st.subheader(t("tuning.explain", lang))
+ranked = scored[scored["has_orders"]].sort_values("composite", ascending=False)
+options = ranked["customer_id"].tolist()
+labels = dict(zip(ranked["customer_id"], ranked["name"].fillna("").astype(str)))
+who = st.selectbox(t("tuning.explain_who", lang), options,
+                   format_func=lambda c: f"{c} · {labels.get(c, '')}", key="explain_customer")
+if who:
+    prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
+    contrib = scoring.contributions(prep.scores, settings.weights)
+    row = scored.index[scored["customer_id"] == who][0]
+    st.plotly_chart(charts.contribution_bars(contrib.loc[row], lang), key="contrib")

@@ -1,0 +1,80 @@
+"""Cached engine results keyed by dataset, as-of date and settings; the tuned settings of a session."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from ui import state
+from valuation import pipeline
+from valuation.settings import ClvSettings, Settings
+
+SETTINGS_KEY = "settings"
+
+
+def settings() -> Settings:
+    """The session's current settings (weights, cut-offs, thresholds), shared by every page."""
+    if SETTINGS_KEY not in st.session_state:
+        st.session_state[SETTINGS_KEY] = Settings()
+    return st.session_state[SETTINGS_KEY]
+
+
+def set_settings(value: Settings) -> None:
+    st.session_state[SETTINGS_KEY] = value
+
+
+def update_settings(**parts) -> Settings:
+    """Replace parts of the settings (weights=…, tiers=…, lifecycle=…)."""
+    value = replace(settings(), **parts)
+    set_settings(value)
+    return value
+
+
+def _version(ctx: state.Context) -> str:
+    """Changes whenever the dataset is replaced, so stale cache entries are never served."""
+    info = ctx.store.info(ctx.dataset)
+    return f"{ctx.scope}:{id(ctx.store)}:{ctx.dataset}:{info.created_at.isoformat()}"
+
+
+# cache_resource, not cache_data: a prepared dataset of a million customers is returned
+# without a pickled copy on every rerun. Callers must not mutate it.
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _prepared(version: str, as_of: dt.date | None, clv: ClvSettings, custom: tuple[str, ...],
+              _store, dataset: str) -> pipeline.Prepared:
+    return pipeline.prepare(_store, dataset, as_of, clv, custom)
+
+
+def prepared(ctx: state.Context, clv: ClvSettings | None = None,
+             custom: tuple[str, ...] = ()) -> pipeline.Prepared:
+    """Features, CLV and dimension scores of the current dataset and as-of date (SQL + fit, cached)."""
+    clv = clv or settings().clv
+    return _prepared(_version(ctx), ctx.as_of, clv, custom, ctx.store, ctx.dataset)
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _scored(version: str, as_of: dt.date | None, value: Settings, _prep: pipeline.Prepared) -> pd.DataFrame:
+    return pipeline.score(_prep, value)
+
+
+def scored(ctx: state.Context, value: Settings | None = None) -> pd.DataFrame:
+    """Scored customers for the given (default: the session's) settings; re-scores only, no SQL."""
+    value = value or settings()
+    custom = tuple(c for c, _ in value.weights.custom)
+    prep = prepared(ctx, value.clv, custom)
+    return _scored(_version(ctx), ctx.as_of, value, prep)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _clv_diagnostics(version: str, as_of: dt.date | None, weeks: int, _store, dataset: str) -> dict:
+    from valuation import insights
+
+    orders = insights.transactions(_store, dataset, as_of)
+    return insights.clv_diagnostics(orders, as_of, weeks)
+
+
+def clv_diagnostics(ctx: state.Context, weeks: int) -> dict:
+    """Calibration/holdout fit of the purchase model on the current dataset (cached)."""
+    return _clv_diagnostics(_version(ctx), ctx.as_of, weeks, ctx.store, ctx.dataset)

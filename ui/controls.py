@@ -1,0 +1,113 @@
+"""Setting controls (weights, presets, cut-offs, thresholds) that write the session's Settings."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from ui import cache
+from valuation.i18n import t
+from valuation.settings import DIMENSIONS, PRESETS, LifecycleRules, TierCuts, Weights
+
+PRESET_KEY = "preset"
+
+
+def _slider_key(dim: str) -> str:
+    return f"w::{dim}"
+
+
+def _on_weight(dim: str) -> None:
+    value = st.session_state[_slider_key(dim)]
+    s = cache.settings()
+    cache.update_settings(weights=s.weights.with_weight(dim, value))
+
+
+def _on_preset() -> None:
+    name = st.session_state[PRESET_KEY]
+    if name in PRESETS:
+        preset = PRESETS[name]
+        current = cache.settings().weights
+        weights = replace(preset, influence=current.influence, custom=current.custom)
+        cache.update_settings(weights=weights)
+        for dim, value in weights.as_dict().items():
+            st.session_state[_slider_key(dim)] = value
+
+
+def weight_controls(dimensions: tuple[str, ...], lang: str, *, container=st) -> Weights:
+    """A preset picker and one slider per available dimension; returns the resulting weights.
+
+    Slider values live in the session's Settings (not only in widget state), so
+    they survive switching pages.
+    """
+    weights = cache.settings().weights
+    names = list(PRESETS)
+    current = next((n for n in names if replace(PRESETS[n], influence=weights.influence,
+                                                custom=weights.custom) == weights), None)
+    container.selectbox(t("tuning.preset", lang), names + ["custom"],
+                        index=names.index(current) if current else len(names),
+                        format_func=lambda n: t(f"preset.{n}", lang) if n in PRESETS else t("tuning.custom", lang),
+                        key=PRESET_KEY, on_change=_on_preset)
+    values = weights.as_dict()
+    for dim in dimensions:
+        key = _slider_key(dim)
+        if key not in st.session_state:
+            st.session_state[key] = float(values.get(dim, 0.0))
+        label = t(f"dim.{dim}", lang) if not dim.startswith("custom:") else dim.split(":", 1)[1]
+        container.slider(label, 0.0, 100.0, step=5.0, key=key, on_change=_on_weight, args=(dim,),
+                         help=t(f"help.{dim}", lang) if not dim.startswith("custom:") else None)
+    return cache.settings().weights
+
+
+def _on_tiers() -> None:
+    a, b, c = (st.session_state[f"cut::{k}"] / 100 for k in "abc")
+    if a + b + c > 1:
+        return  # the message below the inputs says why nothing changed
+    cache.update_settings(tiers=TierCuts(a=a, b=b, c=c))
+
+
+def tier_controls(lang: str, *, container=st) -> TierCuts:
+    """Cut-offs of tiers A, B and C in percent of ranked customers."""
+    cuts = cache.settings().tiers
+    cols = container.columns(3)
+    for col, k in zip(cols, "abc"):
+        key = f"cut::{k}"
+        if key not in st.session_state:
+            st.session_state[key] = round(getattr(cuts, k) * 100, 1)
+        col.number_input(t(f"tuning.cut_{k}", lang), 0.0, 100.0, step=1.0, key=key, on_change=_on_tiers)
+    if sum(st.session_state[f"cut::{k}"] for k in "abc") > 100:
+        container.warning(t("tuning.cuts_too_big", lang))
+    return cache.settings().tiers
+
+
+def _on_lifecycle() -> None:
+    values = {k: st.session_state[f"life::{k}"] for k in ("at_risk_days", "dormant_days", "churned_days")}
+    try:
+        rules = replace(cache.settings().lifecycle, **{k: int(v) for k, v in values.items()},
+                        gap_multiple=float(st.session_state["life::gap_multiple"]))
+    except ValueError:
+        return
+    cache.update_settings(lifecycle=rules)
+
+
+def lifecycle_controls(lang: str, *, container=st) -> LifecycleRules:
+    """Editable day thresholds of at-risk, dormant and churned, and the personal-gap multiple."""
+    rules = cache.settings().lifecycle
+    cols = container.columns(4)
+    specs = [("at_risk_days", 7, 720, 1), ("dormant_days", 14, 1080, 1), ("churned_days", 30, 1800, 1)]
+    for col, (name, low, high, step) in zip(cols, specs):
+        key = f"life::{name}"
+        if key not in st.session_state:
+            st.session_state[key] = int(getattr(rules, name))
+        col.number_input(t(f"life.{name}", lang), low, high, step=step, key=key, on_change=_on_lifecycle)
+    if "life::gap_multiple" not in st.session_state:
+        st.session_state["life::gap_multiple"] = float(rules.gap_multiple)
+    cols[3].number_input(t("life.gap_multiple", lang), 1.0, 10.0, step=0.5, key="life::gap_multiple",
+                         on_change=_on_lifecycle)
+    v = [st.session_state[f"life::{n}"] for n, *_ in specs]
+    if not (v[0] <= v[1] <= v[2]):
+        container.warning(t("life.order_warning", lang))
+    return cache.settings().lifecycle
+
+
+__all__ = ["DIMENSIONS", "lifecycle_controls", "tier_controls", "weight_controls"]
