@@ -1,0 +1,1018 @@
+"""Read customer files (CSV, TSV/TXT, .xlsx) into canonical tables, reporting every row left out."""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as _dt
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from . import schema
+from .parsing import (
+    REASONS,
+    STR,
+    TOTAL_TOKENS,
+    Parsed,
+    as_text,
+    normalise_header,
+    parse_column,
+)
+
+__all__ = ["IngestError", "IngestResult", "read_table", "detect_mapping", "sniff",
+           "candidate_columns", "REJECT_COLUMNS"]
+
+REJECT_COLUMNS = ["line", "column", "value", "reason", "reason_code"]
+DELIMITERS = (",", "\t", ";", "|")
+_SAMPLE_BYTES = 65536
+# How many leading records may precede the header (report titles, export dates, blank lines).
+_HEADER_SEARCH = 30
+_MAX_LINES_IN_WARNING = 10
+
+
+class IngestError(Exception):
+    """A file that cannot be used at all.
+
+    ``str(e)`` is the user-facing English message; ``e.code`` a stable key (``empty_file``,
+    ``header_only``, ``not_a_table``, ``old_excel_format``, ``missing_columns``, ``unknown_table``,
+    ``bad_mapping``, ``bad_sheet``, ``unreadable_encoding``, ``file_not_found``, ``read_failed``);
+    ``e.params`` the values in the message (``file``, ``missing``, ``found`` ...) for translation.
+    """
+
+    def __init__(self, code: str, message: str, **params):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.params = params
+
+
+@dataclass
+class IngestResult:
+    """What ``read_table`` loaded, and everything it left out and why.
+
+    Attributes
+    ----------
+    tables : dict[str, pd.DataFrame]
+        Canonical tables: the target table, plus ``customers`` lifted from attribute columns of
+        an orders file. Columns are canonical names in ``schema.stored_columns`` order; ids and
+        text are ``str`` dtype, dates ``datetime64[us]`` at midnight, money/number ``float64``.
+    rejects : pd.DataFrame
+        One entry per problem: ``line`` (1-based physical line, header = line 1; sheet row for
+        xlsx), ``column`` (source header, empty for a whole-line problem), ``value`` (raw text),
+        ``reason`` (English sentence), ``reason_code``.
+    rows_read, rows_loaded, rows_rejected : int
+        Data rows seen (blank rows excluded), loaded and rejected; ``rows_read ==
+        rows_loaded + rows_rejected``. A row with two problems counts once.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    rejects: pd.DataFrame
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    encoding: str
+    delimiter: str | None
+    source_name: str
+    table: str
+    mapping: dict[str, str]
+    unmapped: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """A JSON-able summary of the load (counts, total amount, encoding, mapping, warnings)."""
+        target = self.tables.get(self.table)
+        customers = amount_total = None
+        if target is not None:
+            customers = int(target["customer_id"].nunique())
+            if "amount" in target.columns:
+                amount_total = round(float(target["amount"].sum()), 2)
+        return {
+            "table": self.table,
+            "source": self.source_name,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+            "customers": customers,
+            "amount_total": amount_total,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "mapping": dict(self.mapping),
+            "unmapped": list(self.unmapped),
+            "warnings": list(self.warnings),
+        }
+
+
+@dataclass
+class _Raw:
+    """A file as positional text columns, before mapping and parsing."""
+
+    headers: list[str]          # display names: stripped header text, "(column N)" when empty
+    data: pd.DataFrame          # columns 0..n-1, str dtype, one row per record after the header
+    lines: np.ndarray           # physical line (sheet row) of each data row
+    ragged: list[tuple[int, int, str]]   # (line, fields found, raw text) of rows with a wrong width
+    encoding: str
+    delimiter: str | None
+    header_line: int
+    warnings: list[str]
+    quoted: bool = False        # the data part contains quote characters
+
+
+# ============================================================================ source bytes
+
+def _source_bytes(source, name: str | None) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), name or "uploaded file"
+    if hasattr(source, "getvalue") or hasattr(source, "read"):
+        # File-like objects, e.g. Streamlit's UploadedFile.
+        data = source.getvalue() if hasattr(source, "getvalue") else source.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        return bytes(data), name or getattr(source, "name", None) or "uploaded file"
+    path = Path(source)
+    shown = name or path.name
+    try:
+        return path.read_bytes(), shown
+    except FileNotFoundError:
+        raise IngestError("file_not_found", f"{shown}: file not found ({path}).",
+                          file=shown, path=str(path)) from None
+    except IsADirectoryError:
+        raise IngestError("not_a_table", f"{shown} is a folder, not a table file.",
+                          file=shown, detail="a folder") from None
+
+
+_MAGIC = [
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip archive"), (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"), (b"BM", None), (b"SQLite format 3", "an SQLite database"),
+    (b"PAR1", "a Parquet file"), (b"DUCK", "a DuckDB database"),
+]
+
+
+def _not_a_table(name: str, detail: str) -> IngestError:
+    return IngestError(
+        "not_a_table",
+        f"{name} is not a table: it looks like {detail}. Upload a CSV, TSV/TXT or .xlsx file.",
+        file=name, detail=detail)
+
+
+def _file_kind(data: bytes, name: str) -> str:
+    """``"xlsx"`` or ``"text"``, decided by content; raise for empty and known binary files."""
+    if not data.strip():
+        raise IngestError("empty_file", f"{name} is empty: there is nothing to load.", file=name)
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise IngestError(
+            "old_excel_format",
+            f"{name} is an old Excel 97-2003 (.xls) workbook, which cannot be read. Open it in "
+            "Excel and save it as .xlsx or as 'CSV UTF-8', then upload that.", file=name)
+    for magic, what in _MAGIC:
+        if what and data.startswith(magic):
+            raise _not_a_table(name, what)
+    return "text"
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Guess UTF-16 without a BOM from the NUL pattern of mostly-ASCII text."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    return bool(sample) and len(_CONTROL.findall(sample)) > max(2, 0.01 * len(sample))
+
+
+def _decode(data: bytes, name: str) -> tuple[str, bytes]:
+    """Return (encoding, UTF-8 bytes without BOM). Python decodes; DuckDB/Arrow cannot do GBK."""
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, body = "utf-8-sig", data[len(codecs.BOM_UTF8):]
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise IngestError(
+                "unreadable_encoding",
+                f"{name} starts with a UTF-8 marker but is not valid UTF-8 text. Save it from "
+                "Excel as 'CSV UTF-8' and upload it again.", file=name) from None
+        utf8 = body
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _not_a_table(name, "binary data (a UTF-16 marker but no valid UTF-16 text)") \
+                from None
+        utf8 = text.encode("utf-8")
+    else:
+        guess = _utf16_without_bom(data) if b"\x00" in data[:4096] else None
+        text = None
+        if guess:
+            try:
+                text, encoding = data.decode(guess), guess
+            except UnicodeDecodeError:
+                text = None
+        if text is None:
+            if b"\x00" in data:
+                raise _not_a_table(name, "binary data (it contains NUL bytes)")
+            try:
+                # Strict UTF-8 first: GB18030 would also "decode" most UTF-8 text, wrongly.
+                text, encoding = data.decode("utf-8"), "utf-8"
+                utf8 = data
+            except UnicodeDecodeError:
+                try:
+                    text, encoding = data.decode("gb18030"), "gb18030"
+                except UnicodeDecodeError:
+                    if _looks_binary(data[:8192].decode("latin-1")):
+                        raise _not_a_table(name, "binary data") from None
+                    raise IngestError(
+                        "unreadable_encoding",
+                        f"{name} is not UTF-8, UTF-16 or GB18030/GBK text, so its characters "
+                        "cannot be read. Save it from Excel as 'CSV UTF-8' and upload it again.",
+                        file=name) from None
+        if encoding != "utf-8":
+            utf8 = text.encode("utf-8")
+    if _looks_binary(text):
+        raise _not_a_table(name, "binary data (control characters, not text)")
+    if not text.replace("\ufeff", "").strip():
+        raise IngestError("empty_file", f"{name} is empty: there is nothing to load.", file=name)
+    return encoding, utf8
+
+
+# ============================================================================ mapping
+
+def candidate_columns(table: str) -> list[schema.Column]:
+    """Canonical columns a file for ``table`` may map: for orders also the liftable attributes."""
+    cols = list(schema.columns(table))
+    if table == "orders":
+        names = {c.name for c in cols}
+        cols += [c for c in schema.columns("customers")
+                 if c.name in schema.LIFTED_CUSTOMER_COLUMNS and c.name not in names]
+    return cols
+
+
+def _check_table(table: str) -> None:
+    if table not in schema.TABLES:
+        choices = ", ".join(schema.TABLES)
+        raise IngestError("unknown_table", f"Unknown table '{table}'. Choose one of: {choices}.",
+                          table=table, choices=list(schema.TABLES))
+
+
+def _detect(headers: list[str], table: str, *, taken: set[int] = frozenset(),
+            done: set[str] = frozenset()) -> dict[str, int]:
+    """Canonical name -> header index; exact canonical names first, then synonyms in file order."""
+    norm = [normalise_header(h) for h in headers]
+    cands = [c for c in candidate_columns(table) if c.name not in done]
+    used = set(taken)
+    found: dict[str, int] = {}
+    for col in cands:
+        key = normalise_header(col.name)
+        for i, n in enumerate(norm):
+            if i not in used and n and n == key:
+                found[col.name] = i
+                used.add(i)
+                break
+    for col in cands:
+        if col.name in found:
+            continue
+        keys = {normalise_header(s) for s in col.synonyms}
+        for i, n in enumerate(norm):
+            if i not in used and n in keys:
+                found[col.name] = i
+                used.add(i)
+                break
+    return found
+
+
+def detect_mapping(headers: list[str], table: str) -> dict[str, str]:
+    """Guess which header holds each canonical column.
+
+    Parameters
+    ----------
+    headers : list[str]
+        Header texts as found in the file.
+    table : str
+        Target table (orders, customers, payments, service). For orders, liftable customer
+        attributes (region, industry, ...) are included.
+
+    Returns
+    -------
+    dict[str, str]
+        Canonical column -> header, in schema order. Each column and each header is used at
+        most once; an exact canonical name beats a synonym, then the first matching header wins.
+    """
+    _check_table(table)
+    headers = [str(h) for h in headers]
+    found = _detect(headers, table)
+    order = [c.name for c in candidate_columns(table)]
+    return {c: headers[found[c]] for c in order if c in found}
+
+
+def _find_header(headers: list[str], wanted: str) -> int | None:
+    for test in (lambda h: h == wanted, lambda h: h.strip() == wanted.strip(),
+                 lambda h: normalise_header(h) == normalise_header(wanted) != ""):
+        for i, h in enumerate(headers):
+            if test(h):
+                return i
+    return None
+
+
+def _resolve(headers: list[str], table: str, mapping: dict[str, str] | None,
+             name: str) -> dict[str, int]:
+    """Canonical -> column index: the user's mapping first, detection for the rest."""
+    cands = {c.name for c in candidate_columns(table)}
+    chosen: dict[str, int] = {}
+    skipped: set[str] = set()
+    for canon, header in (mapping or {}).items():
+        if canon not in cands:
+            raise IngestError(
+                "bad_mapping",
+                f"The mapping names '{canon}', which is not a column of the {table} table. "
+                f"Columns are: {', '.join(sorted(cands))}.",
+                file=name, column=canon, table=table, columns=sorted(cands))
+        if header is None or str(header).strip() == "":
+            skipped.add(canon)  # an explicit "do not use this column"
+            continue
+        i = _find_header(headers, str(header))
+        if i is None:
+            raise IngestError(
+                "bad_mapping",
+                f"The mapping {canon}={header} names a column that is not in {name}. "
+                f"Columns found: {', '.join(headers)}.",
+                file=name, column=canon, header=str(header), found=list(headers))
+        chosen[canon] = i
+    auto = _detect(headers, table, taken=set(chosen.values()), done=set(chosen) | skipped)
+    chosen.update(auto)
+    order = [c.name for c in candidate_columns(table)]
+    return {c: chosen[c] for c in order if c in chosen}
+
+
+def _missing_error(name: str, table: str, missing: list[str], headers: list[str]) -> IngestError:
+    by_name = {c.name: c for c in schema.columns(table)}
+    hints = {m: [s for s in by_name[m].synonyms if s.isascii()][:2]
+             + [s for s in by_name[m].synonyms if not s.isascii()][:2] for m in missing}
+    described = "; ".join(f"{m} (e.g. {', '.join(hints[m])})" for m in missing)
+    found = ", ".join(h for h in headers) or "(none)"
+    message = (
+        f"{name} cannot be loaded as {table}: no column found for {described}. "
+        f"Columns found: {found}. Rename the header in the file to an accepted name, or map it: "
+        f"--map {missing[0]}=<header> on the command line, or the column mapping in the app.")
+    return IngestError("missing_columns", message, file=name, table=table, missing=list(missing),
+                       found=list(headers), examples=hints)
+
+
+def _header_score(fields: list[str], table: str, mapping: dict[str, str] | None) -> int:
+    """How many of the fields name a column: detected, or named by the user's mapping."""
+    hits = set(_detect([f.strip() for f in fields], table).values())
+    for header in (mapping or {}).values():
+        if header:
+            i = _find_header(fields, str(header))
+            if i is not None:
+                hits.add(i)
+    return len(hits)
+
+
+def _pick_header(records: list[tuple[int, list[str]]], table: str,
+                 mapping: dict[str, str] | None) -> int:
+    """Index of the header among the leading records.
+
+    Exports often start with a report title or an export date, so a later row that names at
+    least two canonical columns (or the mapped headers) and more than the first non-blank row
+    does is the header; otherwise the first non-blank row is. One stray cell ("Total" in a data
+    row) cannot move the header.
+    """
+    first, best, best_score = None, None, 0
+    for k, (_, fields) in enumerate(records[:_HEADER_SEARCH]):
+        if not any(f.strip() for f in fields):
+            continue
+        score = _header_score(fields, table, mapping)
+        if first is None:
+            first, best, best_score = k, k, score
+        elif score > best_score and score >= 2:
+            best, best_score = k, score
+    return best if best is not None else 0
+
+
+def _display_headers(fields: list[str]) -> list[str]:
+    return [f.replace("\ufeff", "").strip() or f"(column {i + 1})" for i, f in enumerate(fields)]
+
+
+# ============================================================================ delimited text
+
+def _sample(utf8: bytes) -> tuple[str, bool]:
+    """The first ~64 KB as text, cut at a line end; and whether it is the whole file."""
+    if len(utf8) <= _SAMPLE_BYTES:
+        return utf8.decode("utf-8"), True
+    chunk = utf8[:_SAMPLE_BYTES]
+    cut = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+    if cut > 0:
+        chunk = chunk[:cut + 1]
+    return chunk.decode("utf-8", "ignore"), False
+
+
+def _records(text: str, delimiter: str, limit: int | None = None) -> list[tuple[int, int, list]]:
+    """(first line, last line, fields) of each CSV record, as Python's csv module reads them."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                        doublequote=True, strict=False)
+    out, prev = [], 0
+    try:
+        for row in reader:
+            out.append((prev + 1, reader.line_num, row))
+            prev = reader.line_num
+            if limit and len(out) >= limit:
+                break
+    except csv.Error:
+        pass
+    return out
+
+
+def _choose_delimiter(sample: str, complete: bool) -> str:
+    """csv.Sniffer's guess, checked against the field counts each candidate gives."""
+    stats = {}
+    for d in DELIMITERS:
+        recs = [r for r in _records(sample, d, limit=300) if any(f.strip() for f in r[2])]
+        if not complete and len(recs) > 1:
+            recs = recs[:-1]  # may be cut inside a quoted field
+        counts = [len(r[2]) for r in recs]
+        body = counts[1:] or counts
+        modal = Counter(body).most_common(1)[0][0] if body else 0
+        frac = sum(c == modal for c in counts) / len(counts) if counts else 0.0
+        stats[d] = (modal, frac, counts[0] if counts else 0)
+    try:
+        sniffed = csv.Sniffer().sniff(sample[:8192], delimiters="".join(DELIMITERS)).delimiter
+    except csv.Error:
+        sniffed = None
+
+    def key(d):
+        modal, frac, head = stats[d]
+        # More than one column, header as wide as the rows, consistent rows; Sniffer breaks ties.
+        return (modal > 1, head == modal, frac >= 0.9, modal, frac, d == sniffed,
+                -DELIMITERS.index(d))
+
+    return max(DELIMITERS, key=key)
+
+
+def _offset_after_lines(buf: bytes, n: int, newline: bytes) -> int:
+    pos = 0
+    for _ in range(n):
+        i = buf.find(newline, pos)
+        if i < 0:
+            return len(buf)
+        pos = i + 1
+    return pos
+
+
+def _has_breaks(s: pd.Series) -> np.ndarray:
+    """Values holding a line break (literal searches: much faster than a regex)."""
+    found = s.str.contains("\n", regex=False).fillna(False).to_numpy(dtype=bool)
+    return found | s.str.contains("\r", regex=False).fillna(False).to_numpy(dtype=bool)
+
+
+def _count_breaks(s: pd.Series) -> np.ndarray:
+    return s.str.count(r"\r\n|\r|\n").fillna(0).to_numpy(dtype=np.int64)
+
+
+def _read_arrow(body: pa.Buffer, delimiter: str, ncols: int, threads: bool):
+    invalid: list[tuple] = []
+
+    def handler(row):
+        invalid.append((row.number, row.actual_columns, row.text))
+        return "skip"
+
+    names = [f"c{i}" for i in range(ncols)]
+    table = pacsv.read_csv(
+        pa.BufferReader(body),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=threads,
+                                       block_size=1 << 22),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                         escape_char=False, newlines_in_values=True,
+                                         ignore_empty_lines=False, invalid_row_handler=handler),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                             strings_can_be_null=False,
+                                             quoted_strings_can_be_null=False))
+    return table, invalid
+
+
+def _frame(columns: list) -> pd.DataFrame:
+    return pd.DataFrame({i: as_text(pd.Series(c, dtype=object)) if not isinstance(c, pd.Series)
+                         else c for i, c in enumerate(columns)})
+
+
+def _read_body_arrow(utf8: bytes, offset: int, delimiter: str, ncols: int, header_end: int,
+                     quoted: bool):
+    """Parse the data part with Arrow; physical line numbers from record numbers."""
+    body = pa.py_buffer(utf8).slice(offset)
+    table, invalid = _read_arrow(body, delimiter, ncols, threads=True)
+    if invalid and any(n is None for n, _, _ in invalid):
+        # Row numbers of bad rows are only known when parsing on one thread.
+        table, invalid = _read_arrow(body, delimiter, ncols, threads=False)
+    df = pd.DataFrame({i: table.column(i).to_pandas(types_mapper=lambda t: STR)
+                       for i in range(ncols)})
+    n_valid, n_bad = len(df), len(invalid)
+    records = np.arange(1, n_valid + n_bad + 1, dtype=np.int64)
+    bad_numbers = np.array([n for n, _, _ in invalid], dtype=np.int64)
+    valid_records = np.setdiff1d(records, bad_numbers, assume_unique=True) if n_bad else records
+    if len(valid_records) != n_valid:
+        raise ValueError("record numbering mismatch")
+    extra = np.zeros(n_valid + n_bad + 1, dtype=np.int64)
+    if quoted:
+        # Quoted fields may hold line breaks: later records start further down the file.
+        for i in range(ncols):
+            if _has_breaks(df[i]).any():
+                extra[valid_records] += _count_breaks(df[i])
+        for n, _, text in invalid:
+            extra[n] += len(re.findall(r"\r\n|\r|\n", text or ""))
+    before = np.concatenate([[0], np.cumsum(extra[1:])])[:-1]  # breaks in records 1..r-1
+    lines = header_end + valid_records + before[valid_records - 1]
+    ragged = [(int(header_end + n + before[n - 1]), int(found), text or "")
+              for n, found, text in invalid]
+    return df, lines, ragged
+
+
+def _read_body_python(text: str, delimiter: str, ncols: int, header_end: int):
+    """The slow, exact fallback when Arrow refuses the data (e.g. a field over 4 MB)."""
+    cols: list[list[str]] = [[] for _ in range(ncols)]
+    lines, ragged = [], []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                        doublequote=True, strict=False)
+    previous_limit = csv.field_size_limit(2**31 - 1)  # process-wide: restored below
+    try:
+        prev = 0
+        for row in reader:
+            start = header_end + prev + 1
+            prev = reader.line_num
+            if not row:
+                row = [""] * ncols
+            if len(row) != ncols:
+                ragged.append((start, len(row), delimiter.join(row)))
+                continue
+            for c, v in zip(cols, row):
+                c.append(v)
+            lines.append(start)
+    finally:
+        csv.field_size_limit(previous_limit)
+    return _frame(cols), np.array(lines, dtype=np.int64), ragged
+
+
+def _read_delimited(utf8: bytes, encoding: str, name: str, table: str,
+                    mapping: dict[str, str] | None, *, preview: int | None = None) -> _Raw:
+    sample, complete = _sample(utf8)
+    warnings: list[str] = []
+    skip_first = 0
+    forced = re.match(r"^sep=(.)\r?\n", sample)  # Excel's "sep=;" hint line
+    if forced:
+        delimiter, skip_first = forced.group(1), 1
+    else:
+        delimiter = _choose_delimiter(sample, complete)
+    recs = _records(sample, delimiter, limit=_HEADER_SEARCH + 200)
+    recs = [r for r in recs if r[0] > skip_first]
+    if not recs:
+        raise IngestError("empty_file", f"{name} is empty: there is nothing to load.", file=name)
+    k = _pick_header([(r[0], r[2]) for r in recs], table, mapping)
+    header_start, header_end, header_fields = recs[k]
+    if header_start > 1:
+        warnings.append(f"header found on line {header_start}; the {header_start - 1} line(s) "
+                        "above it were skipped (a report title or export note)")
+    headers = list(header_fields)
+    # Match the width of the data rows: trailing delimiters on every data line add unnamed
+    # columns; trailing empty header cells beyond the data are dropped.
+    body_counts = [len(r[2]) for r in recs[k + 1:] if any(f.strip() for f in r[2])]
+    if not complete and len(body_counts) > 1:
+        body_counts = body_counts[:-1]
+    if body_counts:
+        modal = Counter(body_counts).most_common(1)[0][0]
+        if modal > len(headers):
+            headers += [""] * (modal - len(headers))
+        elif modal < len(headers) and not any(h.strip() for h in headers[modal:]):
+            headers = headers[:modal]
+    ncols = len(headers)
+    display = _display_headers(headers)
+
+    newline = b"\n" if b"\n" in utf8[:_SAMPLE_BYTES * 4] else b"\r"
+    offset = _offset_after_lines(utf8, header_end, newline)
+    if preview is not None:
+        rows = [r for r in recs[k + 1:] if any(f.strip() for f in r[2])][:preview]
+        df = _frame([[(r[2][i] if i < len(r[2]) else "") for r in rows] for i in range(ncols)])
+        return _Raw(display, df, np.array([r[0] for r in rows], dtype=np.int64), [], encoding,
+                    delimiter, header_start, warnings)
+    if not utf8[offset:offset + 4096].strip() and not utf8[offset:].strip():
+        raise _header_only(name, header_start)
+    quoted = utf8.find(b'"', offset) >= 0
+    try:
+        df, lines, ragged = _read_body_arrow(utf8, offset, delimiter, ncols, header_end, quoted)
+    except (pa.ArrowException, ValueError):
+        df, lines, ragged = _read_body_python(utf8[offset:].decode("utf-8"), delimiter, ncols,
+                                              header_end)
+    return _Raw(display, df, lines, ragged, encoding, delimiter, header_start, warnings, quoted)
+
+
+def _header_only(name: str, header_line: int) -> IngestError:
+    return IngestError("header_only",
+                       f"{name} has a header row (line {header_line}) but no data rows.",
+                       file=name, header_line=header_line)
+
+
+# ============================================================================ xlsx
+
+def _cell_text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, _dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, (_dt.date, _dt.time)):
+        return v.isoformat()
+    if isinstance(v, float):
+        # Whole numbers stored as floats (ids, serial dates) must not grow a ".0".
+        if v.is_integer() and abs(v) < 1e15:
+            return str(int(v))
+        return repr(v)
+    return str(v)
+
+
+def _open_workbook(data: bytes, name: str):
+    import openpyxl  # only needed for Excel files
+
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a zip that is not a workbook
+        raise _not_a_table(name, "a zip archive that is not an Excel .xlsx workbook") from None
+
+
+def _pick_sheet(wb, sheet, name: str):
+    names = wb.sheetnames
+    if sheet is None:
+        return wb.worksheets[0]
+    if isinstance(sheet, int) and 0 <= sheet < len(names):
+        return wb.worksheets[sheet]
+    if isinstance(sheet, str) and sheet in names:
+        return wb[sheet]
+    raise IngestError("bad_sheet", f"{name} has no sheet {sheet!r}. Sheets: {', '.join(names)}.",
+                      file=name, sheet=sheet, sheets=list(names))
+
+
+def _read_xlsx(data: bytes, name: str, table: str, mapping: dict[str, str] | None,
+               sheet, *, preview: int | None = None) -> _Raw:
+    wb = _open_workbook(data, name)
+    try:
+        ws = _pick_sheet(wb, sheet, name)
+        rows: list[list[str]] = []
+        limit = None if preview is None else _HEADER_SEARCH + preview + 1
+        # Read-only mode yields every row from row 1 (gaps as empty rows): index + 1 = sheet row.
+        for row in ws.iter_rows(values_only=True):
+            rows.append([_cell_text(v) for v in row])
+            if limit and len(rows) >= limit:
+                break
+    finally:
+        wb.close()
+    width = max((len(r) for r in rows), default=0)
+    while width and not any(len(r) >= width and r[width - 1].strip() for r in rows):
+        width -= 1  # trailing all-empty columns (formatted but unused cells)
+    if width == 0:
+        raise IngestError("empty_file", f"{name} is empty: the sheet has no cells with values.",
+                          file=name)
+    rows = [(r + [""] * (width - len(r)))[:width] for r in rows]
+    k = _pick_header([(i + 1, r) for i, r in enumerate(rows)], table, mapping)
+    warnings = []
+    if k > 0:
+        warnings.append(f"header found on sheet row {k + 1}; the {k} row(s) above it were "
+                        "skipped (a report title or export note)")
+    body = rows[k + 1:]
+    lines = np.arange(k + 2, k + 2 + len(body), dtype=np.int64)
+    if preview is not None:
+        keep = [i for i, r in enumerate(body) if any(v.strip() for v in r)][:preview]
+        body, lines = [body[i] for i in keep], lines[keep]
+    df = _frame([[r[i] for r in body] for i in range(width)])
+    return _Raw(_display_headers(rows[k]), df, lines, [], "xlsx", None, k + 1, warnings)
+
+
+# ============================================================================ loading
+
+def _raw_from_bytes(data: bytes, name: str, table: str, mapping, sheet, *,
+                    preview: int | None = None) -> _Raw:
+    kind = _file_kind(data, name)
+    if kind == "xlsx":
+        return _read_xlsx(data, name, table, mapping, sheet, preview=preview)
+    encoding, utf8 = _decode(data, name)
+    return _read_delimited(utf8, encoding, name, table, mapping, preview=preview)
+
+
+def _line_list(lines: np.ndarray) -> str:
+    shown = ", ".join(str(int(x)) for x in lines[:_MAX_LINES_IN_WARNING])
+    return shown + (", ..." if len(lines) > _MAX_LINES_IN_WARNING else "")
+
+
+def _runaway_quotes(values: pd.Series, delimiter: str, ncols: int):
+    """Rows where a quoted value swallowed following lines that look like whole rows.
+
+    A stray opening quote makes a CSV reader run on to the next quote, taking real rows into one
+    field; when the field counts still work out nothing else would notice.
+    """
+    multi = _has_breaks(values)
+    runaway = np.zeros(len(values), dtype=bool)
+    spans = np.zeros(len(values), dtype=np.int64)
+    for pos in np.flatnonzero(multi):  # only the rare values holding line breaks
+        parts = re.split(r"\r\n|\r|\n", values.iloc[pos].rstrip("\r\n"))
+        if any(part.count(delimiter) >= ncols - 1 for part in parts[1:]):
+            runaway[pos], spans[pos] = True, len(parts)
+    return runaway, spans
+
+
+def _all_blank(s: pd.Series) -> bool:
+    return bool((s.str.strip().fillna("") == "").all())
+
+
+def _blank_rows(data: pd.DataFrame) -> np.ndarray:
+    """Rows whose every field is empty or whitespace; checked column by column on the rows still
+    in doubt, so a normal file costs one pass over its first column."""
+    doubt = np.ones(len(data), dtype=bool)
+    for i in data.columns:
+        if not doubt.any():
+            break
+        idx = np.flatnonzero(doubt)
+        s = data[i].iloc[idx] if len(idx) < len(data) else data[i]
+        doubt[idx] = (s.str.strip().fillna("") == "").to_numpy(dtype=bool)
+    return doubt
+
+
+def _scientific_ids(ids: pd.Series) -> int:
+    """How many ids look like Excel's scientific notation (1.23457E+11)."""
+    plus = ids.str.contains("+", regex=False).fillna(False).to_numpy(dtype=bool)
+    if not plus.any():
+        return 0
+    return int(ids[plus].str.fullmatch(r"[0-9]\.[0-9]+[eE]\+[0-9]+").sum())
+
+
+def _total_rows(ids: pd.Series) -> np.ndarray:
+    """Rows whose customer id is a totals label such as 合计, "合 计" or "Total:"."""
+    lowered = ids.str.lower()
+    out = np.array(lowered.isin(TOTAL_TOKENS).to_numpy(dtype=bool))  # writable copy
+    padded = lowered.str.contains(r"[\s:：]", regex=True).fillna(False).to_numpy(dtype=bool)
+    if padded.any():
+        squeezed = lowered[padded].str.replace(r"[\s:：]+", "", regex=True)
+        out[padded] |= squeezed.isin(TOTAL_TOKENS).to_numpy(dtype=bool)
+    return out
+
+
+def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> IngestResult:
+    warnings = list(raw.warnings)
+    headers, data = raw.headers, raw.data
+    ncols = len(headers)
+    blank = _blank_rows(data)
+    if blank.any():
+        word = "sheet row(s)" if raw.delimiter is None else "line(s)"
+        warnings.append(f"{int(blank.sum())} empty row(s) skipped ({word} "
+                        f"{_line_list(raw.lines[blank])})")
+    keep = ~blank
+    # Columns of the data rows, raw text; copying only when blank rows must go.
+    columns = ([data[i][keep].reset_index(drop=True) for i in range(ncols)] if blank.any()
+               else [data[i].reset_index(drop=True) for i in range(ncols)])
+    rows_read = int(keep.sum()) + len(raw.ragged)
+    if rows_read == 0:
+        raise _header_only(name, raw.header_line)
+
+    where = _resolve(headers, table, mapping, name)
+    missing = [c for c in schema.required(table) if c not in where]
+    if missing:
+        raise _missing_error(name, table, missing, headers)
+
+    lines = raw.lines[keep]
+    n = len(lines)
+    kinds = {c.name: c for c in candidate_columns(table)}
+    required = set(schema.required(table))
+    parsed: dict[str, Parsed] = {}
+    reject_parts: list[pd.DataFrame] = []
+    rejected = np.zeros(n, dtype=bool)
+
+    def add_rejects(mask: np.ndarray, canon: str, code: str, *, index: int | None = None,
+                    **fmt) -> None:
+        nonlocal rejected
+        if not mask.any():
+            return
+        i = where[canon] if index is None else index
+        raw_values = columns[i][mask]
+        reject_parts.append(pd.DataFrame({
+            "line": lines[mask],
+            "column": headers[i],
+            "value": raw_values.fillna("").str.slice(0, 500).to_numpy(dtype=object),
+            "reason": REASONS[code].format(col=canon, **fmt),
+            "reason_code": code,
+        }))
+        rejected |= mask
+
+    for canon, i in where.items():
+        col = kinds[canon]
+        p = parse_column(columns[i], col.kind, column=canon)
+        parsed[canon] = p
+        warnings.extend(p.warnings)
+        if canon in required:
+            add_rejects(p.missing, canon, "missing_value")
+        if p.bad.any():
+            codes = p.errors.to_numpy(dtype=object)
+            for code in pd.unique(codes[p.bad]):
+                order = "day-first" if p.dayfirst else "month-first"
+                add_rejects(p.bad & (codes == code), canon, code, order=order)
+        if canon == "customer_id":
+            add_rejects(_total_rows(p.values), canon, "total_row")
+        if col.kind == "id":
+            mangled = _scientific_ids(p.values)
+            if mangled:
+                warnings.append(f"{canon}: {mangled} value(s) look like numbers Excel turned into "
+                                "scientific notation (e.g. 1.23457E+11); different ids may have "
+                                "collapsed into one. Export the column as text")
+
+    if raw.quoted and ncols > 1:
+        for i in range(ncols):  # every column, mapped or not: a runaway quote hides rows
+            runaway, spans = _runaway_quotes(columns[i], raw.delimiter, ncols)
+            for lines_spanned in sorted(set(spans[runaway])):
+                label = next((c for c, j in where.items() if j == i), headers[i])
+                add_rejects(runaway & (spans == lines_spanned), label, "unbalanced_quote",
+                            index=i, lines=lines_spanned)
+
+    if raw.ragged:
+        expected = ncols
+        reject_parts.append(pd.DataFrame({
+            "line": [r[0] for r in raw.ragged],
+            "column": "",
+            "value": [r[2][:500] for r in raw.ragged],
+            "reason": [REASONS["wrong_field_count"].format(found=r[1], expected=expected)
+                       for r in raw.ragged],
+            "reason_code": "wrong_field_count",
+        }))
+
+    ok = ~rejected
+    values = {canon: p.values[ok].reset_index(drop=True) for canon, p in parsed.items()}
+
+    if table == "orders":
+        if "margin" in values and "cost" not in values:
+            values["cost"] = values["amount"] - values["margin"]
+            warnings.append("cost computed as amount - margin (the file has a margin column "
+                            "and no cost column)")
+        elif "margin" in values:
+            warnings.append("the file has both cost and margin: cost is used, margin ignored")
+        elif "cost" not in values:
+            warnings.append("no cost column: profit falls back to revenue")
+
+    tables: dict[str, pd.DataFrame] = {}
+    stored = [c.name for c in schema.stored_columns(table)]
+    tables[table] = pd.DataFrame({c: values[c] for c in stored if c in values})
+    if table == "orders":
+        lifted = [c.name for c in schema.stored_columns("customers")
+                  if c.name in schema.LIFTED_CUSTOMER_COLUMNS and c.name in values]
+        if lifted:
+            attrs = pd.DataFrame({c: values[c] for c in ["customer_id"] + lifted})
+            # First non-empty value per customer and column (groupby.first skips missing).
+            tables["customers"] = (attrs.groupby("customer_id", sort=False, as_index=False)
+                                   .first().reset_index(drop=True))
+
+    rejects = (pd.concat(reject_parts, ignore_index=True) if reject_parts
+               else pd.DataFrame({c: [] for c in REJECT_COLUMNS}))
+    rejects = rejects.sort_values("line", kind="stable").reset_index(drop=True)
+    rejects["line"] = rejects["line"].astype(np.int64)
+    for c in REJECT_COLUMNS[1:]:
+        rejects[c] = rejects[c].astype(STR)
+    rows_rejected = int(rejected.sum()) + len(raw.ragged)
+    if rows_rejected:
+        warnings.append(f"{rows_rejected} of {rows_read} row(s) rejected; see the rejects report")
+
+    used = set(where.values())
+    # Unnamed columns that hold nothing (trailing delimiters) are not worth mentioning.
+    unmapped = [h for i, h in enumerate(headers) if i not in used
+                and not (h.startswith("(column ") and _all_blank(columns[i]))]
+    return IngestResult(
+        tables=tables, rejects=rejects, rows_read=rows_read, rows_loaded=int(ok.sum()),
+        rows_rejected=rows_rejected, encoding=raw.encoding, delimiter=raw.delimiter,
+        source_name=name, table=table, mapping={c: headers[i] for c, i in where.items()},
+        unmapped=unmapped, warnings=warnings)
+
+
+def read_table(source: str | Path | bytes, *, name: str | None = None, table: str = "orders",
+               mapping: dict[str, str] | None = None,
+               sheet: str | int | None = None) -> IngestResult:
+    """Read a CSV, TSV/TXT or .xlsx file into canonical tables.
+
+    Parameters
+    ----------
+    source : str, Path or bytes
+        A path, or the raw bytes of an upload (then ``name`` is used in messages). File-like
+        objects with ``getvalue()``/``read()`` are accepted too.
+    name : str, optional
+        File name shown in messages; defaults to the path's name.
+    table : {"orders", "customers", "payments", "service"}
+        Target table. An orders file also yields ``customers`` from its attribute columns.
+    mapping : dict[str, str], optional
+        Canonical column -> source header, overriding detection for those columns; a header of
+        ``""`` or None leaves that canonical column unmapped.
+    sheet : str or int, optional
+        Excel sheet name or 0-based index; the first sheet by default.
+
+    Returns
+    -------
+    IngestResult
+        Tables, rejects report, counts, encoding, delimiter, mapping and warnings.
+
+    Raises
+    ------
+    IngestError
+        When the file cannot be used at all (empty, not a table, header only, required columns
+        missing, bad mapping, unknown table, unreadable encoding).
+    """
+    _check_table(table)
+    data, shown = _source_bytes(source, name)
+    try:
+        raw = _raw_from_bytes(data, shown, table, mapping, sheet)
+        return _build(raw, table, mapping, shown)
+    except IngestError:
+        raise
+    except MemoryError:
+        raise IngestError("read_failed", f"{shown} is too large to load in memory.",
+                          file=shown, error="MemoryError") from None
+    except Exception as e:  # a user must see a message, never a traceback
+        raise IngestError("read_failed", f"{shown} could not be read: {type(e).__name__}: {e}",
+                          file=shown, error=f"{type(e).__name__}: {e}") from e
+
+
+def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
+          rows: int = 10) -> dict:
+    """Look at a file before loading it: encoding, delimiter, headers, first rows, mapping.
+
+    Parameters
+    ----------
+    source : str, Path or bytes
+        As for ``read_table``.
+    name : str, optional
+        File name shown in messages.
+    table : str
+        Table whose columns the detected mapping refers to.
+    sheet : str or int, optional
+        Excel sheet.
+    rows : int
+        How many data rows to return.
+
+    Returns
+    -------
+    dict
+        ``source``, ``kind`` ("csv" or "xlsx"), ``encoding``, ``delimiter``, ``header_line``,
+        ``headers``, ``rows`` (DataFrame of raw strings under the headers; also as
+        ``preview``), ``mapping``
+        (canonical -> header, detected), ``missing`` (required columns not found), ``table``,
+        ``sheets`` (xlsx sheet names, else None), ``warnings``.
+
+    Raises
+    ------
+    IngestError
+        For files that cannot be used at all (empty, not a table, unreadable encoding ...).
+    """
+    _check_table(table)
+    data, shown = _source_bytes(source, name)
+    try:
+        raw = _raw_from_bytes(data, shown, table, None, sheet, preview=rows)
+        sheets = None
+        if raw.delimiter is None:
+            wb = _open_workbook(data, shown)
+            sheets = list(wb.sheetnames)
+            wb.close()
+    except IngestError:
+        raise
+    except Exception as e:
+        raise IngestError("read_failed", f"{shown} could not be read: {type(e).__name__}: {e}",
+                          file=shown, error=f"{type(e).__name__}: {e}") from e
+    preview = raw.data.copy()
+    preview.columns = raw.headers
+    mapping = detect_mapping(raw.headers, table)
+    return {
+        "source": shown,
+        "kind": "xlsx" if raw.delimiter is None else "csv",
+        "encoding": raw.encoding,
+        "delimiter": raw.delimiter,
+        "header_line": raw.header_line,
+        "headers": list(raw.headers),
+        "rows": preview.reset_index(drop=True),
+        "preview": preview.reset_index(drop=True),  # alias of "rows" (the data page uses it)
+        "mapping": mapping,
+        "missing": [c for c in schema.required(table) if c not in mapping],
+        "table": table,
+        "sheets": sheets,
+        "warnings": list(raw.warnings),
+    }
