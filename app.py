@@ -6,7 +6,7 @@ from ui import sidebar, state
 from valuation.i18n import t
 from valuation.store import StoreError
 
-st.set_page_config(page_title="客户价值 · Customer value", page_icon="📊", layout="wide")
+st.set_page_config(page_title="客户价值 · Customer value", layout="wide")
 
 try:
     ctx = sidebar.render()
@@ -15,15 +15,15 @@ except StoreError as exc:
     st.stop()
 
 PAGES = [
-    ("pages/overview.py", "page.overview", "overview", "📊"),
-    ("pages/tuning.py", "page.tuning", "tuning", "🎚️"),
-    ("pages/lifecycle.py", "page.lifecycle", "lifecycle", "🔄"),
-    ("pages/customers.py", "page.customers", "customers", "👥"),
-    ("pages/clv.py", "page.clv", "clv", "💰"),
-    ("pages/data.py", "page.data", "data", "🗂️"),
+    ("pages/overview.py", "page.overview", "overview"),
+    ("pages/tuning.py", "page.tuning", "tuning"),
+    ("pages/lifecycle.py", "page.lifecycle", "lifecycle"),
+    ("pages/customers.py", "page.customers", "customers"),
+    ("pages/clv.py", "page.clv", "clv"),
+    ("pages/data.py", "page.data", "data"),
 ]
 navigation = st.navigation([
-    st.Page(path, title=t(key, ctx.lang), url_path=url, icon=icon, default=(i == 0))
-    for i, (path, key, url, icon) in enumerate(PAGES)
+    st.Page(path, title=t(key, ctx.lang), url_path=url, default=(i == 0))
+    for i, (path, key, url) in enumerate(PAGES)
 ])
 navigation.run()

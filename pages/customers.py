@@ -25,7 +25,7 @@ prefixes = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm", "lifec
             "region": None, "industry": None}
 for col, (column, prefix) in zip(cols, prefixes.items()):
     values = sorted(v for v in scored[column].dropna().unique()) if column in scored else []
-    filters[column] = col.multiselect(t(f"feat.{column}", lang), values, key=f"filter::{column}",
+    filters[column] = col.multiselect(t(f"feat.{column}", lang), values, key=f"filter::{column}", placeholder=t("common.all", lang),
                                       format_func=(lambda v, p=prefix: t(f"{p}.{v}", lang)) if prefix else str)
 shown = insights.filter_customers(scored, search, **filters)
 st.caption(t("customers.count", lang, shown=f"{len(shown):,}", total=f"{len(scored):,}"))

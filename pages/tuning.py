@@ -27,7 +27,8 @@ with left:
     chosen_custom = st.multiselect(t("tuning.custom_dims", lang), custom_options,
                                    default=[c for c, _ in cache.settings().weights.custom if c in custom_options],
                                    format_func=lambda c: t(f"feat.{c}", lang),
-                                   help=t("tuning.custom_help", lang), key="custom_dims")
+                                   help=t("tuning.custom_help", lang), key="custom_dims",
+                                   placeholder=t("common.choose", lang))
     settings = cache.settings()
     kept = tuple((c, w) for c, w in settings.weights.custom if c in chosen_custom)
     added = tuple((c, 10.0) for c in chosen_custom if c not in dict(kept))

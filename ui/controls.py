@@ -54,7 +54,7 @@ def weight_controls(dimensions: tuple[str, ...], lang: str, *, container=st) -> 
         if key not in st.session_state:
             st.session_state[key] = float(values.get(dim, 0.0))
         label = t(f"dim.{dim}", lang) if not dim.startswith("custom:") else dim.split(":", 1)[1]
-        container.slider(label, 0.0, 100.0, step=5.0, key=key, on_change=_on_weight, args=(dim,),
+        container.slider(label, 0.0, 100.0, step=5.0, format="%.0f", key=key, on_change=_on_weight, args=(dim,),
                          help=t(f"help.{dim}", lang) if not dim.startswith("custom:") else None)
     return cache.settings().weights
 

@@ -78,6 +78,8 @@ TEXT: dict[str, tuple[str, str]] = {
                                     "The import failed; nothing stored was changed."),
     # common
     "common.download_csv": ("下载 CSV", "Download CSV"),
+    "common.choose": ("请选择", "Choose"),
+    "common.all": ("全部", "All"),
     # notes on missing data
     "note.title": ("数据说明（{n} 条）", "About this data ({n} notes)"),
     "note.no_cost": ("没有成本列：毛利按收入计算（利润被高估），请上传带成本或毛利的订单以获得真实利润。",
