@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache, state, widgets
-from valuation import charts, insights, tiers
+from valuation import charts, insights
 from valuation.i18n import format_money, format_pct, t
 
 ctx = state.context()
@@ -36,9 +36,7 @@ with left:
 with right:
     st.plotly_chart(charts.value_matrix(scored, lang, settings.classes), key="matrix")
 
-reading = tiers.whale_reading(scored.loc[scored["has_orders"], "net_profit_12m"])
 st.subheader(t("overview.whale", lang))
-st.markdown(f"**{charts.whale_sentence(reading, lang)}**")
 st.plotly_chart(charts.whale_curve(scored, lang), key="whale")
 
 st.subheader(t("overview.actions", lang))

@@ -84,7 +84,7 @@ def test_pyramid_text_gives_count_and_shares_of_revenue_and_profit():
     fig = charts.tier_pyramid(scored_frame(), "en")
     revenue_share = format_pct(2000 / 4450)  # A's revenue over the revenue of all buyers
     profit_share = format_pct(1000 / 1550)
-    assert fig.data[0].text[0] == (f"{t('tier.A', 'en')} · 2 customers · {revenue_share} of revenue · "
+    assert fig.data[0].text[0] == (f"<b>{t('tier.A', 'en')}</b> · 2 customers<br>{revenue_share} of revenue · "
                                    f"{profit_share} of profit")
     assert revenue_share == "45%" and profit_share == "65%"
 
@@ -122,8 +122,8 @@ def test_value_matrix_draws_the_class_cuts_and_counts_every_class():
     frame = scored_frame()
     rules = ClassRules(actual_cut=70, strategic_cut=55)
     fig = charts.value_matrix(frame, "en", class_rules=rules)
-    assert not notes(fig)  # 20 customers: nothing sampled
-    assert sum(len(trace.x) for trace in fig.data) == 20
+    assert notes(fig) == ["2 prospects (no orders yet) not shown"]  # 18 buyers: nothing sampled
+    assert sum(len(trace.x) for trace in fig.data) == 18
     lines = {(s.x0, s.x1, s.y0, s.y1) for s in fig.layout.shapes}
     assert (70, 70, 0, 100) in lines and (0, 70, 55, 55) in lines
     texts = " ".join(a.text for a in fig.layout.annotations)
@@ -420,7 +420,7 @@ def test_charts_on_the_sample_data_agree_with_the_summary(sample_scored):
     assert format_pct(summary["whale"]["top_share"]) in whale.layout.title.text
     matrix = charts.value_matrix(sample_scored, "en")
     assert sum(len(trace.x) for trace in matrix.data) == 2000
-    assert notes(matrix) == ["sampled 2,000 of 3,000 customers (fixed seed)"]
+    assert notes(matrix) == ["1,000 prospects (no orders yet) not shown"]  # 2,000 buyers: all drawn
     boxes = [trace for trace in charts.clv_by_tier(sample_scored, "zh").data if trace.type == "box"]
     assert "万元" in charts.clv_by_tier(sample_scored, "zh").layout.yaxis.title.text
     assert len(boxes) == 5

@@ -241,12 +241,17 @@ def value_matrix(scored: pd.DataFrame, lang: str = "en", class_rules: ClassRules
     """
     _require(scored, ["actual_value", "strategic_value", "value_class"], "value_matrix")
     title, subtitle = t("chart.matrix.title", lang), t("chart.matrix.subtitle", lang)
+    prospects = int((scored["tier"] == "prospect").sum()) if "tier" in scored else 0
+    if prospects:  # the matrix is about customers who buy; prospects have no actual value yet
+        scored = scored[scored["tier"] != "prospect"]
     if len(scored) == 0:
         return _empty(title, lang, subtitle)
     counts = scored["value_class"].value_counts()
     shown, sampled = _sample(scored)
     notes = [t("chart.note.sampled", lang, shown=format_count(len(shown)), total=format_count(len(scored)))] \
         if sampled else []
+    if prospects:
+        notes.append(t("chart.note.prospects_excluded", lang, count=format_count(prospects)))
     who = pd.Series("", index=shown.index, dtype="string")
     for column in ("customer_id", "name"):  # the name when there is one, else the id
         if column in shown:

@@ -26,12 +26,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart.pyramid.subtitle": ("各层级客户数，以及占有成交客户近12个月收入和净利润的比例",
                                "Customers per tier, with their share of the 12-month revenue and net "
                                "profit of all customers with orders"),
-    "chart.pyramid.bar_text": ("{tier} · {customers} 个客户 · 收入占 {revenue} · 利润占 {profit}",
-                               "{tier} · {customers} customers · {revenue} of revenue · {profit} of profit"),
+    "chart.pyramid.bar_text": ("<b>{tier}</b> · {customers} 个客户<br>收入占 {revenue} · 利润占 {profit}",
+                               "<b>{tier}</b> · {customers} customers<br>{revenue} of revenue · {profit} of profit"),
     # 2. value matrix
     "chart.matrix.title": ("价值矩阵：实际价值 × 战略价值", "Value matrix: actual against strategic value"),
-    "chart.matrix.subtitle": ("虚线为价值类别的分界；负值客户（红点）可能出现在任何位置",
-                              "Dashed lines are the class cut-offs; below-zero customers (red) can sit anywhere"),
+    "chart.matrix.subtitle": ("成交客户；虚线为价值类别的分界；负值客户（红点）可能出现在任何位置",
+                              "Customers with orders; dashed lines are the class cut-offs; below-zero "
+                              "customers (red) can sit anywhere"),
     "chart.matrix.quadrant": ("<b>{label}</b> · {count}<br>{action}", "<b>{label}</b> · {count}<br>{action}"),
     "chart.action_short.most_valuable": ("保持并加深忠诚", "Keep them, deepen loyalty"),
     "chart.action_short.growable": ("交叉销售，提高钱包份额", "Cross-sell to grow wallet share"),
