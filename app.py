@@ -15,12 +15,12 @@ except StoreError as exc:
     st.stop()
 
 PAGES = [
-    ("pages/overview.py", "page.overview", "overview"),
-    ("pages/tuning.py", "page.tuning", "tuning"),
-    ("pages/lifecycle.py", "page.lifecycle", "lifecycle"),
-    ("pages/customers.py", "page.customers", "customers"),
-    ("pages/clv.py", "page.clv", "clv"),
-    ("pages/data.py", "page.data", "data"),
+    ("views/overview.py", "page.overview", "overview"),
+    ("views/tuning.py", "page.tuning", "tuning"),
+    ("views/lifecycle.py", "page.lifecycle", "lifecycle"),
+    ("views/customers.py", "page.customers", "customers"),
+    ("views/clv.py", "page.clv", "clv"),
+    ("views/data.py", "page.data", "data"),
 ]
 navigation = st.navigation([
     st.Page(path, title=t(key, ctx.lang), url_path=url, default=(i == 0))

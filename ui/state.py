@@ -80,23 +80,7 @@ def set_context(ctx: Context) -> None:
 
 def context() -> Context:
     """The context the sidebar set up on this run."""
-    if CONTEXT_KEY not in st.session_state:
-        _restart_through_app()
     return st.session_state[CONTEXT_KEY]
-
-
-def _restart_through_app() -> None:
-    """Run app.py (sidebar + navigation) when a page script was started on its own.
-
-    Streamlit 1.67 runs a ``pages/`` folder the old multipage way until the
-    first st.navigation call in the process: the very first visitor who opens a
-    page URL (``/overview``) gets the page script without app.py. Switching the
-    process to st.navigation and rerunning serves the same URL through app.py.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 
 def show_error(exc: Exception, lang: str, **extra) -> None:

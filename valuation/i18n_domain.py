@@ -116,6 +116,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "feat.category_coverage": ("品类覆盖率", "Category coverage"),
     "feat.main_loss_driver": ("主要亏损原因", "Main loss driver"),
     "feat.score_moved": ("得分变化", "Score change"),
+    "feat.composite_before": ("原综合得分", "Composite before"),
+    "feat.composite_after": ("新综合得分", "Composite after"),
     "feat.tier_before": ("原层级", "Tier before"),
     "feat.tier_after": ("新层级", "Tier after"),
     "feat.silent_beyond_usual": ("超出平常间隔", "Silent beyond usual"),

@@ -36,14 +36,17 @@ def kpis(scored: pd.DataFrame) -> dict:
     }
 
 
-def migration(before: pd.DataFrame, after: pd.DataFrame, top: int = 20) -> pd.DataFrame:
-    """Customers whose tier or composite moved most between two scorings of the same customers.
+def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
+              direction: str = "all") -> pd.DataFrame:
+    """Customers whose tier or composite moved between two scorings of the same customers.
 
-    Tier changes come first, then the largest score changes.
+    ``direction`` "up" keeps customers who moved to a better tier (largest score
+    gain first), "down" those who moved to a worse one (largest loss first), and
+    "all" every customer whose tier or score moved, tier changes first.
     """
     joined = pd.DataFrame({
-        "customer_id": after["customer_id"],
-        "name": after.get("name"),
+        "customer_id": after["customer_id"].to_numpy(),
+        "name": after["name"].to_numpy() if "name" in after else None,
         "tier_before": before["tier"].to_numpy(),
         "tier_after": after["tier"].to_numpy(),
         "composite_before": before["composite"].to_numpy(),
@@ -51,11 +54,21 @@ def migration(before: pd.DataFrame, after: pd.DataFrame, top: int = 20) -> pd.Da
     })
     joined["score_moved"] = joined["composite_after"] - joined["composite_before"]
     order = {t: i for i, t in enumerate(tiers.TIERS)}
+    # Negative steps = towards A.
     joined["tier_steps"] = joined["tier_after"].map(order) - joined["tier_before"].map(order)
-    moved = joined[(joined["tier_steps"] != 0) | (joined["score_moved"].abs() > 1e-9)]
-    moved = moved.assign(_tier=moved["tier_steps"].abs(), _abs=moved["score_moved"].abs())
-    moved = moved.sort_values(["_tier", "_abs", "customer_id"], ascending=[False, False, True])
-    return moved.drop(columns=["_tier", "_abs"]).head(top).reset_index(drop=True)
+    if direction == "up":
+        moved = joined[joined["tier_steps"] < 0].sort_values(["score_moved", "customer_id"],
+                                                             ascending=[False, True])
+    elif direction == "down":
+        moved = joined[joined["tier_steps"] > 0].sort_values(["score_moved", "customer_id"])
+    else:
+        moved = joined[(joined["tier_steps"] != 0) | (joined["score_moved"].abs() > 1e-9)]
+        moved = moved.assign(_tier=moved["tier_steps"].abs(), _abs=moved["score_moved"].abs())
+        moved = moved.sort_values(["_tier", "_abs", "customer_id"], ascending=[False, False, True])
+        moved = moved.drop(columns=["_tier", "_abs"])
+    if top is not None:
+        moved = moved.head(top)
+    return moved.reset_index(drop=True)
 
 
 def filter_customers(scored: pd.DataFrame, search: str = "", **choices) -> pd.DataFrame:

@@ -57,11 +57,14 @@ with right:
     st.plotly_chart(charts.migration_sankey(baseline["tier"], scored["tier"], lang), key="sankey")
 
 st.subheader(t("tuning.movers", lang))
-movers = insights.migration(baseline, scored)
+direction = st.radio(t("tuning.direction", lang), ["up", "down", "all"], horizontal=True,
+                     format_func=lambda d: t(f"tuning.direction_{d}", lang), key="movers_direction")
+movers = insights.migration(baseline, scored, direction=direction)
 if movers.empty:
     st.caption(t("tuning.no_movers", lang))
 else:
-    st.dataframe(widgets.labelled(movers.drop(columns=["tier_steps"]), lang), hide_index=True)
+    st.dataframe(widgets.labelled(movers.drop(columns=["tier_steps"]), lang), hide_index=True,
+                 column_config=widgets.number_columns(lang))
 
 st.subheader(t("tuning.explain", lang))
 ranked = scored[scored["has_orders"]].sort_values("composite", ascending=False)

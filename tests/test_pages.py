@@ -1,0 +1,180 @@
+"""AppTest per page: change a widget, check what moved (on the bundled sample dataset)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from valuation import insights, lifecycle, pipeline
+from valuation.settings import Settings
+from valuation.store import SAMPLE_DATASET, Store, ensure_sample
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("apptest") / "app.duckdb"
+    store = Store(path)
+    ensure_sample(store)
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine(db_path):
+    """The engine's own answers on the same data, to compare the pages with."""
+    store = Store(db_path, read_only=True)
+    prepared = pipeline.prepare(store, SAMPLE_DATASET)
+    store.close()
+    return prepared
+
+
+@pytest.fixture
+def app(db_path, monkeypatch):
+    monkeypatch.setenv("VALUATION_DB", str(db_path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def open_page(at, name):
+    at.switch_page(f"views/{name}.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_overview_shows_the_engine_figures(app, engine):
+    k = insights.kpis(pipeline.score(engine))
+    assert app.title[0].value == "Overview"
+    assert metric(app, "Customers") == f"{k['customers']:,}"
+    assert metric(app, "Tier A's share of profit") == f"{k['tier_a_profit_share'] * 100:.0f}%"
+
+
+def test_moving_the_as_of_date_back_changes_the_overview(app):
+    before = metric(app, "Revenue, 12 months")
+    key = next(d.key for d in app.date_input)
+    app.date_input(key=key).set_value(dt.date(2025, 9, 30)).run()
+    assert not app.exception
+    assert metric(app, "Revenue, 12 months") != before
+
+
+def test_switching_language_changes_the_titles(app):
+    assert app.title[0].value == "Overview"
+    app.radio(key="lang").set_value("zh").run()
+    assert app.title[0].value == "总览"
+    assert "成交客户" in [m.label for m in app.metric]
+
+
+def test_raising_the_loyalty_weight_moves_a_named_customer_from_c_to_b(app, engine):
+    default = pipeline.score(engine, Settings())
+    loyal = pipeline.score(engine, replace(Settings(), weights=Settings().weights.with_weight("loyalty", 45)))
+    up = insights.migration(default, loyal, direction="up")
+    named = up.loc[(up["tier_before"] == "C") & (up["tier_after"] == "B"), "customer_id"].iloc[0]
+
+    open_page(app, "tuning")
+    assert app.title[0].value == "Weight tuning"
+    assert "No customer moved against the baseline." in [c.value for c in app.caption]
+    app.slider(key="w::loyalty").set_value(45.0).run()
+    assert not app.exception
+    assert app.radio(key="movers_direction").value == "up"
+    movers = app.dataframe[0].value
+    row = movers[movers["Customer ID"] == named]
+    assert len(row) == 1
+    assert row.iloc[0]["Tier before"] == "Tier C (regular)"
+    assert row.iloc[0]["Tier after"] == "Tier B (key)"
+    # The tier counts above the pyramid moved by the same amounts as in the engine.
+    assert metric(app, "Tier B (key)") == f"{int((loyal['tier'] == 'B').sum()):,}"
+
+
+def test_the_tuned_weights_carry_over_to_the_overview(app, engine):
+    open_page(app, "tuning")
+    app.selectbox(key="preset").set_value("growth_first").run()
+    assert app.slider(key="w::growth").value == 40.0
+    open_page(app, "overview")
+    expected = pipeline.score(engine, replace(Settings(), weights=Settings().weights.__class__(
+        current=15, future=25, credit=10, loyalty=10, growth=40)))
+    share = insights.kpis(expected)["tier_a_profit_share"]
+    assert metric(app, "Tier A's share of profit") == f"{share * 100:.0f}%"
+
+
+def test_lowering_the_at_risk_threshold_lengthens_the_alert_list(app, engine):
+    open_page(app, "lifecycle")
+    count = lambda: int(app.subheader[0].value.split("(")[1].split()[0].replace(",", ""))
+    before = count()
+    assert before == len(lifecycle.at_risk_alerts(pipeline.score(engine)))
+    app.number_input(key="life::at_risk_days").set_value(60).run()
+    assert not app.exception
+    assert count() > before
+
+
+def test_searching_customers_narrows_the_table_and_opens_the_profile(app, engine):
+    open_page(app, "customers")
+    total = len(engine.features)
+    assert f"Showing {total:,} of {total:,} customers" in [c.value for c in app.caption]
+    app.text_input(key="customer_search").set_value("C000001").run()
+    assert f"Showing 1 of {total:,} customers" in [c.value for c in app.caption]
+    assert app.selectbox(key="profile_customer").value == "C000001"
+    app.multiselect(key="filter::tier").set_value(["A"])
+    app.text_input(key="customer_search").set_value("").run()
+    n_a = int((pipeline.score(engine)["tier"] == "A").sum())
+    assert f"Showing {n_a:,} of {total:,} customers" in [c.value for c in app.caption]
+
+
+def test_clv_calculator_follows_its_sliders(app):
+    open_page(app, "clv")
+    first = metric(app, "Lifetime value")
+    app.slider(key="clv_retention").set_value(0.5).run()
+    assert metric(app, "Lifetime value") != first
+    # 10,000 a year, r = 0.5, d = 10%, 5 years, minus 5,000 acquisition
+    expected = sum(10_000 * 0.5 ** k / 1.1 ** k for k in range(1, 6)) - 5_000
+    from valuation.i18n import format_money
+
+    assert metric(app, "Lifetime value") == format_money(expected, "en")
+
+
+GBK_ORDERS = ("客户编号,客户名称,订单日期,金额(元),成本,地区\n"
+              "K001,华瑞科技,2024年1月5日,\"¥1,234.50\",800,华东\n"
+              "K001,华瑞科技,2024/3/9,￥2000,1500,华东\n"
+              "K001,华瑞科技,2024-03-20,(300.00),-200,华东\n"
+              "K002,东方物流,2024-02-10,500,300,华南\n"
+              "K003,坏数据公司,不是日期,500,200,华北\n")
+
+
+def test_uploading_a_gbk_file_shows_the_report_and_its_tiers_at_once(app):
+    open_page(app, "data")
+    app.file_uploader(key="upload").set_value(("订单.csv", GBK_ORDERS.encode("gb18030"), "text/csv")).run()
+    assert not app.exception
+    markdown = " ".join(m.value for m in app.markdown)
+    assert "5 rows read, 4 loaded, 1 rejected" in markdown
+    rejects = app.dataframe[-1].value
+    assert rejects.iloc[0]["line"] == 6 and rejects.iloc[0]["column"] == "订单日期"
+    app.text_input(key="save_name").set_value("华东上传")
+    app.button(key="use_session").click().run()
+    assert not app.exception
+    assert app.selectbox(key="dataset").value == "session:华东上传"
+    assert "Loaded “华东上传” for this session only and switched to it." in [s.value for s in app.success]
+    open_page(app, "overview")
+    assert metric(app, "Customers") == "2"
+
+
+def test_a_file_without_an_amount_column_gets_a_message_naming_it(app):
+    open_page(app, "data")
+    app.file_uploader(key="upload").set_value(
+        ("bad.csv", "客户编号,订单日期\nK1,2024-01-01\n".encode(), "text/csv")).run()
+    assert not app.exception
+    errors = " ".join(e.value for e in app.error)
+    assert "bad.csv" in errors and "amount" in errors
