@@ -44,7 +44,7 @@ def mapping_editor(file_name: str, table: str, headers: list[str], lang: str) ->
     mapping: dict[str, str] = {}
     with st.expander(t("data.mapping", lang), expanded=bool(missing_required)):
         cols = st.columns(3)
-        for i, column in enumerate(schema.columns(table)):
+        for i, column in enumerate(ingest.candidate_columns(table)):
             options = [NOT_USED] + list(headers)
             default = detected.get(column.name, NOT_USED)
             label = column.name + (" *" if column.required else "")
@@ -137,6 +137,11 @@ def labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A copy with translated column headers and translated category values for display."""
     out = frame.copy()
     out.attrs = {}  # engine metadata is not for display (and not JSON)
+    for col in out.columns:  # dates without a midnight time; day counts and gaps as whole numbers
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.date
+        elif col in ("mean_gap_days", "days_since_last_order", "tenure_days"):
+            out[col] = out[col].round(0)
     value_keys = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm",
                   "lifecycle_stage": "stage", "tier_before": "tier", "tier_after": "tier",
                   "main_loss_driver": "loss"}

@@ -211,6 +211,13 @@ TEXT: dict[str, tuple[str, str]] = {
     "err.bad_dataset_name": ("数据集名称 “{name}” 不可用：请使用 1–64 个字母、数字、空格、点、横线或下划线。",
                              "Dataset name “{name}” is not allowed: use 1–64 letters, digits, spaces, "
                              "dots, dashes or underscores."),
+    "err.old_excel_format": ("文件 {file} 是旧版 Excel (.xls)：请在 Excel 中另存为 .xlsx 或 CSV。",
+                             "File {file} is an old Excel file (.xls): save it as .xlsx or CSV in Excel."),
+    "err.bad_sheet": ("文件 {file} 中没有指定的工作表。", "File {file} has no such sheet."),
+    "err.read_failed": ("无法读取文件 {file}：{detail}", "File {file} could not be read: {detail}"),
+    "err.unknown_table": ("未知的表：{table}。", "Unknown table: {table}."),
+    "err.unknown_dataset": ("没有名为 “{name}” 的数据集。", "There is no dataset named “{name}”."),
+    "err.read_only": ("数据库 {path} 以只读方式打开，无法保存。", "The database {path} is open read-only; nothing can be saved."),
     "err.unexpected": ("出现了意外错误：{detail}。已存储的数据没有改变。",
                        "Something unexpected went wrong: {detail}. Nothing stored was changed."),
 }
@@ -218,10 +225,16 @@ TEXT: dict[str, tuple[str, str]] = {
 
 def _merge() -> None:
     """Labels live in a few tables by area; they are one table to every caller."""
-    from valuation import i18n_charts, i18n_domain
+    import importlib
 
-    TEXT.update(i18n_domain.TEXT)
-    TEXT.update(i18n_charts.TEXT)
+    for name in ("i18n_domain", "i18n_charts", "i18n_explore", "i18n_meeting"):
+        try:
+            module = importlib.import_module(f"valuation.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"valuation.{name}":
+                raise
+            continue  # an area whose labels are not written yet
+        TEXT.update(module.TEXT)
 
 
 _merge()
