@@ -178,3 +178,44 @@ def test_a_file_without_an_amount_column_gets_a_message_naming_it(app):
     assert not app.exception
     errors = " ".join(e.value for e in app.error)
     assert "bad.csv" in errors and "amount" in errors
+
+
+PAGES = ("overview", "tuning", "lifecycle", "customers", "clv", "data")
+
+
+@pytest.fixture(scope="module")
+def thin_db(tmp_path_factory):
+    """Datasets a real user may have: one customer; orders without cost, payments or service."""
+    path = tmp_path_factory.mktemp("thin") / "thin.duckdb"
+    store = Store(path)
+    ensure_sample(store)
+    one = pd.DataFrame({"customer_id": ["ONLY"], "order_date": pd.to_datetime(["2024-05-01"]),
+                        "amount": [1200.0]})
+    store.replace_dataset("one", {"orders": one})
+    rng = pd.Series(range(60))
+    bare = pd.DataFrame({"customer_id": "K" + (rng % 12).astype(str),
+                         "order_date": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng * 11, unit="D"),
+                         "amount": 100.0 + rng * 7})
+    store.replace_dataset("orders_only", {"orders": bare})
+    store.close()
+    return path
+
+
+@pytest.mark.parametrize("dataset", ["one", "orders_only"])
+def test_thin_datasets_render_every_page_and_say_what_is_missing(thin_db, monkeypatch, dataset):
+    monkeypatch.setenv("VALUATION_DB", str(thin_db))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.selectbox(key="dataset").set_value(f"db:{dataset}").run()
+    assert not at.exception, [e.message for e in at.exception]
+    expanders = [e.label for e in at.expander]
+    assert any(label.startswith("About this data") for label in expanders)
+    notes = " ".join(m.value for m in at.markdown)
+    assert "No cost column" in notes and "No payments data" in notes
+    for name in PAGES:
+        open_page(at, name)
+        assert at.title[0].value
+    open_page(at, "tuning")
+    at.slider(key="w::loyalty").set_value(60.0).run()
+    assert not at.exception

@@ -1,0 +1,158 @@
+"""The command line: ingest, score and clv as a scheduled job would run them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from valuation.cli import main
+from valuation.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "sample_data"
+
+ORDERS_GBK = ("客户编号,客户名称,下单日期,销售额,地区\n"
+              "A1,甲公司,2024年1月5日,\"¥1,234.50\",华东\n"
+              "A1,甲公司,2024/2/5,500元,华东\n"
+              "B2,乙公司,2024-03-01,(100.00),华南\n"
+              "B2,乙公司,2024-03-02,800,华南\n"
+              "C3,丙公司,2024-13-40,100,华北\n")
+
+
+@pytest.fixture
+def gbk_file(tmp_path):
+    path = tmp_path / "订单.csv"
+    path.write_bytes(ORDERS_GBK.encode("gb18030"))
+    return path
+
+
+def run_json(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, (json.loads(out.out) if out.out.strip() else None), out.err
+
+
+def test_ingest_json_reports_rows_amounts_encoding_and_mapping(gbk_file, tmp_path, capsys):
+    code, report, _ = run_json(capsys, "ingest", str(gbk_file), "--db", str(tmp_path / "x.duckdb"),
+                               "--dataset", "east", "--rejects", str(tmp_path / "rejects.csv"), "--json")
+    assert code == 0
+    assert report["rows_read"] == 5 and report["rows_loaded"] == 4 and report["rows_rejected"] == 1
+    assert report["customers"] == 2
+    assert report["amount_total"] == pytest.approx(1234.50 + 500 - 100 + 800)
+    assert report["encoding"] == "gb18030" and report["delimiter"] == ","
+    assert report["mapping"]["amount"] == "销售额" and report["mapping"]["order_date"] == "下单日期"
+    rejects = pd.read_csv(tmp_path / "rejects.csv", encoding="utf-8-sig")
+    assert rejects.loc[0, "line"] == 6 and rejects.loc[0, "column"] == "下单日期"
+    store = Store(tmp_path / "x.duckdb", read_only=True)
+    assert len(store.read("east", "orders")) == 4
+    assert sorted(store.read("east", "customers")["region"]) == ["华东", "华南"]
+
+
+def test_ingest_map_overrides_a_header(tmp_path, capsys):
+    path = tmp_path / "o.csv"
+    path.write_text("cust,when,money\nA,2024-01-01,10\n", encoding="utf-8")
+    code, report, _ = run_json(capsys, "ingest", str(path), "--dry-run", "--json",
+                               "--map", "customer_id=cust", "--map", "order_date=when", "--map", "amount=money")
+    assert code == 0 and report["rows_loaded"] == 1
+
+
+def test_missing_required_column_exits_2_naming_it_and_the_columns_found(tmp_path, capsys):
+    path = tmp_path / "bad.csv"
+    path.write_text("客户编号,订单日期\nA,2024-01-01\n", encoding="utf-8")
+    code = main(["ingest", str(path), "--db", str(tmp_path / "x.duckdb")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "bad.csv" in err and "amount" in err and "客户编号" in err and "订单日期" in err
+    assert "Traceback" not in err
+
+
+def test_a_failed_import_leaves_the_stored_dataset_exactly_as_it_was(gbk_file, tmp_path, capsys):
+    db = tmp_path / "x.duckdb"
+    assert main(["ingest", str(gbk_file), "--db", str(db), "--dataset", "east"]) == 0
+    before = Store(db, read_only=True)
+    orders_before = before.read("east", "orders")
+    before.close()
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    assert main(["ingest", str(empty), "--db", str(db), "--dataset", "east"]) == 2
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("客户编号,订单日期,金额\n", encoding="utf-8")
+    assert main(["ingest", str(header_only), "--db", str(db), "--dataset", "east"]) == 2
+    after = Store(db, read_only=True)
+    pd.testing.assert_frame_equal(after.read("east", "orders"), orders_before)
+    capsys.readouterr()
+
+
+def test_unusable_files_get_their_own_messages_and_no_traceback(tmp_path, capsys):
+    png = tmp_path / "picture.csv"
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    assert main(["ingest", str(png), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "picture.csv" in err and "Traceback" not in err
+    assert main(["ingest", str(tmp_path / "nowhere.csv"), "--dry-run"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_score_json_counts_every_classification(tmp_path, capsys):
+    db = tmp_path / "s.duckdb"
+    code, summary, _ = run_json(capsys, "score", "--db", str(db), "--json")
+    assert code == 0
+    assert summary["customers"] == 3000
+    assert sum(summary["tier"].values()) == 3000
+    assert set(summary["lifecycle_stage"]) == {"target", "prospect", "opportunity", "new", "repeat", "loyal",
+                                               "at_risk", "dormant", "churned", "won_back"}
+    assert set(summary["value_class"]) == {"most_valuable", "growable", "below_zero", "maintain"}
+    assert summary["value_class"]["below_zero"] > 0
+    assert summary["tier_share"]["A"]["profit"] > summary["tier_share"]["A"]["customers"] * 5
+    assert summary["clv_method"] == "bgnbd_gg"
+
+
+def test_score_writes_a_csv_with_a_bom_and_the_named_columns(gbk_file, tmp_path, capsys):
+    out = tmp_path / "scored.csv"
+    assert main(["score", str(gbk_file), "--out", str(out), "--weights",
+                 "current=50,future=10,credit=10,loyalty=20,growth=10"]) == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    scored = pd.read_csv(out, encoding="utf-8-sig")
+    for col in ("customer_id", "name", "current", "future", "loyalty", "growth", "composite", "tier",
+                "value_class", "rfm_segment", "lifecycle_stage", "clv", "revenue_total", "orders",
+                "days_since_last_order", "net_profit_12m"):
+        assert col in scored.columns
+    assert "credit" not in scored.columns  # no payments: reported missing, not faked
+    assert sorted(scored["customer_id"]) == ["A1", "B2"]
+    capsys.readouterr()
+
+
+def test_bad_weights_are_a_usage_error(capsys):
+    assert main(["score", "--weights", "loyalty=lots"]) == 2
+    assert "--weights" in capsys.readouterr().err
+
+
+def test_clv_command_reproduces_the_cdnow_figures(cdnow_dir, tmp_path, capsys):
+    raw = pd.read_csv(cdnow_dir / "CDNOW_sample.txt", sep=r"\s+", header=None,
+                      names=["master_id", "cust", "date", "n_cds", "dollars"], dtype={"date": str})
+    path = tmp_path / "cdnow.csv"
+    raw.rename(columns={"cust": "customer_id", "date": "order_date", "dollars": "amount"})[
+        ["customer_id", "order_date", "amount"]].to_csv(path, index=False)
+    code, report, _ = run_json(capsys, "clv", str(path), "--calibration-end", "1997-09-30",
+                               "--holdout-end", "1998-06-30", "--time-unit", "W", "--json")
+    assert code == 0
+    bg, gg = report["bgnbd"], report["gamma_gamma"]
+    for got, want in [(bg["r"], 0.243), (bg["alpha"], 4.414), (bg["a"], 0.793), (bg["b"], 2.426),
+                      (bg["loglik"], -9582.4), (gg["p"], 6.25), (gg["q"], 3.74), (gg["gamma"], 15.44)]:
+        assert got == pytest.approx(want, rel=0.01)
+    assert report["holdout"]["actual"] == 1882
+    assert report["holdout"]["predicted"] == pytest.approx(1653.4, abs=1)
+
+
+def test_python_dash_m_valuation_runs_as_a_process(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "valuation", "sample", "--customers", "50", "--seed", "3",
+                           "--out", str(tmp_path / "s")], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)
+    assert counts["customers"] == 75 and counts["orders"] > 0
