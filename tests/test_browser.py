@@ -96,7 +96,7 @@ def test_every_page_renders_without_errors_in_both_languages(server, lang, local
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        context = browser.new_context(locale=locale, viewport={"width": 1500, "height": 1100})
+        context = browser.new_context(locale=locale, viewport={"width": 1440, "height": 2400})
         page = context.new_page()
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
@@ -120,7 +120,7 @@ def test_moving_a_weight_slider_changes_the_tiers(server):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_context(locale="en-US", viewport={"width": 1500, "height": 1100}).new_page()
+        page = browser.new_context(locale="en-US", viewport={"width": 1440, "height": 2400}).new_page()
         page.goto(f"{server}/tuning")
         _settle(page)
         slider = page.get_by_role("slider").nth(3)  # loyalty: current, future, credit, loyalty, …

@@ -74,7 +74,8 @@ def tier_controls(lang: str, *, container=st) -> TierCuts:
         key = f"cut::{k}"
         if key not in st.session_state:
             st.session_state[key] = round(getattr(cuts, k) * 100, 1)
-        col.number_input(t(f"tuning.cut_{k}", lang), 0.0, 100.0, step=1.0, key=key, on_change=_on_tiers)
+        col.number_input(t(f"tuning.cut_{k}", lang), 0.0, 100.0, step=1.0, format="%.0f", key=key,
+                         on_change=_on_tiers)
     if sum(st.session_state[f"cut::{k}"] for k in "abc") > 100:
         container.warning(t("tuning.cuts_too_big", lang))
     return cache.settings().tiers

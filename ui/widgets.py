@@ -123,9 +123,10 @@ def class_actions(scored: pd.DataFrame, lang: str) -> None:
     """One card per value class: how many customers, their profit, and the recommended action."""
     from valuation.tiers import VALUE_CLASSES
 
+    buyers = scored[scored["has_orders"]]  # as in the value matrix: prospects have no actual value yet
     cols = st.columns(len(VALUE_CLASSES))
     for col, name in zip(cols, VALUE_CLASSES):
-        group = scored[scored["value_class"] == name]
+        group = buyers[buyers["value_class"] == name]
         with col.container(border=True):
             st.markdown(f"**{t(f'class.{name}', lang)}** · {len(group):,}")
             st.caption(t("overview.class_profit", lang,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -76,6 +77,8 @@ def _rgba(hex_color: str, alpha: float) -> str:
 def _finish(fig: go.Figure, title: str, subtitle: str | None = None, notes=(), height: int | None = None,
             legend: bool = True) -> go.Figure:
     """The house layout: template, CJK-capable fonts, margins, a left title and notes under the plot."""
+    subtitle = _wrap(subtitle) if subtitle else subtitle
+    extra = 16 * subtitle.count("<br>") if subtitle else 0
     fig.update_layout(
         template=TEMPLATE,
         font=dict(family=FONT_FAMILY, size=13, color="#333333"),
@@ -84,7 +87,8 @@ def _finish(fig: go.Figure, title: str, subtitle: str | None = None, notes=(), h
                    pad=dict(t=18), font=dict(size=17),
                    subtitle=dict(text=subtitle or "", font=dict(size=12, color="#666666"))),
         # Room for title, subtitle and, under them, a legend row above the plot.
-        margin=dict(l=60, r=30, t=(70 if subtitle else 50) + (40 if legend else 10), b=100 if notes else 55),
+        margin=dict(l=60, r=30, t=(70 if subtitle else 50) + extra + (40 if legend else 10),
+                    b=100 if notes else 55),
         showlegend=legend,
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="right", x=1),
     )
@@ -95,6 +99,25 @@ def _finish(fig: go.Figure, title: str, subtitle: str | None = None, notes=(), h
                            yanchor="top", yshift=-52 - 16 * i, showarrow=False,
                            font=dict(size=11, color="#777777"))
     return fig
+
+
+def _wrap(text: str, width: int = 64) -> str:
+    """Break a long subtitle into lines so half-width charts do not cut it off.
+
+    Chinese characters are about twice as wide as Latin ones, so they count double.
+    """
+    if "<br>" in text:
+        return text
+    lines, line, size = [], "", 0
+    for token in re.findall(r"[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+\s*|\s+", text):
+        w = sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in token.rstrip())
+        if size + w > width and line.strip():
+            lines.append(line.rstrip())
+            line, size = "", 0
+        line += token
+        size += w + (len(token) - len(token.rstrip()))
+    lines.append(line.rstrip())
+    return "<br>".join(l for l in lines if l)
 
 
 def _empty(title: str, lang: str, subtitle: str | None = None) -> go.Figure:

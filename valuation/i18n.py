@@ -123,6 +123,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "tuning.cuts_too_big": ("A + B + C 不能超过 100%，分层未改变。", "A + B + C must not exceed 100%; tiers were not changed."),
     "tuning.baseline": ("对比基准", "Compare with"),
     "tuning.movers": ("变动最大的客户", "Customers who moved most"),
+    "tuning.changed": ("层级变动的客户", "Customers changing tier"),
     "tuning.direction": ("显示", "Show"),
     "tuning.direction_up": ("升级的客户", "Moved up"),
     "tuning.direction_down": ("降级的客户", "Moved down"),

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ui import cache, controls, state, widgets
 from valuation import charts, insights, scoring
-from valuation.i18n import t
+from valuation.i18n import format_pct, t
 from valuation.settings import PRESETS
 
 ctx = state.context()
@@ -47,12 +47,17 @@ baseline_name = right.selectbox(t("tuning.baseline", lang), list(PRESETS),
                                 format_func=lambda n: t(f"preset.{n}", lang), key="baseline")
 baseline = cache.scored(ctx, replace(settings, weights=PRESETS[baseline_name]))
 with right:
-    counts = scored["tier"].value_counts()
-    before = baseline["tier"].value_counts()
-    cols = st.columns(5)
-    for col, tier in zip(cols, ("A", "B", "C", "D", "below_zero")):
-        col.metric(t(f"tier.{tier}", lang), f"{int(counts.get(tier, 0)):,}",
-                   delta=int(counts.get(tier, 0) - before.get(tier, 0)) or None)
+    # Tier sizes follow the cut-offs, so what moves with the weights is who is in each tier.
+    moved = insights.migration(baseline, scored, top=None, direction="all")
+    changed = moved[moved["tier_steps"] != 0]
+    now, then = insights.kpis(scored), insights.kpis(baseline)
+    cols = st.columns(4)
+    cols[0].metric(t("tuning.changed", lang), f"{len(changed):,}")
+    cols[1].metric(t("tuning.direction_up", lang), f"{int((changed['tier_steps'] < 0).sum()):,}")
+    cols[2].metric(t("tuning.direction_down", lang), f"{int((changed['tier_steps'] > 0).sum()):,}")
+    cols[3].metric(t("kpi.tier_a_share", lang), format_pct(now["tier_a_profit_share"]),
+                   delta=f"{(now['tier_a_profit_share'] - then['tier_a_profit_share']) * 100:+.1f} pt"
+                   if changed.size else None)
     st.plotly_chart(charts.tier_pyramid(scored, lang), key="tuning_pyramid")
     st.plotly_chart(charts.migration_sankey(baseline["tier"], scored["tier"], lang), key="sankey")
 
