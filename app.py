@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import sidebar, state
+from ui import share, sidebar, state
 from valuation.i18n import t
 from valuation.store import StoreError
 
@@ -27,3 +27,4 @@ navigation = st.navigation([
     for i, (path, key, url) in enumerate(PAGES)
 ])
 navigation.run()
+share.write_url(state.context())

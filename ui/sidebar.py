@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import state
+from ui import share, state
 from valuation.i18n import LANG_NAMES, LANGS, lang_from_locale, t
 
 
@@ -18,7 +18,10 @@ def language() -> str:
 
 def render() -> state.Context:
     """Draw the sidebar and return the context for this run."""
+    ignored = share.restore_from_url()
     lang = language()
+    if ignored:
+        st.sidebar.warning(t("view.link_ignored", lang, names=", ".join(ignored)))
     shared = state.shared_store()
     options = [state.ref(state.DB, n) for n in shared.datasets()]
     options += [state.ref(state.SESSION, n) for n in state.session_store().datasets()]
@@ -39,6 +42,7 @@ def render() -> state.Context:
     first, last = state.order_date_range(state.store_for(scope), name)
     as_of = None
     if last is not None:
+        share.clamp_as_of(f"as_of::{chosen}", first, last)
         as_of = st.sidebar.date_input(t("sidebar.as_of", lang), value=last, min_value=first,
                                       max_value=last, help=t("sidebar.as_of_help", lang),
                                       key=f"as_of::{chosen}")
@@ -47,4 +51,5 @@ def render() -> state.Context:
     ctx = state.Context(lang=lang, scope=scope, dataset=name, as_of=as_of,
                         first_order=first, last_order=last)
     state.set_context(ctx)
+    share.saved_views_panel(ctx)
     return ctx

@@ -349,3 +349,54 @@ def merge_tables(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame
         out["customers"] = out["customers"].groupby("customer_id", sort=False,
                                                     as_index=False).first()
     return out
+
+
+# ---- saved views ------------------------------------------------------------------
+def _view_name(name: str) -> str:
+    cleaned = (name or "").strip()
+    if not cleaned or len(cleaned) > 80 or any(ord(ch) < 32 for ch in cleaned):
+        raise StoreError("bad_view_name", "A view name needs 1 to 80 printable characters.", name=name)
+    return cleaned
+
+
+def save_view(store: Store, name: str, config_json: str) -> None:
+    """Save (or overwrite) a named view configuration in the database file."""
+    name = _view_name(name)
+    store._check_writable()
+    with store._write_lock:
+        cur = store.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            cur.execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})
+            cur.execute(f"INSERT INTO {META}.views VALUES ($n, $c, now())", {"n": name, "c": config_json})
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+
+def list_views(store: Store) -> list[str]:
+    return [r[0] for r in store.cursor().execute(f"SELECT name FROM {META}.views ORDER BY name").fetchall()]
+
+
+def load_view(store: Store, name: str) -> str:
+    row = store.cursor().execute(f"SELECT config FROM {META}.views WHERE name = $n", {"n": name}).fetchone()
+    if row is None:
+        raise StoreError("unknown_view", f"There is no saved view named {name!r}.", name=name)
+    return row[0]
+
+
+def rename_view(store: Store, old: str, new: str) -> None:
+    new = _view_name(new)
+    store._check_writable()
+    with store._write_lock:
+        cur = store.cursor()
+        if cur.execute(f"SELECT count(*) FROM {META}.views WHERE name = $n", {"n": new}).fetchone()[0]:
+            raise StoreError("view_exists", f"A view named {new!r} exists already.", name=new)
+        cur.execute(f"UPDATE {META}.views SET name = $new WHERE name = $old", {"new": new, "old": old})
+
+
+def delete_view(store: Store, name: str) -> None:
+    store._check_writable()
+    with store._write_lock:
+        store.cursor().execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})

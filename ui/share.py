@@ -1,0 +1,132 @@
+"""The view configuration in the URL (share links, refresh) and saved views in the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from ui import cache, state
+from valuation import store as store_mod
+from valuation.i18n import t
+from valuation.store import StoreError
+from valuation.viewconfig import ViewConfig, from_query, to_query
+
+RESTORED_KEY = "_url_restored"
+WIDGET_PREFIXES = ("w::", "cut::", "life::")
+
+
+def _reset_setting_widgets() -> None:
+    """Forget slider/input state so the controls redraw from the (new) settings."""
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and (key.startswith(WIDGET_PREFIXES) or key == "preset"):
+            del st.session_state[key]
+
+
+def apply(config: ViewConfig) -> None:
+    """Make ``config`` the session's view. Call before the sidebar widgets are drawn (or in a callback)."""
+    st.session_state["lang"] = config.lang
+    st.session_state["dataset"] = config.dataset
+    if config.as_of is not None:
+        st.session_state[f"as_of::{config.dataset}"] = config.as_of
+    cache.set_settings(config.settings)
+    _reset_setting_widgets()
+
+
+def restore_from_url() -> list[str]:
+    """On a session's first run, take the view from the link it was opened with.
+
+    Returns the names of parameters that could not be read (they are ignored).
+    """
+    if st.session_state.get(RESTORED_KEY):
+        return []
+    st.session_state[RESTORED_KEY] = True
+    params = st.query_params.to_dict()
+    if not params:
+        return []
+    config, ignored = from_query(params, ViewConfig(lang=st.session_state.get("lang", "zh")))
+    apply(config)
+    return ignored
+
+
+def clamp_as_of(key: str, first: dt.date | None, last: dt.date | None) -> None:
+    """A date from a link may lie outside this dataset's range: bring it inside."""
+    value = st.session_state.get(key)
+    if value is None or first is None or last is None:
+        return
+    if value < first or value > last:
+        st.session_state[key] = min(max(value, first), last)
+
+
+def current(ctx: state.Context) -> ViewConfig:
+    return ViewConfig(dataset=ctx.dataset_ref, as_of=ctx.as_of, lang=ctx.lang, settings=cache.settings())
+
+
+def write_url(ctx: state.Context) -> None:
+    """Keep the URL equal to the view, so a copied link or a refresh reproduces it."""
+    wanted = to_query(current(ctx))
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+# ---- saved views -------------------------------------------------------------------
+def _load(name: str) -> None:
+    try:
+        config = ViewConfig.from_json(store_mod.load_view(state.shared_store(), name))
+    except StoreError as exc:
+        st.session_state["_view_message"] = ("error", str(exc))
+        return
+    apply(config)
+    st.session_state["_view_message"] = ("success", ("view.loaded", name))
+
+
+def _save(ctx: state.Context) -> None:
+    name = st.session_state.get("view_name", "")
+    try:
+        store_mod.save_view(state.shared_store(), name, current(ctx).to_json())
+    except StoreError as exc:
+        st.session_state["_view_message"] = ("error", str(exc))
+    else:
+        st.session_state["_view_message"] = ("success", ("view.saved", name.strip()))
+
+
+def _rename(old: str) -> None:
+    new = st.session_state.get("view_rename", "")
+    try:
+        store_mod.rename_view(state.shared_store(), old, new)
+    except StoreError as exc:
+        st.session_state["_view_message"] = ("error", str(exc))
+    else:
+        st.session_state["_view_message"] = ("success", ("view.renamed", new.strip()))
+
+
+def _delete(name: str) -> None:
+    store_mod.delete_view(state.shared_store(), name)
+    st.session_state["_view_message"] = ("success", ("view.deleted", name))
+
+
+def saved_views_panel(ctx: state.Context) -> None:
+    """Sidebar: save the whole view by name; load, rename or delete saved ones."""
+    lang = ctx.lang
+    with st.sidebar.expander(t("view.title", lang)):
+        names = store_mod.list_views(state.shared_store())
+        if names:
+            chosen = st.selectbox(t("view.saved_list", lang), names, key="view_choice")
+            left, right = st.columns(2)
+            left.button(t("view.load", lang), key="view_load", on_click=_load, args=(chosen,),
+                        use_container_width=True)
+            right.button(t("view.delete", lang), key="view_delete", on_click=_delete, args=(chosen,),
+                         use_container_width=True)
+            st.text_input(t("view.rename_to", lang), key="view_rename")
+            st.button(t("view.rename", lang), key="view_rename_button", on_click=_rename, args=(chosen,))
+        else:
+            st.caption(t("view.none", lang))
+        st.divider()
+        st.text_input(t("view.name", lang), key="view_name", placeholder=t("view.name_hint", lang))
+        st.button(t("view.save", lang), key="view_save", on_click=_save, args=(ctx,), type="primary")
+        message = st.session_state.pop("_view_message", None)
+        if message:
+            kind, content = message
+            text = t(content[0], lang, name=content[1]) if isinstance(content, tuple) else content
+            (st.success if kind == "success" else st.error)(text)
+        st.caption(t("view.link_hint", lang))
