@@ -21,6 +21,7 @@ PAGES = [
     ("views/customers.py", "page.customers", "customers"),
     ("views/clv.py", "page.clv", "clv"),
     ("views/data.py", "page.data", "data"),
+    ("views/present.py", "page.present", "present"),
 ]
 navigation = st.navigation([
     st.Page(path, title=t(key, ctx.lang), url_path=url, default=(i == 0))

@@ -220,3 +220,20 @@ def test_thin_datasets_render_every_page_and_say_what_is_missing(thin_db, monkey
     open_page(at, "tuning")
     at.slider(key="w::loyalty").set_value(60.0).run()
     assert not at.exception
+
+
+def test_presentation_mode_steps_through_the_slides_with_the_configuration_in_the_footer(app):
+    open_page(app, "present")
+    titles = [app.title[0].value]
+    for _ in range(4):
+        app.button(key="present_next").click().run()
+        assert not app.exception
+        titles.append(app.title[0].value)
+    assert titles == ["The customer value pyramid", "Value matrix: whom to keep, whom to grow",
+                      "Where profit comes from, and where it leaks", "The customer lifecycle funnel",
+                      "Customers to win back this week"]
+    assert len(app.dataframe) == 1
+    footer = app.main.caption[-1].value
+    assert "Dataset sample" in footer and "as of 2026-09-30" in footer and "Loyalty 15" in footer
+    app.button(key="present_next").click().run()
+    assert app.title[0].value == "The customer value pyramid"

@@ -163,3 +163,18 @@ def number_columns(lang: str) -> dict:
     for c in ("composite", "composite_before", "composite_after", "score_moved"):
         cols[t(f"feat.{c}", lang) if f"feat.{c}" in TEXT else c] = score
     return cols
+
+
+PROJECTOR_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
+[data-testid="stMainBlockContainer"] {max-width: 100%; padding: 1.5rem 3rem;}
+[data-testid="stMain"] h1 {font-size: 3rem;}
+[data-testid="stMain"] p, [data-testid="stMain"] li {font-size: 1.4rem;}
+</style>
+"""
+
+
+def projector_style() -> None:
+    """Full width and large type, no sidebar: for a meeting room projector (our own CSS only)."""
+    st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)

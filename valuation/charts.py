@@ -816,3 +816,17 @@ def tier_share_bars(scored: pd.DataFrame, lang: str = "en") -> go.Figure:
     fig.update_layout(barmode="relative", uniformtext=dict(minsize=10, mode="hide"))
     fig.update_yaxes(title=dict(text=t("chart.axis.share", lang)), tickformat=".0%")
     return _finish(fig, title, subtitle, notes, height=460)
+
+
+# --------------------------------------------------------------------------- projector
+
+
+def for_projector(fig: go.Figure, height: int = 640) -> go.Figure:
+    """A copy of ``fig`` in large type for a projector (presentation mode, reports)."""
+    big = go.Figure(fig)
+    big.update_layout(font=dict(size=20), title=dict(font=dict(size=28)), height=height,
+                      hoverlabel=dict(font=dict(size=18)), legend=dict(font=dict(size=18)))
+    for annotation in big.layout.annotations:
+        size = annotation.font.size if annotation.font and annotation.font.size else 13
+        annotation.font.size = int(size * 1.5)
+    return big
