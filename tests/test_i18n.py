@@ -1,0 +1,76 @@
+"""One label table in two languages: every key used exists in both; money reads as each reader expects."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from valuation import lifecycle, tiers
+from valuation.i18n import TEXT, format_date, format_money, lang_from_locale, t
+from valuation.settings import DIMENSIONS, OPTIONAL_DIMENSIONS, PRESETS
+
+REPO = Path(__file__).resolve().parents[1]
+LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[A-Za-z0-9_]+)+)["']""")
+
+
+def source_files():
+    for folder in ("valuation", "ui", "views"):
+        yield from (REPO / folder).glob("*.py")
+    yield REPO / "app.py"
+
+
+def test_every_literal_label_key_in_the_code_exists_in_both_languages():
+    missing = []
+    for path in source_files():
+        for key in LITERAL_KEY.findall(path.read_text(encoding="utf-8")):
+            pair = TEXT.get(key)
+            if pair is None or not pair[0] or not pair[1]:
+                missing.append(f"{path.name}: {key}")
+    assert not missing
+
+
+@pytest.mark.parametrize("prefix, names", [
+    ("tier", tiers.TIERS), ("class", tiers.VALUE_CLASSES), ("action", tiers.VALUE_CLASSES),
+    ("rfm", tiers.RFM_SEGMENTS), ("stage", lifecycle.STAGES + ("first_purchase",)),
+    ("activity", lifecycle.ACTIVITY + ("none",)), ("dim", DIMENSIONS + OPTIONAL_DIMENSIONS),
+    ("preset", tuple(PRESETS)), ("help", DIMENSIONS + OPTIONAL_DIMENSIONS),
+])
+def test_every_domain_value_has_a_chinese_and_an_english_label(prefix, names):
+    for name in names:
+        zh, en = TEXT[f"{prefix}.{name}"]
+        assert zh and en and zh != en
+
+
+def test_chinese_labels_are_chinese():
+    assert t("tier.A", "zh").startswith("A 级")
+    assert t("class.below_zero", "zh") == "负值客户"
+    assert t("page.overview", "zh") == "总览"
+
+
+@pytest.mark.parametrize("value, zh, en", [
+    (34_060_000, "¥3,406万", "¥34.1M"),
+    (125_000, "¥12.5万", "¥125.0K"),
+    (980, "¥980", "¥980"),
+    (-2_700_000, "-¥270万", "-¥2.7M"),
+    (312_000_000, "¥3.12亿", "¥312.0M"),
+])
+def test_money_reads_as_each_reader_expects(value, zh, en):
+    assert format_money(value, "zh") == zh
+    assert format_money(value, "en") == en
+
+
+def test_dates_read_as_each_reader_expects():
+    assert format_date("2024-01-05", "zh") == "2024年1月5日"
+    assert format_date("2024-01-05", "en") == "2024-01-05"
+
+
+@pytest.mark.parametrize("locale, lang", [("zh-CN", "zh"), ("zh-TW", "zh"), ("en-US", "en"), (None, "en"),
+                                          ("de-DE", "en")])
+def test_the_default_language_follows_the_browser_locale(locale, lang):
+    assert lang_from_locale(locale) == lang
+
+
+def test_a_missing_parameter_never_raises():
+    assert t("data.report", "en") == TEXT["data.report"][1]
