@@ -67,15 +67,30 @@ def validation_report(result, lang: str) -> None:
         st.caption(t("data.report_detail", lang, customers=f"{s['customers']:,}",
                      amount=format_money(s["amount_total"], lang)))
     for warning in s.get("warnings", []):
-        st.warning(warning)
+        if "see the rejects report" in warning:
+            continue  # the report line above says it
+        st.warning(t(WARNING_KEYS[warning], lang) if warning in WARNING_KEYS else warning)
     if len(result.rejects):
         st.markdown(t("data.rejects", lang))
-        st.dataframe(result.rejects.head(1000), hide_index=True)
-        st.download_button(t("data.rejects_download", lang), csv_bytes(result.rejects),
+        shown = rejects_frame(result.rejects, lang)
+        st.dataframe(shown.head(1000), hide_index=True)
+        st.download_button(t("data.rejects_download", lang), csv_bytes(shown),
                            file_name=f"rejects_{result.source_name}.csv", mime="text/csv",
                            key=f"rejects::{result.source_name}")
     else:
         st.caption(t("data.no_rejects", lang))
+
+
+WARNING_KEYS = {"no cost column: profit falls back to revenue": "note.no_cost"}
+
+
+def rejects_frame(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Rejected rows for a reader: reasons in their language (by reason code), translated headers."""
+    out = rejects.copy()
+    if lang == "zh" and "reason_code" in out:
+        translated = [t(f"reject.{code}", lang, col=col) for code, col in zip(out["reason_code"], out["column"])]
+        out["reason"] = [zh if not zh.startswith("reject.") else en for zh, en in zip(translated, out["reason"])]
+    return out.rename(columns={c: t(f"reject.col_{c}", lang) for c in out.columns if f"reject.col_{c}" in TEXT})
 
 
 def table_summary_frame(summary: pd.DataFrame, provided: dict[str, list[str]], lang: str) -> pd.DataFrame:
