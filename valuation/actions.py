@@ -1,0 +1,382 @@
+"""Action lists for sales: valuable customers at risk, most valuable ones in decline, growable ones to cross-sell to."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from valuation import lifecycle
+from valuation.i18n import format_money, format_pct, t
+from valuation.store import Store
+
+LISTS = ("at_risk", "declining", "growable")
+HIGH_VALUE_TIERS = ("A", "B")
+TOP_K = 3  # cross-sell suggestions per customer
+JSON_ROWS = 10  # rows of each list that --json prints
+
+# The facts a salesperson needs on every row, in this order (those the frame has).
+FACTS = ("customer_id", "name", "region", "industry", "city", "tier", "value_class", "lifecycle_stage")
+FIGURES = ("clv", "revenue_12m", "net_profit_12m", "days_since_last_order", "mean_gap_days", "last_order_date")
+EXTRA = {
+    "at_risk": ("composite",),
+    "declining": ("revenue_prev_6m", "revenue_last_6m", "revenue_drop", "revenue_trend"),
+    "growable": ("strategic_value", "share_of_wallet", "wallet_headroom", "categories_bought"),
+}
+_REQUIRED = ("customer_id", "tier", "value_class", "lifecycle_stage", "silent_beyond_usual",
+             "days_since_last_order", "mean_gap_days", "clv")
+CROSS_SELL_COLUMNS = ("customer_id", "tier", "rank", "category", "peers_buying", "peers", "peer_share")
+
+
+def _require(frame: pd.DataFrame, columns, what: str) -> None:
+    missing = [c for c in columns if c not in frame]
+    if missing:
+        raise ValueError(f"{what} needs column(s) {', '.join(missing)}")
+
+
+def _has_orders(scored: pd.DataFrame) -> pd.Series:
+    if "has_orders" in scored:
+        return scored["has_orders"].astype(bool)
+    return scored["tier"] != "prospect"
+
+
+# --------------------------------------------------------------------------- data
+
+
+def customer_categories(store: Store, dataset: str, as_of: dt.date | str | None = None) -> pd.DataFrame:
+    """Every (customer_id, category) pair bought on or before ``as_of`` (returns and blank categories left out).
+
+    Empty when the dataset's orders have no category column (``availability.category``
+    tells the two cases apart). ``as_of`` None takes every order.
+    """
+    ref = store.table_ref(dataset, "orders")
+    sql = (f"SELECT customer_id, category FROM {ref} "
+           "WHERE ($as_of IS NULL OR order_date <= $as_of) AND amount > 0 AND category IS NOT NULL "
+           "GROUP BY 1, 2 ORDER BY 1, 2")
+    day = None if as_of is None else pd.Timestamp(as_of).date()
+    return store.cursor().execute(sql, {"as_of": day}).df()
+
+
+# --------------------------------------------------------------------------- cross-selling
+
+
+def cross_sell(scored: pd.DataFrame, customer_categories: pd.DataFrame | None, customers=None,
+               top_k: int = TOP_K) -> pd.DataFrame:
+    """The categories a customer's tier peers buy and the customer does not, most widely bought first.
+
+    Peers are the other customers with orders in the same tier. For each
+    customer in ``customers`` (default: every customer with orders) and each
+    category they have never bought, ``peer_share`` = peers who bought it /
+    peers; the ``top_k`` largest shares are kept (ties by category name).
+
+    Parameters
+    ----------
+    scored : DataFrame
+        Needs ``customer_id`` and ``tier`` (and ``has_orders``, else tier ≠ prospect).
+    customer_categories : DataFrame or None
+        ``customer_id``, ``category``: one row per category a customer bought
+        (:func:`customer_categories`). None or empty gives no suggestions.
+    customers : iterable of customer ids, optional
+    top_k : int
+
+    Returns
+    -------
+    DataFrame with ``customer_id``, ``tier``, ``rank`` (1 = best), ``category``,
+    ``peers_buying``, ``peers`` and ``peer_share``, sorted by customer and rank.
+    """
+    _require(scored, ["customer_id", "tier"], "cross_sell")
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in CROSS_SELL_COLUMNS})
+    if customer_categories is None or customer_categories.empty or top_k < 1:
+        return empty
+    _require(customer_categories, ["customer_id", "category"], "cross_sell (customer categories)")
+    buyers = scored.loc[_has_orders(scored), ["customer_id", "tier"]].astype({"customer_id": str})
+    owned = (customer_categories[["customer_id", "category"]].dropna()
+             .astype({"customer_id": str, "category": str}).drop_duplicates())
+    tier_size = buyers.groupby("tier").size()
+    counts = (owned.merge(buyers, on="customer_id").groupby(["tier", "category"]).size()
+              .rename("peers_buying").reset_index())
+    targets = buyers if customers is None else buyers[buyers["customer_id"].isin([str(c) for c in customers])]
+    offers = targets.merge(counts, on="tier")
+    offers = offers.merge(owned.assign(_owned=True), on=["customer_id", "category"], how="left")
+    offers = offers[offers["_owned"].isna()].drop(columns="_owned")
+    # The customer does not buy the category, so every buyer counted is a peer; peers exclude the customer.
+    offers["peers"] = offers["tier"].map(tier_size).astype("int64") - 1
+    offers = offers[offers["peers"] > 0]
+    if offers.empty:
+        return empty
+    offers["peer_share"] = offers["peers_buying"] / offers["peers"]
+    offers = offers.sort_values(["customer_id", "peer_share", "category"], ascending=[True, False, True],
+                                kind="mergesort")
+    offers["rank"] = offers.groupby("customer_id").cumcount() + 1
+    offers = offers[offers["rank"] <= top_k]
+    return offers[list(CROSS_SELL_COLUMNS)].reset_index(drop=True)
+
+
+def suggestion_text(offers: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Per customer: ``suggested_categories`` (names) and ``suggestions`` ("云服务 (72% of tier B peers); …")."""
+    if offers.empty:
+        return pd.DataFrame({"customer_id": pd.Series(dtype=str), "suggested_categories": pd.Series(dtype=str),
+                             "suggestions": pd.Series(dtype=str)})
+    text = [t("actions.suggestion", lang, category=c, share=format_pct(s), tier=tier)
+            for c, s, tier in zip(offers["category"], offers["peer_share"], offers["tier"])]
+    frame = offers.assign(_text=text)
+    grouped = frame.groupby("customer_id", sort=False)
+    return pd.DataFrame({
+        "suggested_categories": grouped["category"].agg(t("actions.list_separator", lang).join),
+        "suggestions": grouped["_text"].agg(t("actions.separator", lang).join),
+    }).reset_index()
+
+
+# --------------------------------------------------------------------------- the three lists
+
+
+def _facts(rows: pd.DataFrame, name: str, middle: tuple[str, ...]) -> pd.DataFrame:
+    cols = [c for c in FACTS + middle + FIGURES + EXTRA[name] if c in rows]
+    out = rows[cols].reset_index(drop=True)
+    out.attrs = {}  # the scored frame's metadata does not describe a list
+    return out
+
+
+def high_value_at_risk(scored: pd.DataFrame) -> pd.DataFrame:
+    """Rows of ``scored`` on the at-risk alert list that are tier A or B, or most valuable; highest CLV first.
+
+    The alert rule is ``lifecycle.at_risk_alerts``: at risk by silence, or silent
+    beyond k × the customer's own usual gap. High value means tier A or B (the
+    top 20% by composite with the default cut-offs) or value class most_valuable
+    (actual value ≥ 80 by default), so a valuable customer in tier C by a low
+    credit score still shows.
+    """
+    alerts = lifecycle.at_risk_alerts(scored)
+    high = alerts["tier"].isin(HIGH_VALUE_TIERS) | (alerts["value_class"] == "most_valuable")
+    ids = alerts.loc[high, ["customer_id"]]
+    return ids.merge(scored, on="customer_id", how="left")
+
+
+def _at_risk(scored: pd.DataFrame, lang: str) -> pd.DataFrame:
+    rows = high_value_at_risk(scored)
+    reasons = []
+    for days, gap, beyond in zip(rows["days_since_last_order"], rows["mean_gap_days"], rows["silent_beyond_usual"]):
+        d = int(round(days)) if pd.notna(days) else 0
+        if bool(beyond) and pd.notna(gap) and gap > 0:
+            reasons.append(t("actions.reason.silent_beyond_usual", lang, days=d, gap=int(round(gap)),
+                             times=f"{days / gap:.1f}"))
+        else:
+            reasons.append(t("actions.reason.silent", lang, days=d))
+    rows = rows.assign(action=t("actions.action.at_risk", lang), reason=reasons)
+    return _facts(rows, "at_risk", ("action", "reason"))
+
+
+def _declining(scored: pd.DataFrame, lang: str) -> pd.DataFrame:
+    if not {"revenue_trend", "revenue_last_6m", "revenue_prev_6m"} <= set(scored.columns):
+        rows = scored.iloc[0:0].assign(action="", reason="", revenue_drop=0.0)
+        return _facts(rows, "declining", ("action", "reason"))
+    found = lifecycle.declining_valuable(scored)[["customer_id", "revenue_drop"]]
+    rows = found.merge(scored, on="customer_id", how="left")
+    reasons = [t("actions.reason.declining", lang, last=format_money(last, lang), prev=format_money(prev, lang),
+                 pct=format_pct(drop / prev) if prev else "—")
+               for last, prev, drop in zip(rows["revenue_last_6m"], rows["revenue_prev_6m"], rows["revenue_drop"])]
+    rows = rows.assign(action=t("actions.action.declining", lang), reason=reasons)
+    return _facts(rows, "declining", ("action", "reason"))
+
+
+def _growable(scored: pd.DataFrame, categories: pd.DataFrame | None, lang: str, top_k: int) -> pd.DataFrame:
+    rows = scored[(scored["value_class"] == "growable") & _has_orders(scored)]
+    if "strategic_value" in rows:
+        rows = rows.sort_values(["strategic_value", "customer_id"], ascending=[False, True], kind="mergesort")
+    else:
+        rows = rows.sort_values("customer_id", kind="mergesort")
+    # None: the orders have no category column; empty: no category bought up to the as-of date.
+    no_data = categories is None or categories.empty
+    note = t("actions.no_categories" if categories is None else "actions.no_category_data", lang)
+    if no_data:
+        rows = rows.assign(action=t("action.growable", lang), suggestions=note, suggested_categories="")
+    else:
+        offers = suggestion_text(cross_sell(scored, categories, rows["customer_id"], top_k), lang)
+        rows = rows.astype({"customer_id": str}).merge(offers, on="customer_id", how="left")
+        found = rows["suggestions"].notna()
+        rows["action"] = [t("actions.action.growable", lang, categories=c) if ok else t("action.growable", lang)
+                          for c, ok in zip(rows["suggested_categories"], found)]
+        rows["suggestions"] = rows["suggestions"].where(found, t("actions.no_suggestion", lang))
+        rows["suggested_categories"] = rows["suggested_categories"].where(found, "")
+    out = _facts(rows, "growable", ("action", "suggestions", "suggested_categories"))
+    if no_data:
+        out.attrs["note"] = note
+    return out
+
+
+def action_lists(scored: pd.DataFrame, customer_categories: pd.DataFrame | None, lang: str = "en", *,
+                 top_k: int = TOP_K) -> dict[str, pd.DataFrame]:
+    """The three lists a sales team works through, each row with the action to take in ``lang``.
+
+    - ``at_risk``: high-value customers at risk (:func:`high_value_at_risk`),
+      highest CLV first, with why (days silent against their usual gap);
+    - ``declining``: most valuable customers whose revenue fell
+      (``lifecycle.declining_valuable``), largest drop first;
+    - ``growable``: growable customers with orders, highest strategic value
+      first, with up to ``top_k`` cross-sell suggestions from :func:`cross_sell`.
+      Without category data (``customer_categories`` None: no category column;
+      empty: nothing bought with a category) every row says so, and so does the
+      frame's ``attrs["note"]``.
+
+    Every row carries the customer's id, name, region, tier, value class,
+    lifecycle stage, CLV, 12-month revenue and net profit, days silent, usual gap
+    and last order date (those ``scored`` has), codes untranslated;
+    ``exports.labelled`` turns them into a reader's table.
+
+    Parameters
+    ----------
+    scored : DataFrame
+        ``pipeline.score`` output (needs customer_id, tier, value_class,
+        lifecycle_stage, silent_beyond_usual, days_since_last_order, mean_gap_days, clv).
+    customer_categories : DataFrame or None
+        ``customer_id``, ``category`` pairs (:func:`customer_categories`); None
+        when the dataset has no category column.
+    lang : {"zh", "en"}
+    """
+    _require(scored, _REQUIRED, "action_lists")
+    return {
+        "at_risk": _at_risk(scored, lang),
+        "declining": _declining(scored, lang),
+        "growable": _growable(scored, customer_categories, lang, top_k),
+    }
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _records(frame: pd.DataFrame, n: int = JSON_ROWS) -> list[dict]:
+    head = frame.head(n).copy()
+    for col in head.columns:
+        if pd.api.types.is_datetime64_any_dtype(head[col]):
+            head[col] = head[col].dt.strftime("%Y-%m-%d")
+    return json.loads(head.to_json(orient="records", force_ascii=False, date_format="iso"))
+
+
+def write_lists(lists: dict[str, pd.DataFrame], out: str | Path, lang: str = "en") -> list[Path]:
+    """Write the lists for people: one .xlsx with a sheet per list, or a folder of CSVs (UTF-8 with BOM).
+
+    Headers and codes are translated, formula-like text neutralised. ``out``
+    ending in .xlsx is a workbook; anything else is a folder (created if absent),
+    holding ``at_risk.csv``, ``declining.csv`` and ``growable.csv``.
+    """
+    from valuation.exports import csv_bytes, frames_workbook, labelled
+
+    out = Path(out)
+    if out.suffix.lower() == ".xlsx":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(frames_workbook({t(f"actions.title.{k}", lang): labelled(f, lang)
+                                         for k, f in lists.items()}))
+        return [out]
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for key, frame in lists.items():
+        path = out / f"{key}.csv"
+        path.write_bytes(csv_bytes(labelled(frame, lang)))
+        paths.append(path)
+    return paths
+
+
+# --------------------------------------------------------------------------- command line
+
+_FILE_SUFFIXES = {".csv", ".xls", ".json", ".parquet", ".txt", ".tsv", ".html"}
+
+
+def add_alerts_parser(sub):
+    """Add ``alerts`` to the subcommands of ``python -m valuation``; returns its parser."""
+    p = sub.add_parser("alerts", help="action lists: high-value customers at risk, declining most valuable "
+                                      "customers, growable customers with cross-sell suggestions",
+                       description="Score the customers and write the three action lists a sales team works "
+                                   "through. Exit code 0 on success, 2 on bad input.")
+    p.add_argument("file", nargs="?", help="an orders file to score (instead of a stored dataset)")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: data/valuation.duckdb)")
+    p.add_argument("--dataset", default=None, help="dataset in the DuckDB file (default: the sample)")
+    p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: the last order date)")
+    p.add_argument("--weights", default=None, help="e.g. current=30,future=25,credit=15,loyalty=15,growth=15")
+    p.add_argument("--lang", choices=["zh", "en"], default="en", help="language of the actions and headers")
+    p.add_argument("--out", type=Path, default=None,
+                   help="a folder for at_risk.csv, declining.csv and growable.csv, or a .xlsx file")
+    p.add_argument("--json", action="store_true",
+                   help="print the count of each list and its first 10 rows as one JSON object")
+    p.set_defaults(func=cmd_alerts)
+    return p
+
+
+def _parse_as_of(text: str | None) -> dt.date | None:
+    from valuation.cli import UsageError
+
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--as-of takes a date as YYYY-MM-DD, got {text!r}.") from None
+
+
+def _check_out(out: Path | None) -> None:
+    from valuation.cli import UsageError
+
+    if out is None or out.suffix.lower() == ".xlsx":
+        return
+    if out.suffix.lower() in _FILE_SUFFIXES or (out.exists() and not out.is_dir()):
+        raise UsageError(f"--out takes a folder (for the CSV files) or a .xlsx file, got {str(out)!r}.")
+
+
+def _alerts(args) -> int:
+    from valuation import pipeline
+    from valuation.cli import UsageError, _scoring_source, _settings
+
+    as_of = _parse_as_of(args.as_of)
+    _check_out(args.out)
+    settings = _settings(args)
+    store, dataset = _scoring_source(args)
+    try:
+        scored = pipeline.run(store, dataset, as_of, settings)
+        availability = scored.attrs.get("availability")
+        categories = (customer_categories(store, dataset, scored.attrs.get("as_of"))
+                      if availability is None or availability.category else None)
+    finally:
+        store.close()
+    lists = action_lists(scored, categories, args.lang)
+    files: list[Path] = []
+    if args.out:
+        try:
+            files = write_lists(lists, args.out, args.lang)
+        except OSError as exc:
+            raise UsageError(f"Cannot write {args.out}: {exc.strerror or exc}.") from None
+    notes = {k: f.attrs["note"] for k, f in lists.items() if f.attrs.get("note")}
+    if args.json:
+        print(json.dumps({
+            "dataset": dataset if not args.file else str(args.file),
+            "as_of": str(scored.attrs.get("as_of")),
+            "lang": args.lang,
+            "counts": {k: int(len(f)) for k, f in lists.items()},
+            "notes": notes,
+            "files": [str(p) for p in files],
+            "top": {k: _records(f) for k, f in lists.items()},
+        }, ensure_ascii=False, default=str))
+    else:
+        for key, frame in lists.items():
+            print(f"{t(f'actions.title.{key}', args.lang)}: {len(frame)}")
+        for note in notes.values():
+            print(f"note: {note}")
+        for path in files:
+            print(f"written: {path}")
+        if not files:
+            print("Add --out FOLDER or --out FILE.xlsx to write the lists, or --json to print them.")
+    return 0
+
+
+def cmd_alerts(args) -> int:
+    """``python -m valuation alerts``: 0 on success; 2 with one line on stderr when the input is wrong."""
+    from valuation.cli import UsageError
+    from valuation.ingest import IngestError
+    from valuation.store import StoreError
+
+    try:
+        return _alerts(args)
+    except (UsageError, IngestError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
