@@ -237,3 +237,20 @@ def test_presentation_mode_steps_through_the_slides_with_the_configuration_in_th
     assert "Dataset sample" in footer and "as of 2026-09-30" in footer and "Loyalty 15" in footer
     app.button(key="present_next").click().run()
     assert app.title[0].value == "The customer value pyramid"
+
+
+def test_action_lists_switch_and_match_the_engine(app, engine):
+    from valuation import actions
+
+    open_page(app, "actions")
+    assert app.title[0].value == "Actions and reports"
+    scored = pipeline.score(engine)
+    expected = actions.high_value_at_risk(scored)
+    assert len(app.dataframe[0].value) == len(expected)
+    app.radio(key="action_list").set_value("growable").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    growable = scored[(scored["value_class"] == "growable") & scored["has_orders"]]
+    assert len(table) == len(growable)
+    suggestions = [c for c in table.columns if "uggest" in c]
+    assert suggestions and table[suggestions[0]].astype(str).str.contains("%").any()

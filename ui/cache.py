@@ -78,3 +78,15 @@ def _clv_diagnostics(version: str, as_of: dt.date | None, weeks: int, _store, da
 def clv_diagnostics(ctx: state.Context, weeks: int) -> dict:
     """Calibration/holdout fit of the purchase model on the current dataset (cached)."""
     return _clv_diagnostics(_version(ctx), ctx.as_of, weeks, ctx.store, ctx.dataset)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _customer_categories(version: str, as_of: dt.date | None, _store, dataset: str) -> pd.DataFrame:
+    from valuation import actions
+
+    return actions.customer_categories(_store, dataset, as_of)
+
+
+def customer_categories(ctx: state.Context) -> pd.DataFrame:
+    """(customer_id, category) pairs bought up to the as-of date, for cross-sell suggestions (cached)."""
+    return _customer_categories(_version(ctx), ctx.as_of, ctx.store, ctx.dataset)

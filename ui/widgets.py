@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from valuation import ingest, schema
+from valuation import exports, ingest, schema
 from valuation.exports import csv_bytes
 from valuation.i18n import TEXT, format_money, t
 
@@ -150,21 +150,8 @@ def class_actions(scored: pd.DataFrame, lang: str) -> None:
 
 
 def labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """A copy with translated column headers and translated category values for display."""
-    out = frame.copy()
-    out.attrs = {}  # engine metadata is not for display (and not JSON)
-    for col in out.columns:  # dates without a midnight time; day counts and gaps as whole numbers
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.date
-        elif col in ("mean_gap_days", "days_since_last_order", "tenure_days"):
-            out[col] = out[col].round(0)
-    value_keys = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm",
-                  "lifecycle_stage": "stage", "tier_before": "tier", "tier_after": "tier",
-                  "main_loss_driver": "loss"}
-    for col, prefix in value_keys.items():
-        if col in out:
-            out[col] = out[col].map(lambda v, p=prefix: t(f"{p}.{v}", lang) if isinstance(v, str) and v else v)
-    return out.rename(columns={c: t(f"feat.{c}", lang) for c in out.columns if f"feat.{c}" in TEXT})
+    """A copy for display: translated headers and values, dates without time (the export's own rules)."""
+    return exports.labelled(frame, lang)
 
 
 def number_columns(lang: str) -> dict:

@@ -1,4 +1,4 @@
-"""Command line: python -m valuation sample | ingest | score | clv …"""
+"""Command line: python -m valuation sample | ingest | score | clv | alerts | report."""
 
 from __future__ import annotations
 
@@ -166,6 +166,22 @@ def cmd_clv(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from valuation import pipeline
+    from valuation.report import build_report
+
+    settings = _settings(args)
+    store, dataset = _scoring_source(args)
+    try:
+        scored = pipeline.run(store, dataset, args.as_of, settings)
+    finally:
+        store.close()
+    html = build_report(scored, lang=args.lang, dataset=args.dataset or args.file or dataset, settings=settings)
+    args.out.write_text(html, encoding="utf-8")
+    print(f"wrote {args.out} ({len(html) / 1e6:.1f} MB)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m valuation",
                                      description="Customer valuation engine, headless.")
@@ -210,6 +226,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-unit", choices=["D", "W"], default="W")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_clv)
+
+    from valuation.actions import add_alerts_parser
+
+    add_alerts_parser(sub)
+
+    p = sub.add_parser("report", help="write the self-contained HTML report")
+    p.add_argument("file", nargs="?", help="an orders file (instead of a stored dataset)")
+    p.add_argument("--db", type=Path, default=None)
+    p.add_argument("--dataset", default=None)
+    p.add_argument("--as-of", default=None)
+    p.add_argument("--weights", default=None)
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--out", type=Path, required=True, help="the .html file to write")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -80,6 +80,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "common.download_csv": ("下载 CSV", "Download CSV"),
     "common.choose": ("请选择", "Choose"),
     "common.all": ("全部", "All"),
+    # actions and reports
+    "page.actions": ("行动与报告", "Actions and reports"),
+    "actions_page.downloads": ("会议材料", "For the meeting"),
+    "actions_page.downloads_help": ("HTML 报告可离线打开（图表可交互，中文正常显示）；Excel 含汇总表和每个层级一张表；导出会中和公式注入。",
+                                    "The HTML report opens offline (interactive charts, Chinese renders); the Excel "
+                                    "file has a summary sheet and one sheet per tier; exports neutralise formula injection."),
+    "actions_page.report": ("下载 HTML 报告", "Download the HTML report"),
+    "actions_page.excel": ("下载 Excel（按层级分表）", "Download Excel (a sheet per tier)"),
+    "actions_page.csv": ("下载全部客户 CSV", "Download every customer (CSV)"),
+    "actions_page.lists": ("行动清单", "Action lists"),
+    "actions_page.which": ("清单", "List"),
+    "actions_page.empty": ("这份清单目前是空的。", "This list is empty right now."),
+    "actions_page.all_lists": ("三份清单合成一个 Excel", "All three lists in one Excel file"),
+    "actions_page.schedule": ("定时任务可用命令行生成同样的清单：python -m valuation alerts --dataset 名称 --out 清单.xlsx",
+                              "A scheduled job produces the same lists: python -m valuation alerts --dataset NAME --out lists.xlsx"),
     # presentation mode
     "page.present": ("演示模式", "Presentation"),
     "present.pyramid": ("客户价值金字塔", "The customer value pyramid"),

@@ -1,0 +1,66 @@
+"""Actions and reports: the three action lists for the sales team, the HTML report, Excel and CSV exports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from ui import cache, state, widgets
+from valuation import actions, exports, pipeline
+from valuation.i18n import t
+from valuation.report import build_report
+
+ctx = state.context()
+lang = ctx.lang
+st.title(t("page.actions", lang))
+if not widgets.require_orders(ctx):
+    st.stop()
+
+scored = cache.scored(ctx)
+settings = cache.settings()
+stamp = f"{ctx.dataset}_{ctx.as_of}"
+
+# ---- meeting material -------------------------------------------------------------
+st.subheader(t("actions_page.downloads", lang))
+st.caption(t("actions_page.downloads_help", lang))
+cols = st.columns(3)
+# Built only when clicked (on its own thread): the report inlines plotly.js, the workbook is large.
+cols[0].download_button(t("actions_page.report", lang),
+                        lambda: build_report(scored, lang=lang, dataset=ctx.dataset, settings=settings,
+                                             generated_at=dt.datetime.now()).encode("utf-8"),
+                        file_name=f"report_{stamp}.html", mime="text/html", key="download_report",
+                        type="primary", use_container_width=True)
+cols[1].download_button(t("actions_page.excel", lang),
+                        lambda: exports.scored_workbook(scored, lang, settings=settings, dataset=ctx.dataset),
+                        file_name=f"customers_{stamp}.xlsx", key="download_excel", use_container_width=True,
+                        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+cols[2].download_button(t("actions_page.csv", lang),
+                        lambda: exports.csv_bytes(exports.labelled(pipeline.output_frame(scored), lang)),
+                        file_name=f"customers_{stamp}.csv", mime="text/csv", key="download_csv",
+                        use_container_width=True)
+
+# ---- action lists -----------------------------------------------------------------
+st.subheader(t("actions_page.lists", lang))
+categories = cache.customer_categories(ctx) if scored.attrs["availability"].category else None
+lists = actions.action_lists(scored, categories, lang)
+names = list(lists)
+choice = st.radio(t("actions_page.which", lang), names, horizontal=True, key="action_list",
+                  format_func=lambda n: f"{t(f'actions.title.{n}', lang)} ({len(lists[n]):,})")
+chosen = lists[choice]
+st.caption(t(f"actions.rule.{choice}", lang))
+if chosen.attrs.get("note"):
+    st.info(chosen.attrs["note"])
+if chosen.empty:
+    st.success(t("actions_page.empty", lang))
+else:
+    shown = widgets.labelled(chosen, lang)
+    st.dataframe(shown, hide_index=True, column_config=widgets.number_columns(lang))
+    st.download_button(t("common.download_csv", lang), exports.csv_bytes(shown),
+                       file_name=f"{choice}_{stamp}.csv", mime="text/csv", key="download_list")
+st.download_button(t("actions_page.all_lists", lang),
+                   lambda: exports.frames_workbook({t(f"actions.title.{n}", lang): widgets.labelled(f, lang)
+                                                    for n, f in lists.items()}),
+                   file_name=f"action_lists_{stamp}.xlsx", key="download_lists",
+                   mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+st.caption(t("actions_page.schedule", lang))
