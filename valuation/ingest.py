@@ -886,6 +886,11 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
             tables["customers"] = (attrs.groupby("customer_id", sort=False, as_index=False)
                                    .first().reset_index(drop=True))
 
+    if table == "customers":
+        metrics = _numeric_extras(headers, columns, set(where.values()), ok, values["customer_id"])
+        if metrics is not None:
+            tables["customer_metrics"] = metrics
+
     rejects = (pd.concat(reject_parts, ignore_index=True) if reject_parts
                else pd.DataFrame({c: [] for c in REJECT_COLUMNS}))
     rejects = rejects.sort_values("line", kind="stable").reset_index(drop=True)
@@ -905,6 +910,31 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
         rows_rejected=rows_rejected, encoding=raw.encoding, delimiter=raw.delimiter,
         source_name=name, table=table, mapping={c: headers[i] for c, i in where.items()},
         unmapped=unmapped, warnings=warnings)
+
+
+def _numeric_extras(headers: list[str], columns: list, used: set[int], ok: np.ndarray,
+                    ids: pd.Series) -> pd.DataFrame | None:
+    """Numeric columns of a customers file that match no canonical column, in long form.
+
+    Managers keep judgement the data lacks (a strategic-importance score, a credit
+    rating) in extra columns; every such column whose filled cells all read as
+    numbers is kept as (customer_id, metric, value) so it can become a custom
+    dimension. Columns with any text in them are not metrics and are left out.
+    """
+    parts = []
+    for i, header in enumerate(headers):
+        if i in used or header.startswith("(column "):
+            continue
+        parsed = parse_column(columns[i][ok].reset_index(drop=True), "number", column=header)
+        present = ~parsed.missing
+        if not present.any() or parsed.bad.any():
+            continue
+        keep = present & parsed.values.notna().to_numpy()
+        parts.append(pd.DataFrame({"customer_id": ids[keep].to_numpy(), "metric": header,
+                                   "value": parsed.values[keep].to_numpy(dtype=float)}))
+    if not parts:
+        return None
+    return pd.concat(parts, ignore_index=True)
 
 
 def read_table(source: str | Path | bytes, *, name: str | None = None, table: str = "orders",

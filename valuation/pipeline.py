@@ -114,15 +114,28 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
 
 def custom_candidates(features: pd.DataFrame) -> tuple[str, ...]:
     """Numeric customer columns a manager may add as a custom dimension."""
-    cols = ("satisfaction", "referrals", "importance", "wallet_estimate")
+    cols = ("satisfaction", "referrals", "importance", "wallet_estimate") + tuple(
+        features.attrs.get("extra_metrics", ()))
     return tuple(c for c in cols if c in features and features[c].notna().any())
 
 
 def prepare(store: Store, dataset: str, as_of: dt.date | str | None = None,
             clv_settings: ClvSettings = ClvSettings(), custom_columns: tuple[str, ...] = ()) -> Prepared:
     """Features, CLV and dimension scores for a dataset as of a date (the cacheable step)."""
-    features = compute_features(store, dataset, as_of)
+    features = add_customer_metrics(compute_features(store, dataset, as_of), store.customer_metrics(dataset))
     return prepare_features(features, clv_settings, custom_columns)
+
+
+def add_customer_metrics(features: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """Join the extra numeric customer columns (long form) as columns named by their header."""
+    if metrics is None or metrics.empty:
+        return features
+    wide = metrics.pivot_table(index="customer_id", columns="metric", values="value", aggfunc="last")
+    wide = wide[[c for c in wide.columns if c not in features.columns]]
+    out = features.merge(wide, left_on="customer_id", right_index=True, how="left")
+    out.attrs.update(features.attrs)
+    out.attrs["extra_metrics"] = tuple(wide.columns)
+    return out
 
 
 def prepare_features(features: pd.DataFrame, clv_settings: ClvSettings = ClvSettings(),

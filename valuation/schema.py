@@ -126,6 +126,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+# Numeric columns of a customers file that match no canonical column (a manager's own ratings),
+# kept in long form so any of them can become a custom dimension.
+METRICS_TABLE = "customer_metrics"
+METRICS_COLUMNS = (("customer_id", "VARCHAR"), ("metric", "VARCHAR"), ("value", "DOUBLE"))
+
 # Attribute columns of a single uploaded orders file that are lifted into `customers`.
 LIFTED_CUSTOMER_COLUMNS = (
     "name", "region", "industry", "city", "size", "created_at", "pipeline_stage",

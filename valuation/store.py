@@ -220,7 +220,7 @@ class Store:
         """
         name = validate_dataset_name(name)
         self._check_writable()
-        unknown = set(tables) - set(schema.TABLES)
+        unknown = set(tables) - set(schema.TABLES) - {schema.METRICS_TABLE}
         if unknown:
             raise StoreError("unknown_table", f"Unknown table(s): {', '.join(sorted(unknown))}.",
                              table=", ".join(sorted(unknown)))
@@ -251,6 +251,14 @@ class Store:
                         f"INSERT INTO {META}.columns VALUES (?, ?, ?)",
                         [(name, table, c) for c in present],
                     )
+                metrics_ref = f"{sch}.{quote_ident(schema.METRICS_TABLE)}"
+                cur.execute(f"CREATE TABLE {metrics_ref} (" + ", ".join(
+                    f"{quote_ident(c)} {kind}" for c, kind in schema.METRICS_COLUMNS) + ")")
+                metrics = tables.get(schema.METRICS_TABLE)
+                if metrics is not None and len(metrics):
+                    cur.register("_incoming", metrics[[c for c, _ in schema.METRICS_COLUMNS]])
+                    cur.execute(f"INSERT INTO {metrics_ref} SELECT * FROM _incoming")
+                    cur.unregister("_incoming")
                 cur.execute(f"DELETE FROM {META}.datasets WHERE name = $d", {"d": name})
                 cur.execute(f"INSERT INTO {META}.datasets VALUES ($d, $s, now())",
                             {"d": name, "s": source})
@@ -276,7 +284,20 @@ class Store:
     def export_tables(self, name: str) -> dict[str, pd.DataFrame]:
         """All tables of a dataset, only the provided columns: input for ``replace_dataset``."""
         provided = self.provided_columns(name)
-        return {t: self.read(name, t)[cols] for t, cols in provided.items()}
+        out = {t: self.read(name, t)[cols] for t, cols in provided.items()}
+        metrics = self.customer_metrics(name)
+        if len(metrics):
+            out[schema.METRICS_TABLE] = metrics
+        return out
+
+    def customer_metrics(self, dataset: str) -> pd.DataFrame:
+        """The extra numeric customer columns in long form (customer_id, metric, value); may be empty."""
+        self.table_ref(dataset, "customers")  # validates the dataset
+        ref = f"{quote_ident(_schema_name(dataset))}.{quote_ident(schema.METRICS_TABLE)}"
+        try:
+            return self.cursor().execute(f"SELECT * FROM {ref} ORDER BY metric, customer_id").df()
+        except duckdb.CatalogException:  # a dataset stored before metrics existed
+            return pd.DataFrame({c: [] for c, _ in schema.METRICS_COLUMNS})
 
     def _check_writable(self) -> None:
         if self.read_only:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import streamlit as st
 
 from ui import cache, controls, state, widgets
-from valuation import charts, insights, scoring
+from valuation import charts, exports, insights, scoring
 from valuation.i18n import format_pct, t
 from valuation.settings import PRESETS
 
@@ -26,7 +26,7 @@ with left:
     st.subheader(t("tuning.weights", lang))
     chosen_custom = st.multiselect(t("tuning.custom_dims", lang), custom_options,
                                    default=[c for c, _ in cache.settings().weights.custom if c in custom_options],
-                                   format_func=lambda c: t(f"feat.{c}", lang),
+                                   format_func=lambda c: exports.column_label(c, lang),
                                    help=t("tuning.custom_help", lang), key="custom_dims",
                                    placeholder=t("common.choose", lang))
     settings = cache.settings()
