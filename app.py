@@ -20,6 +20,8 @@ PAGES = [
     ("views/lifecycle.py", "page.lifecycle", "lifecycle"),
     ("views/customers.py", "page.customers", "customers"),
     ("views/clv.py", "page.clv", "clv"),
+    ("views/explore.py", "page.explore", "explore"),
+    ("views/dynamics.py", "page.dynamics", "dynamics"),
     ("views/actions.py", "page.actions", "actions"),
     ("views/data.py", "page.data", "data"),
     ("views/present.py", "page.present", "present"),

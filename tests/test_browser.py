@@ -17,12 +17,14 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENS = REPO / "artifacts" / "screens"
-PAGES = ("overview", "tuning", "lifecycle", "customers", "clv", "actions", "data", "present")
+PAGES = ("overview", "tuning", "lifecycle", "customers", "clv", "explore", "dynamics", "actions", "data",
+         "present")
 TITLES = {
     "zh": {"overview": "总览", "tuning": "权重调优", "lifecycle": "生命周期", "customers": "客户明细",
-           "clv": "客户终身价值", "actions": "行动与报告", "data": "数据", "present": "客户价值金字塔"},
+           "clv": "客户终身价值", "explore": "多维分析", "dynamics": "客户价值动态", "actions": "行动与报告", "data": "数据", "present": "客户价值金字塔"},
     "en": {"overview": "Overview", "tuning": "Weight tuning", "lifecycle": "Lifecycle",
-           "customers": "Customers", "clv": "Customer lifetime value", "actions": "Actions and reports", "data": "Data",
+           "customers": "Customers", "clv": "Customer lifetime value", "explore": "Explore",
+           "dynamics": "Value over time", "actions": "Actions and reports", "data": "Data",
            "present": "The customer value pyramid"},
 }
 # Streamlit's front end probes these when opened on a page URL; they answer 404 by design.

@@ -33,7 +33,7 @@ def update_settings(**parts) -> Settings:
     return value
 
 
-def _version(ctx: state.Context) -> str:
+def version(ctx: state.Context) -> str:
     """Changes whenever the dataset is replaced, so stale cache entries are never served."""
     info = ctx.store.info(ctx.dataset)
     return f"{ctx.scope}:{id(ctx.store)}:{ctx.dataset}:{info.created_at.isoformat()}"
@@ -41,7 +41,7 @@ def _version(ctx: state.Context) -> str:
 
 # cache_resource, not cache_data: a prepared dataset of a million customers is returned
 # without a pickled copy on every rerun. Callers must not mutate it.
-@st.cache_resource(show_spinner=False, max_entries=12)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _prepared(version: str, as_of: dt.date | None, clv: ClvSettings, custom: tuple[str, ...],
               _store, dataset: str) -> pipeline.Prepared:
     return pipeline.prepare(_store, dataset, as_of, clv, custom)
@@ -51,7 +51,7 @@ def prepared(ctx: state.Context, clv: ClvSettings | None = None,
              custom: tuple[str, ...] = ()) -> pipeline.Prepared:
     """Features, CLV and dimension scores of the current dataset and as-of date (SQL + fit, cached)."""
     clv = clv or settings().clv
-    return _prepared(_version(ctx), ctx.as_of, clv, custom, ctx.store, ctx.dataset)
+    return _prepared(version(ctx), ctx.as_of, clv, custom, ctx.store, ctx.dataset)
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
@@ -64,7 +64,7 @@ def scored(ctx: state.Context, value: Settings | None = None) -> pd.DataFrame:
     value = value or settings()
     custom = tuple(c for c, _ in value.weights.custom)
     prep = prepared(ctx, value.clv, custom)
-    return _scored(_version(ctx), ctx.as_of, value, prep)
+    return _scored(version(ctx), ctx.as_of, value, prep)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -77,7 +77,7 @@ def _clv_diagnostics(version: str, as_of: dt.date | None, weeks: int, _store, da
 
 def clv_diagnostics(ctx: state.Context, weeks: int) -> dict:
     """Calibration/holdout fit of the purchase model on the current dataset (cached)."""
-    return _clv_diagnostics(_version(ctx), ctx.as_of, weeks, ctx.store, ctx.dataset)
+    return _clv_diagnostics(version(ctx), ctx.as_of, weeks, ctx.store, ctx.dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -89,4 +89,4 @@ def _customer_categories(version: str, as_of: dt.date | None, _store, dataset: s
 
 def customer_categories(ctx: state.Context) -> pd.DataFrame:
     """(customer_id, category) pairs bought up to the as-of date, for cross-sell suggestions (cached)."""
-    return _customer_categories(_version(ctx), ctx.as_of, ctx.store, ctx.dataset)
+    return _customer_categories(version(ctx), ctx.as_of, ctx.store, ctx.dataset)

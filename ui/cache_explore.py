@@ -1,4 +1,4 @@
-"""Cached slices and snapshot scorings for the explore and value-over-time pages."""
+"""Cached slices and snapshot scorings for the explore and value-over-time pages, and their table display."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache, state
-from valuation import explore
+from valuation import charts_explore, explore
 from valuation.settings import Settings
 
 
 def version(ctx: state.Context) -> str:
     """The dataset version the engine caches key on (changes whenever the dataset is replaced)."""
-    return cache._version(ctx)
+    return cache.version(ctx)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -71,3 +71,10 @@ def snapshot_scores(ctx: state.Context, dates, value: Settings | None = None) ->
     """
     value = value or cache.settings()
     return {d: cache.scored(replace(ctx, as_of=d), value) for d in sorted(dates)}
+
+
+def show_table(frame: pd.DataFrame, lang: str, **kwargs) -> None:
+    """A slice or list as a table: translated headers and values, money, scores and shares formatted."""
+    config = {label: st.column_config.NumberColumn(format=fmt)
+              for label, fmt in charts_explore.column_formats(frame, lang).items()}
+    st.dataframe(charts_explore.labelled_table(frame, lang), hide_index=True, column_config=config, **kwargs)

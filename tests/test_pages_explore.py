@@ -1,0 +1,199 @@
+"""AppTest for the explore and value-over-time pages: change a widget, check what moved against the engine."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from valuation import explore, pipeline, snapshots
+from valuation.store import SAMPLE_DATASET, Store, ensure_sample
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+FIRST_ORDER, LAST_ORDER = dt.date(2023, 9, 30), dt.date(2026, 9, 30)  # the sample's order history
+
+
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("apptest_explore") / "app.duckdb"
+    store = Store(path)
+    ensure_sample(store)
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine(db_path):
+    """The engine's own answers on the same data (default settings), to compare the pages with."""
+    store = Store(db_path, read_only=True)
+    dates = snapshots.default_snapshot_dates(FIRST_ORDER, LAST_ORDER)
+    two = [dt.date(2026, 3, 31), LAST_ORDER]
+    answers = {
+        "scored": pipeline.run(store, SAMPLE_DATASET),
+        "category_revenue": explore.order_slice(store, SAMPLE_DATASET, ("category",), LAST_ORDER,
+                                                measure="revenue"),
+        "change_3m": explore.revenue_change(store, SAMPLE_DATASET, LAST_ORDER, 3),
+        "dates": dates,
+        "snapshots": snapshots.score_snapshots(store, SAMPLE_DATASET, sorted(set(dates) | set(two))),
+        "two": two,
+    }
+    store.close()
+    return answers
+
+
+@pytest.fixture
+def app(db_path, monkeypatch):
+    monkeypatch.setenv("VALUATION_DB", str(db_path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def open_page(at, name):
+    at.switch_page(f"views/{name}.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def figures(at) -> dict[str, dict]:
+    """Every plotly figure on the page by its title."""
+    out = {}
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec
+    return out
+
+
+def array(value) -> np.ndarray:
+    """A plotly JSON array: a list, or a typed array ({"dtype", "bdata"}) as plotly writes numpy data."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+    return np.asarray(value, dtype=float if value and not isinstance(value[0], str) else object)
+
+
+def snapshot_picker(at):
+    return next(m for m in at.multiselect if m.label == "Snapshot dates")
+
+
+def metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+# --------------------------------------------------------------------------- explore
+
+
+def test_switching_the_dimension_from_region_to_industry_moves_bars_and_table(app, engine):
+    open_page(app, "explore")
+    assert app.title[0].value == "Explore"
+    assert app.selectbox(key="explore::dim").value == "region"
+    by_region = explore.customer_slice(engine["scored"], ("region",))
+    bars = figures(app)["Customers by Region"]["data"][0]
+    assert list(bars["x"]) == list(by_region["region"])
+    assert array(bars["y"]).tolist() == by_region["customers"].tolist()
+    assert app.dataframe[0].value["Region"].tolist() == list(by_region["region"])
+
+    app.selectbox(key="explore::dim").set_value("industry").run()
+    assert not app.exception
+    by_industry = explore.customer_slice(engine["scored"], ("industry",))
+    bars = figures(app)["Customers by Industry"]["data"][0]
+    assert list(bars["x"]) == list(by_industry["industry"])
+    assert array(bars["y"]).tolist() == by_industry["customers"].tolist()
+    table = app.dataframe[0].value
+    assert "Region" not in table and table["Industry"].tolist() == list(by_industry["industry"])
+
+
+def test_a_category_slice_shows_the_sql_revenue_and_offers_order_measures(app, engine):
+    open_page(app, "explore")
+    app.selectbox(key="explore::dim").set_value("category").run()
+    measure = app.selectbox(key="explore::measure::order")
+    assert measure.options == ["Revenue", "Gross profit", "Orders", "Customers"]
+    measure.set_value("revenue").run()
+    assert not app.exception
+    expected = engine["category_revenue"]
+    bars = figures(app)["Revenue by Product category"]["data"][0]
+    assert list(bars["x"]) == list(expected["category"])
+    assert array(bars["y"]) == pytest.approx(expected["revenue"].to_numpy())  # English: plotted in yuan
+
+
+def test_the_region_by_tier_heatmap_counts_the_engine_customers(app, engine):
+    open_page(app, "explore")
+    grid = explore.pivot(explore.customer_slice(engine["scored"], ("region", "tier")), ("region", "tier"),
+                         "customers")
+    heat = figures(app)["Customers: Region × Tier"]["data"][0]
+    assert list(heat["y"]) == list(grid.index)
+    z = np.array([[np.nan if v is None else v for v in row] for row in heat["z"]], dtype=float) \
+        if isinstance(heat["z"], list) else array(heat["z"]).reshape(grid.shape)
+    assert np.allclose(z, grid.to_numpy(dtype=float), equal_nan=True)
+
+
+def test_the_growth_window_changes_the_fastest_growers(app, engine):
+    open_page(app, "explore")
+    before = app.dataframe[-1].value["Customer ID"].tolist()
+    app.selectbox(key="explore::growth_months").set_value(3).run()
+    assert not app.exception
+    expected = explore.fastest_growing(engine["change_3m"], engine["scored"], 5000, 20, "rate")
+    after = app.dataframe[-1].value["Customer ID"].tolist()
+    assert after == expected["customer_id"].tolist() and after != before
+
+
+# --------------------------------------------------------------------------- value over time
+
+
+def test_value_over_time_opens_on_the_last_four_quarter_ends_and_counts_moves_like_the_engine(app, engine):
+    open_page(app, "dynamics")
+    assert app.title[0].value == "Value over time"
+    dates = engine["dates"]
+    assert snapshot_picker(app).value == dates
+    counts = snapshots.tier_change_counts(engine["snapshots"][dates[0]], engine["snapshots"][dates[-1]])
+    assert metric(app, "Customers up a tier") == f"{counts['up']:,}"
+    assert metric(app, "Customers down a tier") == f"{counts['down']:,}"
+    methods = snapshots.clv_methods({d: engine["snapshots"][d] for d in dates})
+    formula_dates = [d.isoformat() for d, m in methods.items() if m == "formula"]
+    mixed = [w.value for w in app.warning if "could not be fitted" in w.value]
+    assert len(mixed) == (1 if formula_dates and len(formula_dates) < len(dates) else 0)
+    assert all(d in mixed[0] for d in formula_dates) if mixed else True
+    sankey = figures(app)["Tier moves across snapshots"]
+    flows = snapshots.flows(snapshots.panel({d: engine["snapshots"][d] for d in dates}), "tier")
+    assert array(sankey["data"][0]["link"]["value"]).sum() == flows["customers"].sum()
+    assert [a["text"] for a in sankey["layout"]["annotations"] if a["text"].startswith("<b>")] == \
+        [f"<b>{d.isoformat()}</b>" for d in dates]
+
+
+def test_choosing_two_snapshots_redraws_the_sankey_and_the_risers(app, engine):
+    open_page(app, "dynamics")
+    nodes_before = len(figures(app)["Tier moves across snapshots"]["data"][0]["node"]["label"])
+    first, last = engine["two"]
+    snapshot_picker(app).set_value([first, last]).run()
+    assert not app.exception
+    assert "2 snapshots: 2026-03-31 → 2026-09-30" in [c.value for c in app.caption]
+    sankey = figures(app)["Tier moves across snapshots"]
+    assert len(sankey["data"][0]["node"]["label"]) < nodes_before
+    rising, falling = snapshots.rising_and_falling(engine["snapshots"][first], engine["snapshots"][last], 15)
+    tables = [d.value for d in app.dataframe]
+    assert tables[-2]["Customer ID"].tolist() == rising["customer_id"].tolist()
+    assert tables[-1]["Customer ID"].tolist() == falling["customer_id"].tolist()
+    counts = snapshots.tier_change_counts(engine["snapshots"][first], engine["snapshots"][last])
+    assert metric(app, "Prospects who bought") == f"{counts['converted']:,}"
+
+
+def test_the_two_chosen_view_draws_the_migration_sankey_between_them(app, engine):
+    open_page(app, "dynamics")
+    app.radio(key="dyn::view").set_value("two").run()
+    assert not app.exception
+    dates = engine["dates"]
+    assert app.selectbox(key="dyn::from").value == dates[0] and app.selectbox(key="dyn::to").value == dates[-1]
+    charts = figures(app)
+    assert "Tier moves across snapshots" not in charts
+    sankey = charts["Tier migration"]
+    before = engine["snapshots"][dates[0]].set_index("customer_id")["tier"]
+    after = engine["snapshots"][dates[-1]].set_index("customer_id")["tier"]
+    both = before.index.intersection(after.index)
+    assert array(sankey["data"][0]["link"]["value"]).sum() == len(both)

@@ -1,0 +1,152 @@
+"""Explore: customers and value sliced by one, two and three dimensions; CLV against CAC; top and growing."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import cache, cache_explore, state, widgets
+from valuation import charts_explore as cx
+from valuation import explore
+from valuation.exports import csv_bytes
+from valuation.i18n import format_date, format_money, t
+
+ctx = state.context()
+lang = ctx.lang
+st.title(t("page.explore", lang))
+if not widgets.require_orders(ctx):
+    st.stop()
+
+scored = cache.scored(ctx)
+provided = cache_explore.provided_columns(ctx)
+dims = explore.available_dimensions(scored, provided)
+cost_known = explore.has_cost(provided)
+st.caption(t("explore.intro", lang, as_of=format_date(ctx.as_of, lang)))
+PERIODS = (0, 24, 12)  # months of orders; 0 = all history up to the as-of date
+
+
+def download(frame, name: str, key: str) -> None:
+    st.download_button(t("common.download_csv", lang), csv_bytes(frame), file_name=f"{name}.csv",
+                       mime="text/csv", key=key)
+
+
+tab_one, tab_two, tab_three, tab_cac, tab_top = st.tabs(
+    [t(f"explore.tab.{k}", lang) for k in ("one", "two", "segments", "clv_cac", "top")])
+
+# ---- one dimension ----------------------------------------------------------------
+with tab_one:
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
+    dim = c1.selectbox(t("explore.dimension", lang), dims, format_func=lambda d: cx.dim_label(d, lang),
+                       key="explore::dim")
+    measures = explore.measures_for((dim,), cost_known)
+    mode = "order" if explore.is_order_level((dim,)) else "customer"
+    measure = c2.selectbox(t("explore.measure", lang), measures, format_func=lambda m: cx.measure_label(m, lang),
+                           key=f"explore::measure::{mode}")
+    kind = c3.radio(t("explore.chart_kind", lang), ["bars", "treemap"], horizontal=True,
+                    format_func=lambda k: t(f"explore.chart.{k}", lang), key="explore::kind")
+    months = None
+    if mode == "order":
+        months = c4.selectbox(t("explore.period", lang), PERIODS, key="explore::months",
+                              format_func=lambda m: t("explore.period.n" if m else "explore.period.all",
+                                                      lang, n=m)) or None
+    frame = cache_explore.slice_table(ctx, scored, (dim,), months, measure)
+    subtitle = cx.slice_subtitle((dim,), months, ctx.as_of, lang)
+    build = cx.slice_bars if kind == "bars" else cx.slice_treemap
+    st.plotly_chart(build(frame, dim, measure, lang, subtitle), key="explore_one")
+    cache_explore.show_table(frame, lang)
+    download(frame, f"explore_{dim}", "download_explore_one")
+
+# ---- two dimensions ---------------------------------------------------------------
+with tab_two:
+    c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
+    first_attribute = next((d for d in ("region", "industry", "size", "channel") if d in dims), "quarter")
+    rows = c1.selectbox(t("explore.rows", lang), dims, format_func=lambda d: cx.dim_label(d, lang),
+                        index=dims.index(first_attribute), key="explore::rows")
+    cols = c2.selectbox(t("explore.cols", lang), dims, format_func=lambda d: cx.dim_label(d, lang),
+                        index=dims.index("tier"), key="explore::cols")
+    if rows == cols:
+        st.info(t("explore.same_dims", lang))
+    else:
+        pair = (rows, cols)
+        mode2 = "order" if explore.is_order_level(pair) else "customer"
+        measure2 = c3.selectbox(t("explore.measure", lang), explore.measures_for(pair, cost_known),
+                                format_func=lambda m: cx.measure_label(m, lang), key=f"explore::measure2::{mode2}")
+        months2 = None
+        if mode2 == "order":
+            months2 = c4.selectbox(t("explore.period", lang), PERIODS, key="explore::months2",
+                                   format_func=lambda m: t("explore.period.n" if m else "explore.period.all",
+                                                           lang, n=m)) or None
+        frame2 = cache_explore.slice_table(ctx, scored, pair, months2, measure2)
+        grid = explore.pivot(frame2, pair, measure2)
+        subtitle2 = cx.slice_subtitle(pair, months2, ctx.as_of, lang)
+        st.plotly_chart(cx.slice_heatmap(grid, measure2, lang, subtitle2),
+                        key="explore_two")
+        cache_explore.show_table(frame2, lang)
+        download(frame2, f"explore_{rows}_{cols}", "download_explore_two")
+
+# ---- three dimensions: value tier × behaviour segment × region or industry --------
+with tab_three:
+    st.caption(t("explore.segments_help", lang))
+    c1, c2, c3 = st.columns(3)
+    third = [d for d in ("region", "industry", "size", "channel") if d in dims] or ["lifecycle_stage"]
+    by = c1.selectbox(t("explore.segments_by", lang), third, format_func=lambda d: cx.dim_label(d, lang),
+                      key="explore::seg_by")
+    seg_measure = c2.selectbox(t("explore.measure", lang), ("customers", "revenue_12m", "clv"),
+                               format_func=lambda m: cx.measure_label(m, lang), key="explore::seg_measure")
+    seg_kind = c3.radio(t("explore.chart_kind", lang), ["sunburst", "treemap"], horizontal=True,
+                        format_func=lambda k: t(f"explore.chart.{k}", lang), key="explore::seg_kind")
+    path = ("tier", "rfm_segment", by)
+    cube = explore.customer_slice(scored, path, seg_measure)
+    st.plotly_chart(cx.segment_chart(cube, path, seg_measure, lang, seg_kind,
+                                     cx.slice_subtitle(path, None, ctx.as_of, lang)),
+                    key="explore_segments")
+    cache_explore.show_table(cube, lang)
+    download(cube, f"explore_segments_{by}", "download_explore_segments")
+
+# ---- CLV against acquisition cost by channel --------------------------------------
+with tab_cac:
+    missing = explore.clv_cac_missing(scored)
+    for column in missing:
+        st.warning(t(f"explore.missing.{column}", lang))
+    if "acquisition_cost" not in missing:
+        overall = explore.clv_cac_overall(scored)
+        m = st.columns(4)
+        m[0].metric(t("explore.col.mean_clv", lang), format_money(overall["mean_clv"], lang))
+        m[1].metric(t("explore.col.mean_cac", lang), format_money(overall["mean_cac"], lang))
+        m[2].metric(t("explore.col.clv_cac_ratio", lang), cx.format_measure("clv_cac_ratio", overall["clv_cac_ratio"]))
+        m[3].metric(t("explore.col.customers_with_cac", lang),
+                    f"{overall['customers_with_cac']:,} / {overall['customers']:,}")
+    cac_table = explore.clv_vs_cac(scored, "channel")
+    st.plotly_chart(cx.clv_cac_chart(cac_table, lang), key="explore_cac")
+    cache_explore.show_table(cac_table, lang)
+    download(cac_table, "clv_vs_cac", "download_explore_cac")
+
+# ---- top and fastest-growing customers --------------------------------------------
+with tab_top:
+    c1, c2 = st.columns(2)
+    top_by = c1.selectbox(t("explore.top_by", lang), ("composite", "clv", "net_profit_12m"),
+                          format_func=lambda m: t(f"feat.{m}", lang), key="explore::top_by")
+    top_n = c2.slider(t("explore.top_n", lang), 5, 50, 20, 5, key="explore::top_n")
+    top = explore.top_customers(scored, top_by, top_n)
+    st.plotly_chart(cx.top_customers_chart(top, top_by, lang), key="explore_top")
+    st.dataframe(widgets.labelled(top, lang), hide_index=True, column_config=widgets.number_columns(lang))
+    download(top, f"top_{top_by}", "download_explore_top")
+
+    st.subheader(t("explore.growth", lang))
+    c1, c2, c3 = st.columns(3)
+    g_months = c1.selectbox(t("explore.growth_window", lang), (3, 6, 12), index=1,
+                            format_func=lambda m: t("explore.growth_months", lang, n=m), key="explore::growth_months")
+    min_base = c2.number_input(t("explore.min_base", lang), 0, 10**9, 5000, step=1000,
+                               help=t("explore.min_base_help", lang), key="explore::min_base")
+    rank_by = c3.radio(t("explore.growth_rank", lang), ["rate", "change"], horizontal=True,
+                       format_func=lambda r: t(f"explore.growth_rank.{r}", lang), key="explore::growth_rank")
+    windows = explore.growth_windows(ctx.as_of, g_months)
+    change = cache_explore.revenue_change(ctx, g_months)
+    growers = explore.fastest_growing(change, scored, min_base, top_n, rank_by)
+    window_text = t("explore.growth_windows", lang, b0=format_date(windows["before_first"], lang),
+                    b1=format_date(windows["mid"], lang), r0=format_date(windows["recent_first"], lang),
+                    r1=format_date(windows["as_of"], lang))
+    st.plotly_chart(cx.growth_chart(growers, lang, rank_by, window_text,
+                                    [t("explore.min_base_note", lang, base=format_money(min_base, lang))]
+                                    if rank_by == "rate" else []), key="explore_growth")
+    cache_explore.show_table(growers, lang)
+    download(growers, f"growing_{g_months}m", "download_explore_growth")
