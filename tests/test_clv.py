@@ -657,3 +657,21 @@ def test_command_line_prints_the_cdnow_report_as_json(cdnow_transactions, tmp_pa
     assert report["holdout"]["actual"] == 1882
     _assert_within(report["bgnbd"], PUBLISHED_BGNBD, rel=0.01)
     _assert_within(report["gamma_gamma"], PUBLISHED_GAMMA_GAMMA, rel=0.01)
+
+
+def test_a_small_ridge_keeps_the_fit_finite_when_customers_almost_never_drop_out():
+    # Dropout probability 1e-5 per purchase: plain ML pushes a and b towards infinity together.
+    data = clv.simulate_bgnbd(5000, r=4.0, alpha=40.0, a=1.0, b=100_000.0, T=104.0, seed=3)
+    penalised = clv.BetaGeoModel().fit(data["frequency"], data["recency"], data["T"], penalizer=1e-4)
+    p = penalised.params_
+    assert all(np.isfinite(v) and 0 < v < 1e11 for v in p.values())
+    assert p["a"] / (p["a"] + p["b"]) < 0.01  # still says: hardly anyone drops out
+    assert p["r"] / p["alpha"] == pytest.approx(4.0 / 40.0, rel=0.1)  # purchase rate recovered
+    # Forecasts agree with the true process over the next year.
+    truth = clv.BetaGeoModel.from_params(4.0, 40.0, 1.0, 100_000.0)
+    args = (52.0, data["frequency"], data["recency"], data["T"])
+    assert float(np.sum(penalised.conditional_expected_purchases(*args))) == pytest.approx(
+        float(np.sum(truth.conditional_expected_purchases(*args))), rel=0.05)
+    # The reported log-likelihood is the plain one, comparable with an unpenalised fit.
+    assert penalised.loglik_ == pytest.approx(float(np.sum(penalised.log_likelihood(
+        data["frequency"], data["recency"], data["T"]))), rel=1e-9)

@@ -773,8 +773,9 @@ class BetaGeoModel:
         p = self.params_
         return p["r"], p["alpha"], p["a"], p["b"]
 
-    def fit(self, frequency, recency, T, weights=None, *, group: bool = True) -> BetaGeoModel:
-        """Maximum-likelihood fit.
+    def fit(self, frequency, recency, T, weights=None, *, group: bool = True,
+            penalizer: float = 0.0) -> BetaGeoModel:
+        """Maximum-likelihood fit (optionally with a small ridge penalty on the log-parameters).
 
         Parameters
         ----------
@@ -786,6 +787,10 @@ class BetaGeoModel:
         group : bool, default True
             Collapse identical triples before fitting (same result, much faster on large
             data); False evaluates every row, for testing.
+        penalizer : float, default 0
+            Weight of a ridge penalty on the log-parameters (per customer). 0 is plain
+            maximum likelihood; a small value (1e-4) keeps a and b finite for customers
+            who almost never drop out. ``loglik_`` is always the unpenalised likelihood.
 
         Returns
         -------
@@ -816,9 +821,18 @@ class BetaGeoModel:
         mean_T = (_dot(data.T0, data.w0) + _dot(data.T1, data.w1)) / data.total_weight
         alpha0 = max(mean_T, 1e-3) / max(mean_x, 1e-3)
         theta0 = np.log([1.0, alpha0, 1.0, 1.0])
-        result = _minimize(_bgnbd_negative_loglik, theta0, data, "BG/NBD", self.param_names)
+        objective = _bgnbd_negative_loglik
+        if penalizer > 0:
+            # When customers hardly ever drop out, the likelihood keeps rising as a and b grow
+            # together (a/(a+b) fixed): a tiny ridge on log-parameters gives the finite optimum
+            # with the same forecasts, where plain ML has none.
+            def objective(theta, d, _base=_bgnbd_negative_loglik):
+                value, grad = _base(theta, d)
+                return value + penalizer * float(theta @ theta), grad + 2 * penalizer * theta
+        result = _minimize(objective, theta0, data, "BG/NBD", self.param_names)
         self.params_ = dict(zip(self.param_names, map(float, np.exp(result.x))))
-        self.loglik_ = float(-result.fun * data.total_weight)
+        self.penalizer_ = float(penalizer)
+        self.loglik_ = float(-_bgnbd_negative_loglik(result.x, data)[0] * data.total_weight)
         self.n_customers_ = float(data.total_weight)
         self.n_groups_ = data.n_rows
         self.n_iter_ = int(result.nit)

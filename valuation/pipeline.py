@@ -14,7 +14,8 @@ from valuation.features import Availability, compute_features
 from valuation.settings import ClvSettings, Settings
 from valuation.store import Store
 
-MIN_REPEAT_BUYERS = 20  # fewer than this and the purchase model has too little to learn from
+MIN_REPEAT_BUYERS = 20
+BGNBD_PENALIZER = 1e-4  # ridge on log-parameters, used only when the plain fit does not converge  # fewer than this and the purchase model has too little to learn from
 
 CUSTOM_EXCLUDED = {"acquisition_cost"}
 
@@ -84,7 +85,11 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
     fit = None
     if repeat_buyers >= MIN_REPEAT_BUYERS:
         try:
-            bg = clv_models.BetaGeoModel().fit(x[has], t_x[has], T[has])
+            try:
+                bg = clv_models.BetaGeoModel().fit(x[has], t_x[has], T[has])
+            except clv_models.ConvergenceError:
+                # Typical of B2B data where accounts rarely lapse: regularise the dropout part.
+                bg = clv_models.BetaGeoModel().fit(x[has], t_x[has], T[has], penalizer=BGNBD_PENALIZER)
             gg = clv_models.GammaGammaModel().fit(x[has], monetary[has])
         except clv_models.ConvergenceError as exc:
             reason = str(exc)
@@ -97,7 +102,7 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
             f.loc[has, "p_alive"] = np.asarray(bg.probability_alive(x[has], t_x[has], T[has]), dtype=float)
             f.loc[has, "expected_purchases_12m"] = np.asarray(
                 bg.conditional_expected_purchases(52.18, x[has], t_x[has], T[has]), dtype=float)
-            fit = ClvFit("bgnbd_gg", {**bg.params_, "loglik": bg.loglik_},
+            fit = ClvFit("bgnbd_gg", {**bg.params_, "loglik": bg.loglik_, "penalizer": bg.penalizer_},
                          {**gg.params_, "loglik": gg.loglik_}, float(margin_all))
     else:
         reason = f"only {repeat_buyers} repeat buyers (at least {MIN_REPEAT_BUYERS} needed for the models)"
