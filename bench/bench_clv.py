@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from valuation.clv import BetaGeoModel, GammaGammaModel, simulate_bgnbd
 
@@ -50,34 +55,22 @@ def _agreement(ours: dict, theirs: dict) -> str:
     return "  ".join(f"{k}: {abs(ours[k] / theirs[k] - 1):.1e}" for k in ours)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--customers", type=int, default=1_000_000)
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs (median reported)")
-    parser.add_argument("--continuous", action="store_true",
-                        help="continuous recency: every history distinct (worst case)")
-    args = parser.parse_args()
-
-    data = synthetic_customers(args.customers, whole_days=not args.continuous)
+def measure(customers: int, repeat: int = 3, continuous: bool = False, lifetimes: bool = True) -> dict:
+    """Our fits (median of ``repeat``) and, when importable, lifetimes' on the same customers."""
+    data = synthetic_customers(customers, whole_days=not continuous)
     x, tx, T, m = (data[c].to_numpy() for c in ("frequency", "recency", "T", "monetary_value"))
-    print(f"{args.customers:,} customers, {int((x > 0).sum()):,} repeat buyers, "
-          f"max frequency {int(x.max())}")
-
-    bg, bg_s, bg_cpu = _timed(lambda: BetaGeoModel().fit(x, tx, T), args.repeat)
-    gg, gg_s, gg_cpu = _timed(lambda: GammaGammaModel().fit(x, m), args.repeat)
-    print(f"BG/NBD       {bg_s:6.3f} s (cpu {bg_cpu:.3f} s)  ({bg.n_groups_:,} distinct triples, "
-          f"{bg.n_iter_} iterations)  {', '.join(f'{k}={v:.4f}' for k, v in bg.params_.items())}")
-    print(f"Gamma-Gamma  {gg_s:6.3f} s (cpu {gg_cpu:.3f} s)  ({gg.n_iter_} iterations)"
-          f"  {', '.join(f'{k}={v:.4f}' for k, v in gg.params_.items())}")
-    print(f"both fits    {bg_s + gg_s:6.3f} s (cpu {bg_cpu + gg_cpu:.3f} s)  (target <= 2 s)")
-    print(f"truth        {BGNBD}  {GAMMA_GAMMA}")
-
+    bg, bg_s, bg_cpu = _timed(lambda: BetaGeoModel().fit(x, tx, T), repeat)
+    gg, gg_s, gg_cpu = _timed(lambda: GammaGammaModel().fit(x, m), repeat)
+    out = {"customers": customers, "repeat_buyers": int((x > 0).sum()), "max_frequency": int(x.max()),
+           "bg_s": bg_s, "bg_cpu": bg_cpu, "gg_s": gg_s, "gg_cpu": gg_cpu, "both_s": bg_s + gg_s,
+           "groups": bg.n_groups_, "bg_iter": bg.n_iter_, "gg_iter": gg.n_iter_,
+           "bg_params": dict(bg.params_), "gg_params": dict(gg.params_), "lifetimes": None}
+    if not lifetimes:
+        return out
     try:
         from lifetimes import BetaGeoFitter, GammaGammaFitter
     except ImportError:
-        print("lifetimes is not importable: skipping the comparison "
-              "(pip install lifetimes==0.11.3 to run it)")
-        return
+        return out
     warnings.filterwarnings("ignore")
     start = time.perf_counter()
     lbg = BetaGeoFitter().fit(x, tx, T)
@@ -87,10 +80,49 @@ def main() -> None:
     lgg = GammaGammaFitter().fit(pd.Series(x[buyers]), pd.Series(m[buyers]))
     lgg_s = time.perf_counter() - start
     lgg_params = {"p": lgg.params_["p"], "q": lgg.params_["q"], "gamma": lgg.params_["v"]}
-    print(f"lifetimes    BetaGeoFitter {lbg_s:.2f} s, GammaGammaFitter {lgg_s:.2f} s, "
-          f"both {lbg_s + lgg_s:.2f} s = {(lbg_s + lgg_s) / (bg_s + gg_s):.0f}x ours")
-    print(f"relative parameter difference  BG/NBD {_agreement(bg.params_, dict(lbg.params_))}")
-    print(f"                               Gamma-Gamma {_agreement(gg.params_, lgg_params)}")
+    diffs = {**{f"bg_{k}": abs(bg.params_[k] / lbg.params_[k] - 1) for k in bg.params_},
+             **{f"gg_{k}": abs(gg.params_[k] / lgg_params[k] - 1) for k in gg.params_}}
+    out["lifetimes"] = {"bg_s": lbg_s, "gg_s": lgg_s, "both_s": lbg_s + lgg_s,
+                        "speedup": (lbg_s + lgg_s) / (bg_s + gg_s), "max_rel_diff": max(diffs.values()),
+                        "bg_agreement": _agreement(bg.params_, dict(lbg.params_)),
+                        "gg_agreement": _agreement(gg.params_, lgg_params)}
+    return out
+
+
+def report(r: dict) -> None:
+    print(f"{r['customers']:,} customers, {r['repeat_buyers']:,} repeat buyers, "
+          f"max frequency {r['max_frequency']}")
+    print(f"BG/NBD       {r['bg_s']:6.3f} s (cpu {r['bg_cpu']:.3f} s)  ({r['groups']:,} distinct triples, "
+          f"{r['bg_iter']} iterations)  {', '.join(f'{k}={v:.4f}' for k, v in r['bg_params'].items())}")
+    print(f"Gamma-Gamma  {r['gg_s']:6.3f} s (cpu {r['gg_cpu']:.3f} s)  ({r['gg_iter']} iterations)"
+          f"  {', '.join(f'{k}={v:.4f}' for k, v in r['gg_params'].items())}")
+    print(f"both fits    {r['both_s']:6.3f} s (cpu {r['bg_cpu'] + r['gg_cpu']:.3f} s)  (target <= 2 s)")
+    print(f"truth        {BGNBD}  {GAMMA_GAMMA}")
+    lt = r["lifetimes"]
+    if lt is None:
+        print("lifetimes is not importable: skipping the comparison "
+              "(pip install --target /tmp/lifetimes_pkgs lifetimes==0.11.3, then "
+              "PYTHONPATH=.:/tmp/lifetimes_pkgs)")
+        return
+    print(f"lifetimes    BetaGeoFitter {lt['bg_s']:.2f} s, GammaGammaFitter {lt['gg_s']:.2f} s, "
+          f"both {lt['both_s']:.2f} s = {lt['speedup']:.0f}x ours")
+    print(f"relative parameter difference  BG/NBD {lt['bg_agreement']}")
+    print(f"                               Gamma-Gamma {lt['gg_agreement']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs (median reported)")
+    parser.add_argument("--continuous", action="store_true",
+                        help="continuous recency: every history distinct (worst case)")
+    parser.add_argument("--json", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    result = measure(args.customers, args.repeat, args.continuous)
+    if args.json:
+        print(json.dumps(result, default=str))
+    else:
+        report(result)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ overview page), against the baseline of a bare pandas.read_csv of the same file.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -82,29 +83,48 @@ def apptest_path(path: Path, db: Path) -> float:
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
+def measure(rows: int, repeat: int = 3, apptest: bool = True) -> dict:
+    """Engine path step by step and the AppTest path (medians), against a bare read_csv."""
     import pandas as pd
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        path = make_file(args.rows, folder)
+        path = make_file(rows, folder)
         size_mb = path.stat().st_size / 1e6
-        baseline = statistics.median(timed(lambda: pd.read_csv(path))[0] for _ in range(args.repeat))
-        runs = [engine_path(path) for _ in range(args.repeat)]
-        print(f"file: {path.name}, {runs[0]['_rows']:,} rows, {runs[0]['_customers']:,} customers, {size_mb:.1f} MB")
-        print(f"baseline pandas.read_csv: {baseline:.2f} s (median of {args.repeat})")
-        for step in [k for k in runs[0] if not k.startswith("_")]:
-            values = [r[step] for r in runs]
-            print(f"  {step:<22} median {statistics.median(values):6.2f} s  (min {min(values):.2f}, max {max(values):.2f})")
-        ratio = statistics.median(r["total"] for r in runs) / baseline
-        print(f"engine path / read_csv baseline: {ratio:.1f}x")
-        ends = [apptest_path(path, folder / f"app{i}.duckdb") for i in range(args.repeat)]
+        baseline = statistics.median(timed(lambda: pd.read_csv(path))[0] for _ in range(repeat))
+        runs = [engine_path(path) for _ in range(repeat)]
+        steps = {step: [r[step] for r in runs] for step in runs[0] if not step.startswith("_")}
+        ends = [apptest_path(path, folder / f"app{i}.duckdb") for i in range(repeat)] if apptest else []
+    return {"rows": runs[0]["_rows"], "customers": runs[0]["_customers"], "size_mb": size_mb,
+            "file": path.name, "repeat": repeat, "baseline_s": baseline, "steps": steps,
+            "total_s": statistics.median(steps["total"]), "apptest": ends,
+            "apptest_s": statistics.median(ends) if ends else None}
+
+
+def report(r: dict) -> None:
+    print(f"file: {r['file']}, {r['rows']:,} rows, {r['customers']:,} customers, {r['size_mb']:.1f} MB")
+    print(f"baseline pandas.read_csv: {r['baseline_s']:.2f} s (median of {r['repeat']})")
+    for step, values in r["steps"].items():
+        print(f"  {step:<22} median {statistics.median(values):6.2f} s  (min {min(values):.2f}, max {max(values):.2f})")
+    print(f"engine path / read_csv baseline: {r['total_s'] / r['baseline_s']:.1f}x")
+    if r["apptest"]:
+        ends = r["apptest"]
         print(f"AppTest upload -> 'use in this session' -> overview: median {statistics.median(ends):.2f} s "
               f"(min {min(ends):.2f}, max {max(ends):.2f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-apptest", action="store_true", help="engine path only")
+    parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    args = parser.parse_args()
+    result = measure(args.rows, args.repeat, apptest=not args.no_apptest)
+    if args.json:
+        print(json.dumps(result, default=str))
+    else:
+        report(result)
 
 
 if __name__ == "__main__":

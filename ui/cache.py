@@ -44,7 +44,7 @@ def version(ctx: state.Context) -> str:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _prepared(version: str, as_of: dt.date | None, clv: ClvSettings, custom: tuple[str, ...],
               _store, dataset: str) -> pipeline.Prepared:
-    return pipeline.prepare(_store, dataset, as_of, clv, custom)
+    return pipeline.prepare_dataset(_store, dataset, as_of, clv, custom)
 
 
 def prepared(ctx: state.Context, clv: ClvSettings | None = None,
@@ -65,6 +65,14 @@ def scored(ctx: state.Context, value: Settings | None = None) -> pd.DataFrame:
     custom = tuple(c for c, _ in value.weights.custom)
     prep = prepared(ctx, value.clv, custom)
     return _scored(version(ctx), ctx.as_of, value, prep)
+
+
+def tier_codes(ctx: state.Context, value: Settings | None = None):
+    """The tier of every customer of :func:`scored` as codes into ``tiers.TIERS`` (kept per setting
+    with the prepared data): counts and migrations for a slider move without regrouping labels."""
+    value = value or settings()
+    custom = tuple(c for c, _ in value.weights.custom)
+    return pipeline.tier_codes(prepared(ctx, value.clv, custom), value)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

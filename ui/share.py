@@ -7,6 +7,7 @@ import datetime as dt
 import streamlit as st
 
 from ui import cache, state
+from ui.safe import md
 from valuation import store as store_mod
 from valuation.i18n import t
 from valuation.store import StoreError
@@ -127,6 +128,6 @@ def saved_views_panel(ctx: state.Context) -> None:
         message = st.session_state.pop("_view_message", None)
         if message:
             kind, content = message
-            text = t(content[0], lang, name=content[1]) if isinstance(content, tuple) else content
+            text = t(content[0], lang, name=md(content[1])) if isinstance(content, tuple) else md(content)
             (st.success if kind == "success" else st.error)(text)
         st.caption(t("view.link_hint", lang))

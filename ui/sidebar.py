@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import share, state
+from ui.safe import md
 from valuation.i18n import LANG_NAMES, LANGS, lang_from_locale, t
 
 
@@ -21,7 +22,7 @@ def render() -> state.Context:
     ignored = share.restore_from_url()
     lang = language()
     if ignored:
-        st.sidebar.warning(t("view.link_ignored", lang, names=", ".join(ignored)))
+        st.sidebar.warning(t("view.link_ignored", lang, names=md(", ".join(ignored))))
     shared = state.shared_store()
     options = [state.ref(state.DB, n) for n in shared.datasets()]
     options += [state.ref(state.SESSION, n) for n in state.session_store().datasets()]

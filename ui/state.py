@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from ui.safe import md, md_params
 from valuation.i18n import t
 from valuation.store import SAMPLE_DATASET, Store, StoreError, default_db_path, ensure_sample
 
@@ -90,17 +91,20 @@ def show_error(exc: Exception, lang: str, **extra) -> None:
     params = {k: (", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
               for k, v in params.items()}
     key = f"err.{code}"
-    text = t(key, lang, **params) if code else None
+    text = t(key, lang, **md_params(params)) if code else None  # file names, headers: plain text
     if not text or text == key or "{" in text:
-        text = str(exc)
+        text = md(str(exc))
     st.error(text)
 
 
 def order_date_range(store: Store, dataset: str) -> tuple[dt.date | None, dt.date | None]:
-    """First and last order date (a min/max over a stored column: milliseconds, no cache needed)."""
-    first, last = store.cursor().execute(
-        f"SELECT min(order_date), max(order_date) FROM {store.table_ref(dataset, 'orders')}"
-    ).fetchone()
+    """First and last order date (a min/max over a stored column: milliseconds, no cache needed).
+
+    A features dataset (computed on Spark, valuation/sources.py) has one date: its as-of date.
+    """
+    from valuation.sources import date_range
+
+    first, last = date_range(store, dataset)
     return first, last
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from ui.safe import md
 from valuation import exports, ingest, schema
 from valuation.exports import csv_bytes
 from valuation.i18n import TEXT, format_money, t
@@ -13,13 +14,15 @@ NOT_USED = ""
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_sniff(data: bytes, name: str) -> dict:
-    return ingest.sniff(data, name=name)
+def cached_sniff(data: bytes, name: str, sheet: str | None = None) -> dict:
+    return ingest.sniff(data, name=name, sheet=sheet)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def cached_read(data: bytes, name: str, table: str, mapping: tuple[tuple[str, str], ...]):
-    return ingest.read_table(data, name=name, table=table, mapping=dict(mapping) or None)
+def cached_read(data: bytes, name: str, table: str, mapping: tuple[tuple[str, str], ...],
+                sheet: str | None = None):
+    return ingest.read_table(data, name=name, table=table, mapping=dict(mapping) or None,
+                             sheet=sheet)
 
 
 def guess_table(file_name: str) -> str:
@@ -69,7 +72,7 @@ def validation_report(result, lang: str) -> None:
     for warning in s.get("warnings", []):
         if "see the rejects report" in warning:
             continue  # the report line above says it
-        st.warning(t(WARNING_KEYS[warning], lang) if warning in WARNING_KEYS else warning)
+        st.warning(t(WARNING_KEYS[warning], lang) if warning in WARNING_KEYS else md(warning))
     if len(result.rejects):
         st.markdown(t("data.rejects", lang))
         shown = rejects_frame(result.rejects, lang)

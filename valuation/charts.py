@@ -149,12 +149,18 @@ def _label(prefix: str, code, lang: str) -> str:
     return str(code)
 
 
+def plain(text) -> str:
+    """Text from the data (a name, a header) for a plotly label: plotly reads ``<b>``, ``<a href>``
+    and ``<span style>`` in any text, so ``&``, ``<`` and ``>`` become entities it shows as is."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _dim_label(dim: str, lang: str) -> str:
     if ":" in dim:  # custom:<column> or score_custom:<column>
         column = dim.split(":", 1)[1]
         key = f"feat.{column}"
         text = t(key, lang)
-        return column if text == key else text
+        return plain(column) if text == key else text
     return t(f"dim.{dim}", lang)
 
 
@@ -279,7 +285,8 @@ def value_matrix(scored: pd.DataFrame, lang: str = "en", class_rules: ClassRules
     for column in ("customer_id", "name"):  # the name when there is one, else the id
         if column in shown:
             who = shown[column].astype("string").fillna(who)
-    who = who.fillna("").to_numpy(dtype=object)
+    who = who.fillna("").str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False) \
+        .str.replace(">", "&gt;", regex=False).to_numpy(dtype=object)  # names are text: see plain()
     hover = (f"%{{customdata}}<br>{t('dim.actual_value', lang)} %{{x:.0f}}"
              f"<br>{t('dim.strategic_value', lang)} %{{y:.0f}}<extra>%{{fullData.name}}</extra>")
     fig = go.Figure()
@@ -552,6 +559,7 @@ def radar(customer_scores: pd.Series, tier_average: pd.Series, lang: str = "en",
     """The customer's dimension scores (0–100) against their tier's average, on the dimensions available."""
     scores = pd.to_numeric(customer_scores, errors="coerce")
     dims = [d for d in _dimension_order(scores.index) if pd.notna(scores.get(d))]
+    customer_label = plain(customer_label)  # a customer's name is text, never plotly markup
     title = t("chart.radar.title", lang, customer=customer_label)
     if not dims:
         return _empty(title, lang)

@@ -1,4 +1,4 @@
-"""Command line: python -m valuation sample | ingest | score | clv | alerts | report."""
+"""Command line: python -m valuation sample | ingest | score | clv | alerts | attach | features | report."""
 
 from __future__ import annotations
 
@@ -45,11 +45,13 @@ def cmd_ingest(args) -> int:
     path = Path(args.file)
     if not path.exists():
         raise UsageError(f"File {args.file} does not exist.")
-    result = ingest.read_table(path, table=args.table, mapping=_parse_map(args.map))
+    result = ingest.read_table(path, table=args.table, mapping=_parse_map(args.map),
+                               sheet=args.sheet)
     if args.rejects:
         from valuation.exports import write_csv
 
         write_csv(result.rejects, args.rejects)
+    ingest.check_loadable(result)  # every row rejected: storing it would replace data with nothing
     summary = result.summary()
     if not args.dry_run:
         dataset = args.dataset or path.stem
@@ -92,6 +94,7 @@ def _scoring_source(args):
         if not path.exists():
             raise UsageError(f"File {args.file} does not exist.")
         result = ingest.read_table(path, table="orders")
+        ingest.check_loadable(result)
         for warning in result.warnings:
             print(f"note: {warning}", file=sys.stderr)
         if result.rows_rejected:
@@ -127,11 +130,16 @@ def cmd_score(args) -> int:
     from valuation import pipeline
     from valuation.exports import write_table
 
-    store, dataset = _scoring_source(args)
-    try:
-        scored = pipeline.run(store, dataset, args.as_of, _settings(args))
-    finally:
-        store.close()
+    if args.features:  # features computed elsewhere (python -m valuation features): score them as they are
+        from valuation.cli_scale import score_features_file
+
+        scored = score_features_file(args.features, args.as_of, _settings(args))
+    else:
+        store, dataset = _scoring_source(args)
+        try:
+            scored = pipeline.run(store, dataset, args.as_of, _settings(args))
+        finally:
+            store.close()
     if args.out:
         write_table(pipeline.output_frame(scored), args.out)
     if args.json:
@@ -203,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map", action="append", metavar="canonical=Header",
                    help="use this header for a canonical column; repeatable")
     p.add_argument("--rejects", type=Path, default=None, help="write rejected rows to this CSV")
+    p.add_argument("--sheet", default=None,
+                   help="Excel sheet by name or 0-based number (default: the first sheet)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--dry-run", action="store_true", help="validate only, store nothing")
     p.add_argument("--append", action="store_true",
@@ -217,6 +227,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", default=None, help="e.g. current=30,future=25,credit=15,loyalty=15,growth=15")
     p.add_argument("--out", type=Path, default=None, help=".csv, .xlsx or .parquet")
     p.add_argument("--json", action="store_true", help="print counts and shares as one JSON object")
+    p.add_argument("--features", type=Path, default=None,
+                   help="a features .parquet file written by `python -m valuation features`")
     p.set_defaults(func=cmd_score)
 
     p = sub.add_parser("clv", help="fit BG/NBD + Gamma-Gamma on an orders file")
@@ -230,6 +242,10 @@ def build_parser() -> argparse.ArgumentParser:
     from valuation.actions import add_alerts_parser
 
     add_alerts_parser(sub)
+
+    from valuation.cli_scale import add_parsers as add_scale_parsers
+
+    add_scale_parsers(sub)  # attach (Parquet in place, features files) and features (DuckDB / Spark)
 
     p = sub.add_parser("report", help="write the self-contained HTML report")
     p.add_argument("file", nargs="?", help="an orders file (instead of a stored dataset)")

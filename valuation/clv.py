@@ -129,14 +129,16 @@ def _group_rows(*columns: np.ndarray, weights: np.ndarray | None = None):
     n = len(columns[0])
     key = np.zeros(n, dtype=np.int64)
     cardinality = 1
+    # sort=True sorts only the distinct values: the groups come out in the order of their values,
+    # not of the rows, so a fit sums them in the same order however the customers are ordered.
     for col in columns:
-        codes, uniques = pd.factorize(col)
+        codes, uniques = pd.factorize(col, sort=True)
         if cardinality * max(len(uniques), 1) >= 2**62:
-            key, kept = pd.factorize(key)
+            key, kept = pd.factorize(key, sort=True)
             cardinality = len(kept)
         key = key * len(uniques) + codes
         cardinality *= max(len(uniques), 1)
-    inverse, _ = pd.factorize(key)
+    inverse, _ = pd.factorize(key, sort=True)
     n_groups = int(inverse.max()) + 1 if n else 0
     representative = np.empty(n_groups, dtype=np.int64)
     representative[inverse] = np.arange(n)  # any row of a group will do: they are equal

@@ -34,17 +34,22 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     numbers, negative ones included, stay numbers, also inside mixed object columns.
     """
     out = frame.copy()
-    for col in out.columns:
-        series = out[col]
+    # Headers are text a spreadsheet reads too (a custom metric is named after a column of the file).
+    out.columns = [_neutralise_text(c) for c in out.columns]
+    for i in range(out.shape[1]):
+        series = out.iloc[:, i]
+        if isinstance(series.dtype, pd.CategoricalDtype):  # categories are text too: plain values
+            series = series.astype(object)
+            out.isetitem(i, series)
         if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
             risky = series.str.startswith(_FORMULA_START).fillna(False).astype(bool)
             if risky.any():
-                out[col] = series.where(~risky, "'" + series)
+                out.isetitem(i, series.where(~risky, "'" + series))
         elif pd.api.types.is_object_dtype(series):
             # Mixed columns: only str cells are text; -5 as a number must stay -5.
             risky = series.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START)).astype(bool)
             if risky.any():
-                out[col] = series.where(~risky, series.map(_neutralise_text))
+                out.isetitem(i, series.where(~risky, series.map(_neutralise_text)))
     return out
 
 

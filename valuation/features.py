@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from valuation import schema
 from valuation.store import Store
@@ -19,33 +20,10 @@ BAD_DEBT_DAYS = 90  # an invoice unpaid this long past its due date counts as a 
 # day counts from the as-of date are computed in Python afterwards.
 FEATURE_SQL = """
 WITH
-o AS (
-    SELECT customer_id, order_date, amount, cost, category
-    FROM {orders}
-    WHERE order_date <= $as_of
-),
-daily AS (
-    SELECT customer_id, order_date, SUM(amount) AS day_amount,
-           ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY order_date) AS day_no,
-           LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date) AS prev_date
-    FROM o
-    WHERE amount > 0
-    GROUP BY customer_id, order_date
-),
-purchase AS (
-    SELECT customer_id,
-           COUNT(*) AS purchase_days,
-           MIN(order_date) AS first_order_date,
-           MAX(order_date) AS last_order_date,
-           SUM(CASE WHEN day_no = 1 THEN day_amount ELSE 0 END) AS first_day_amount,
-           SUM(day_amount) AS purchase_amount,
-           MAX({days(prev_date, order_date)}) AS max_gap_days
-    FROM daily
-    GROUP BY customer_id
-),
 month_revenue AS (
     SELECT CAST(EXTRACT(MONTH FROM order_date) AS INTEGER) AS month, SUM(amount) AS revenue
-    FROM o
+    FROM {orders}
+    WHERE order_date <= $as_of
     GROUP BY CAST(EXTRACT(MONTH FROM order_date) AS INTEGER)
 ),
 slow_months AS (
@@ -54,16 +32,36 @@ slow_months AS (
           FROM month_revenue) ranked
     WHERE rank_low <= 3 AND (SELECT COUNT(*) FROM month_revenue) = 12
 ),
+purchase_rows AS (
+    -- Purchases in date order per customer: the previous purchase's date and the first one's.
+    -- Rows of one day follow each other, so a day starts where the previous date is earlier.
+    SELECT customer_id, order_date, amount,
+           LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date) AS prev_date,
+           MIN(order_date) OVER (PARTITION BY customer_id ORDER BY order_date) AS first_date
+    FROM {orders}
+    WHERE order_date <= $as_of AND amount > 0
+),
+purchase AS (
+    SELECT customer_id,
+           COUNT(CASE WHEN prev_date IS NULL OR prev_date < order_date THEN 1 END) AS purchase_days,
+           MIN(order_date) AS first_order_date,
+           MAX(order_date) AS last_order_date,
+           SUM(CASE WHEN order_date = first_date THEN amount ELSE 0 END) AS first_day_amount,
+           SUM(amount) AS purchase_amount,
+           MAX(CASE WHEN prev_date < order_date THEN {days(prev_date, order_date)} END) AS max_gap_days
+    FROM purchase_rows
+    GROUP BY customer_id
+),
 totals AS (
     SELECT customer_id,
-           SUM(CASE WHEN amount > 0 THEN 1 ELSE 0 END) AS orders,
-           SUM(CASE WHEN amount < 0 THEN 1 ELSE 0 END) AS returns,
+           COUNT(CASE WHEN amount > 0 THEN 1 END) AS orders,
+           COUNT(CASE WHEN amount < 0 THEN 1 END) AS returns,
            SUM(amount) AS revenue_total,
            SUM(CASE WHEN order_date > $start_12m THEN amount ELSE 0 END) AS revenue_12m,
-           SUM(CASE WHEN order_date > $start_12m AND amount > 0 THEN 1 ELSE 0 END) AS orders_12m,
+           COUNT(CASE WHEN order_date > $start_12m AND amount > 0 THEN 1 END) AS orders_12m,
            SUM(CASE WHEN order_date > $start_12m THEN amount - COALESCE(cost, 0) ELSE 0 END)
                AS margin_12m,
-           SUM(CASE WHEN order_date > $start_12m AND cost IS NULL THEN 1 ELSE 0 END)
+           COUNT(CASE WHEN order_date > $start_12m AND cost IS NULL THEN 1 END)
                AS rows_without_cost_12m,
            SUM(CASE WHEN order_date > $start_6m THEN amount ELSE 0 END) AS revenue_last_6m,
            SUM(CASE WHEN order_date > $start_12m AND order_date <= $start_6m THEN amount ELSE 0 END)
@@ -72,31 +70,29 @@ totals AS (
            SUM(CASE WHEN order_date > $start_24m
                      AND CAST(EXTRACT(MONTH FROM order_date) AS INTEGER) IN (SELECT month FROM slow_months)
                     THEN amount ELSE 0 END) AS revenue_offseason_24m
-    FROM o
+    FROM {orders}
+    WHERE order_date <= $as_of
     GROUP BY customer_id
 ),
 customer_categories AS (
     SELECT customer_id, COUNT(*) AS categories_bought
-    FROM (SELECT customer_id, category FROM o
-          WHERE category IS NOT NULL AND amount > 0
+    FROM (SELECT customer_id, category FROM {orders}
+          WHERE order_date <= $as_of AND category IS NOT NULL AND amount > 0
           GROUP BY customer_id, category) pairs
     GROUP BY customer_id
 ),
 category_count AS (
     SELECT COUNT(*) AS categories_total
-    FROM (SELECT category FROM o WHERE category IS NOT NULL AND amount > 0 GROUP BY category) c
-),
-p AS (
-    SELECT customer_id, amount, due_date, paid_date, invoice_date
-    FROM {payments}
-    WHERE COALESCE(invoice_date, due_date) <= $as_of
+    FROM (SELECT category FROM {orders}
+          WHERE order_date <= $as_of AND category IS NOT NULL AND amount > 0
+          GROUP BY category) c
 ),
 pay AS (
     SELECT customer_id,
            COUNT(*) AS invoices,
-           SUM(CASE WHEN due_date <= $as_of THEN 1 ELSE 0 END) AS invoices_due,
-           SUM(CASE WHEN due_date <= $as_of AND paid_date IS NOT NULL AND paid_date <= due_date
-                    THEN 1 ELSE 0 END) AS invoices_on_time,
+           COUNT(CASE WHEN due_date <= $as_of THEN 1 END) AS invoices_due,
+           COUNT(CASE WHEN due_date <= $as_of AND paid_date IS NOT NULL AND paid_date <= due_date
+                      THEN 1 END) AS invoices_on_time,
            AVG(CASE WHEN paid_date IS NOT NULL AND paid_date <= $as_of AND invoice_date IS NOT NULL
                     THEN {days(invoice_date, paid_date)} END) AS avg_days_to_pay,
            AVG(CASE WHEN paid_date IS NOT NULL AND paid_date <= $as_of
@@ -106,16 +102,17 @@ pay AS (
            SUM(CASE WHEN due_date > $start_12m AND due_date <= $bad_debt_before
                      AND (paid_date IS NULL OR paid_date > $as_of)
                     THEN amount ELSE 0 END) AS bad_debt_12m
-    FROM p
+    FROM {payments}
+    WHERE COALESCE(invoice_date, due_date) <= $as_of
     GROUP BY customer_id
 ),
 svc AS (
     SELECT customer_id,
            SUM(CASE WHEN date > $start_12m THEN COALESCE(cost, 0) ELSE 0 END) AS service_cost_12m,
-           SUM(CASE WHEN date > $start_12m THEN 1 ELSE 0 END) AS service_events_12m,
-           SUM(CASE WHEN date > $start_12m AND LOWER(kind) IN ('complaint', '投诉') THEN 1 ELSE 0 END)
+           COUNT(CASE WHEN date > $start_12m THEN 1 END) AS service_events_12m,
+           COUNT(CASE WHEN date > $start_12m AND LOWER(kind) IN ('complaint', '投诉') THEN 1 END)
                AS complaints_12m,
-           SUM(CASE WHEN LOWER(kind) IN ('complaint', '投诉') THEN 1 ELSE 0 END) AS complaints,
+           COUNT(CASE WHEN LOWER(kind) IN ('complaint', '投诉') THEN 1 END) AS complaints,
            AVG(satisfaction) AS avg_service_satisfaction
     FROM {service}
     WHERE date <= $as_of
@@ -124,7 +121,7 @@ svc AS (
 known AS (
     SELECT customer_id FROM {customers} WHERE created_at IS NULL OR created_at <= $as_of
     UNION
-    SELECT customer_id FROM o
+    SELECT customer_id FROM totals
 )
 SELECT k.customer_id,
        c.name, c.region, c.industry, c.city, c.size, c.channel, c.created_at, c.pipeline_stage,
@@ -247,9 +244,34 @@ def compute_features(store: Store, dataset: str, as_of: dt.date | str | None = N
             as_of = dt.date.today()
     as_of = pd.Timestamp(as_of).date()
     tables = {name: store.table_ref(dataset, name) for name in schema.TABLES}
-    raw = store.cursor().execute(render_sql(tables), window_params(as_of)).df()
+    raw = fetch_frame(store.cursor(), render_sql(tables), window_params(as_of))
     availability = Availability.from_provided(store.provided_columns(dataset))
     return finish_features(raw, as_of, availability)
+
+
+def fetch_frame(cursor, sql: str, params: dict) -> pd.DataFrame:
+    """Run ``sql`` and return its result as a DataFrame through Arrow.
+
+    Arrow is the fast lane out of DuckDB: at a million customers ``.df()`` took ~6 s, Arrow
+    plus ``to_pandas`` well under one. Dates come out as ``datetime64``, text as ``str``.
+    """
+    try:
+        # Give memory back to the system when a big query is done (DuckDB keeps it otherwise):
+        # at a million customers this lowers the peak of features + scoring by ~0.5 GB.
+        cursor.execute("SET allocator_background_threads = true")
+    except Exception:  # noqa: BLE001 - a tuning knob, never a reason to fail
+        pass
+    table = cursor.sql(sql, params=params).to_arrow_table()
+    n = table.num_rows
+    # As .df() does: a text column with no value at all holds None (object), not an empty str column.
+    empty_text = [name for name, col in zip(table.column_names, table.columns)
+                  if pa.types.is_string(col.type) and col.null_count == n]
+    # One thread: with two cores the threaded conversion was 3x slower; split blocks avoid a copy.
+    frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True,
+                            use_threads=False)
+    for name in empty_text:
+        frame[name] = pd.Series([None] * n, index=frame.index, dtype=object)
+    return frame
 
 
 def _days_between(later: pd.Timestamp, dates: pd.Series) -> pd.Series:
@@ -258,9 +280,9 @@ def _days_between(later: pd.Timestamp, dates: pd.Series) -> pd.Series:
 
 def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availability) -> pd.DataFrame:
     """Derive day counts, ratios and profit from the query's sums (pure pandas, any engine's output)."""
-    f = raw.copy()
+    f = raw.copy(deep=False)  # copy-on-write: new columns never touch the caller's frame
     for col in ("first_order_date", "last_order_date", "created_at"):
-        f[col] = pd.to_datetime(f[col])
+        f[col] = pd.to_datetime(f[col]).astype("datetime64[us]")
     count_cols = ["orders", "returns", "orders_12m", "purchase_days", "categories_bought",
                   "invoices", "invoices_due", "invoices_on_time", "service_events_12m",
                   "complaints_12m", "complaints", "rows_without_cost_12m"]

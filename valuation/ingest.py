@@ -6,6 +6,7 @@ import codecs
 import csv
 import datetime as _dt
 import io
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from .parsing import (
 )
 
 __all__ = ["IngestError", "IngestResult", "read_table", "detect_mapping", "sniff",
-           "candidate_columns", "REJECT_COLUMNS"]
+           "candidate_columns", "check_loadable", "REJECT_COLUMNS", "MAX_FILE_MB", "MAX_FIELD_CHARS"]
 
 REJECT_COLUMNS = ["line", "column", "value", "reason", "reason_code"]
 DELIMITERS = (",", "\t", ";", "|")
@@ -37,6 +38,12 @@ _SAMPLE_BYTES = 65536
 # How many leading records may precede the header (report titles, export dates, blank lines).
 _HEADER_SEARCH = 30
 _MAX_LINES_IN_WARNING = 10
+# Files over this size are refused before they are read: the app's upload limit
+# (server.maxUploadSize). VALUATION_MAX_FILE_MB or ``max_mb=`` changes it.
+MAX_FILE_MB = 200.0
+# A value longer than this rejects its row (Excel's own cell limit): it is a runaway quote or junk,
+# and keeping it would cost memory in every later step.
+MAX_FIELD_CHARS = 32_767
 
 
 class IngestError(Exception):
@@ -44,7 +51,8 @@ class IngestError(Exception):
 
     ``str(e)`` is the user-facing English message; ``e.code`` a stable key (``empty_file``,
     ``header_only``, ``not_a_table``, ``old_excel_format``, ``missing_columns``, ``unknown_table``,
-    ``bad_mapping``, ``bad_sheet``, ``unreadable_encoding``, ``file_not_found``, ``read_failed``);
+    ``bad_mapping``, ``bad_sheet``, ``unreadable_encoding``, ``file_not_found``, ``too_large``,
+    ``read_failed``);
     ``e.params`` the values in the message (``file``, ``missing``, ``found`` ...) for translation.
     """
 
@@ -124,22 +132,48 @@ class _Raw:
     header_line: int
     warnings: list[str]
     quoted: bool = False        # the data part contains quote characters
+    replaced: bool = False      # undecodable bytes became U+FFFD: rows holding one are rejected
 
 
 # ============================================================================ source bytes
 
-def _source_bytes(source, name: str | None) -> tuple[bytes, str]:
+def max_file_bytes(max_mb: float | None = None) -> int:
+    """The size limit in bytes: ``max_mb``, else VALUATION_MAX_FILE_MB, else MAX_FILE_MB."""
+    if max_mb is None:
+        try:
+            max_mb = float(os.environ.get("VALUATION_MAX_FILE_MB") or MAX_FILE_MB)
+        except ValueError:
+            max_mb = MAX_FILE_MB
+    return int(max_mb * 1_000_000)
+
+
+def _check_size(size: int, name: str, limit: int | None) -> None:
+    if limit is not None and size > limit:
+        raise IngestError(
+            "too_large",
+            f"{name} is {size / 1e6:,.1f} MB; files over {limit / 1e6:,.1f} MB are not loaded. "
+            "Split it (for example by year), or raise the limit (VALUATION_MAX_FILE_MB).",
+            file=name, size_mb=round(size / 1e6, 1), limit_mb=round(limit / 1e6, 1))
+
+
+def _source_bytes(source, name: str | None, limit: int | None = None) -> tuple[bytes, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), name or "uploaded file"
+        shown = name or "uploaded file"
+        _check_size(len(source), shown, limit)
+        return bytes(source), shown
     if hasattr(source, "getvalue") or hasattr(source, "read"):
         # File-like objects, e.g. Streamlit's UploadedFile.
         data = source.getvalue() if hasattr(source, "getvalue") else source.read()
         if isinstance(data, str):
             data = data.encode("utf-8")
-        return bytes(data), name or getattr(source, "name", None) or "uploaded file"
+        shown = name or getattr(source, "name", None) or "uploaded file"
+        _check_size(len(data), shown, limit)
+        return bytes(data), shown
     path = Path(source)
     shown = name or path.name
     try:
+        if path.is_file():
+            _check_size(path.stat().st_size, shown, limit)  # before reading it into memory
         return path.read_bytes(), shown
     except FileNotFoundError:
         raise IngestError("file_not_found", f"{shown}: file not found ({path}).",
@@ -411,6 +445,33 @@ def _pick_header(records: list[tuple[int, list[str]]], table: str,
     return best if best is not None else 0
 
 
+def _unique_headers(headers: list[str]) -> tuple[list[str], str | None]:
+    """Headers made unique: a repeated header keeps its name the first time and becomes
+    ``name #2``, ``name #3`` … after (which no detection matches, so the first one wins);
+    with a warning naming each repeated header and its columns."""
+    seen = Counter(headers)
+    if len(seen) == len(headers):
+        return headers, None
+    out, used, notes = [], set(headers), []
+    count: Counter = Counter()
+    for h in headers:
+        count[h] += 1
+        if count[h] == 1:
+            out.append(h)
+            continue
+        k = count[h]
+        while f"{h} #{k}" in used:
+            k += 1
+        out.append(f"{h} #{k}")
+        used.add(out[-1])
+    for h, n in seen.items():
+        if n > 1:
+            cols = [str(i + 1) for i, x in enumerate(headers) if x == h]
+            notes.append(f"'{h}' appears {n} times (columns {', '.join(cols)})")
+    return out, ("duplicate headers: " + "; ".join(notes) + ". The first of each is used; the "
+                 "others are named '#2', '#3' … and ignored unless you map them")
+
+
 def _display_headers(fields: list[str]) -> list[str]:
     return [f.replace("\ufeff", "").strip() or f"(column {i + 1})" for i, f in enumerate(fields)]
 
@@ -490,7 +551,8 @@ def _count_breaks(s: pd.Series) -> np.ndarray:
     return s.str.count(r"\r\n|\r|\n").fillna(0).to_numpy(dtype=np.int64)
 
 
-def _read_arrow(body: pa.Buffer, delimiter: str, ncols: int, threads: bool):
+def _read_arrow(body: pa.Buffer, delimiter: str, ncols: int, threads: bool,
+                block_size: int = 1 << 22):
     invalid: list[tuple] = []
 
     def handler(row):
@@ -501,7 +563,7 @@ def _read_arrow(body: pa.Buffer, delimiter: str, ncols: int, threads: bool):
     table = pacsv.read_csv(
         pa.BufferReader(body),
         read_options=pacsv.ReadOptions(column_names=names, use_threads=threads,
-                                       block_size=1 << 22),
+                                       block_size=block_size),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
                                          escape_char=False, newlines_in_values=True,
                                          ignore_empty_lines=False, invalid_row_handler=handler),
@@ -517,10 +579,18 @@ def _frame(columns: list) -> pd.DataFrame:
 
 
 def _read_body_arrow(utf8: bytes, offset: int, delimiter: str, ncols: int, header_end: int,
-                     quoted: bool):
-    """Parse the data part with Arrow; physical line numbers from record numbers."""
+                     quoted: bool, *, one_block: bool = False):
+    """Parse the data part with Arrow; physical line numbers from record numbers.
+
+    ``one_block`` parses the whole body as one block: needed when a value is larger than a block
+    (Arrow refuses values that straddle blocks), and far leaner than the Python reader.
+    """
     body = pa.py_buffer(utf8).slice(offset)
-    table, invalid = _read_arrow(body, delimiter, ncols, threads=True)
+    if one_block:
+        table, invalid = _read_arrow(body, delimiter, ncols, threads=False,
+                                     block_size=max(1 << 22, body.size + 1))
+    else:
+        table, invalid = _read_arrow(body, delimiter, ncols, threads=True)
     if invalid and any(n is None for n, _, _ in invalid):
         # Row numbers of bad rows are only known when parsing on one thread.
         table, invalid = _read_arrow(body, delimiter, ncols, threads=False)
@@ -618,9 +688,15 @@ def _read_delimited(utf8: bytes, encoding: str, name: str, table: str,
     quoted = utf8.find(b'"', offset) >= 0
     try:
         df, lines, ragged = _read_body_arrow(utf8, offset, delimiter, ncols, header_end, quoted)
-    except (pa.ArrowException, ValueError):
-        df, lines, ragged = _read_body_python(utf8[offset:].decode("utf-8"), delimiter, ncols,
-                                              header_end)
+    except (pa.ArrowException, ValueError) as exc:
+        try:
+            if "straddl" not in str(exc):  # a value bigger than a block: one block holds it
+                raise
+            df, lines, ragged = _read_body_arrow(utf8, offset, delimiter, ncols, header_end,
+                                                 quoted, one_block=True)
+        except (pa.ArrowException, ValueError):
+            df, lines, ragged = _read_body_python(utf8[offset:].decode("utf-8"), delimiter,
+                                                  ncols, header_end)
     return _Raw(display, df, lines, ragged, encoding, delimiter, header_start, warnings, quoted)
 
 
@@ -668,6 +744,8 @@ def _pick_sheet(wb, sheet, name: str):
         return wb.worksheets[sheet]
     if isinstance(sheet, str) and sheet in names:
         return wb[sheet]
+    if isinstance(sheet, str) and sheet.isdigit() and int(sheet) < len(names):
+        return wb.worksheets[int(sheet)]  # "1" from a command line: a number unless a sheet's name
     raise IngestError("bad_sheet", f"{name} has no sheet {sheet!r}. Sheets: {', '.join(names)}.",
                       file=name, sheet=sheet, sheets=list(names))
 
@@ -714,8 +792,102 @@ def _raw_from_bytes(data: bytes, name: str, table: str, mapping, sheet, *,
     kind = _file_kind(data, name)
     if kind == "xlsx":
         return _read_xlsx(data, name, table, mapping, sheet, preview=preview)
-    encoding, utf8 = _decode(data, name)
-    return _read_delimited(utf8, encoding, name, table, mapping, preview=preview)
+    try:
+        encoding, utf8 = _decode(data, name)
+        by_line = _decode_by_line(data, whole_gb18030=True) if encoding == "gb18030" else None
+    except IngestError as exc:
+        by_line = _decode_by_line(data) if exc.code == "unreadable_encoding" else None
+        if by_line is None:
+            raise
+    notes, replaced = [], False
+    if by_line is not None:
+        encoding, utf8, notes, replaced = by_line
+    raw = _read_delimited(utf8, encoding, name, table, mapping, preview=preview)
+    raw.warnings[:0] = notes
+    raw.replaced = replaced
+    return raw
+
+
+MIXED_ENCODING = "utf-8+gb18030"
+
+
+def _is_utf8_line(line: bytes) -> bool:
+    text = line.decode("utf-8", "replace")
+    if "\ufffd" not in text:
+        return True
+    if b"\xef\xbf\xbd" not in line:  # a real U+FFFD in the line, or a replaced byte?
+        return False
+    try:
+        line.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _plausible_utf8(text: str) -> bool:
+    wide = [ord(c) for c in text if ord(c) >= 0x80]
+    return any(c >= 0x800 for c in wide) or all(c < 0x250 for c in wide)
+
+
+def _decode_by_line(data: bytes, whole_gb18030: bool = False) -> tuple[str, bytes, list[str], bool] | None:
+    """Decode a file that is not one encoding (rows pasted from a UTF-8 and a GBK export) line by line.
+
+    Every line with non-ASCII text is UTF-8 if it is valid UTF-8, else GB18030; a line that is
+    neither keeps U+FFFD for its undecodable bytes and its row is rejected (``bad_encoding``).
+    Returns None when the file is plain GB18030 (no line is valid, non-ASCII UTF-8) or when most
+    lines decode in neither encoding (some other encoding: the caller refuses the file).
+    ``whole_gb18030``: the whole file decodes as GB18030, so every line does. Costs one lenient
+    UTF-8 decode per non-ASCII line, paid only by files that are not UTF-8.
+    """
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    # The pass every GBK file pays: a lenient UTF-8 decode of the whole file (a newline never
+    # becomes part of a replaced sequence, so its lines are the byte lines), then two C-level
+    # string tests per line. A line holding a real U+FFFD is checked on its own.
+    lenient = body.decode("utf-8", "replace").split("\n")  # old-Mac CR-only files: one "line"
+    if b"\xef\xbf\xbd" in body:
+        utf8_lines = [i for i, (text, line) in enumerate(zip(lenient, body.split(b"\n")))
+                      if not text.isascii() and _is_utf8_line(line)]
+    else:
+        utf8_lines = [i for i, text in enumerate(lenient) if not text.isascii() and "\ufffd" not in text]
+    if whole_gb18030:
+        # The line reads in both: a short GBK line can be valid UTF-8 by chance ("司" is CB BE,
+        # also U+02FE). Take UTF-8 only when it gives Chinese (or any 3-byte character) or Latin.
+        utf8_lines = [i for i in utf8_lines if _plausible_utf8(lenient[i])]
+    del lenient
+    if not utf8_lines and whole_gb18030:
+        return None  # plain GB18030: the common case ends here
+    lines = body.split(b"\n")
+    utf8_set = set(utf8_lines)
+    gb_lines, bad_lines = [], []
+    for i, line in enumerate(lines):
+        if i in utf8_set or line.isascii():
+            continue
+        try:
+            line.decode("gb18030")
+            gb_lines.append(i)
+        except UnicodeDecodeError:
+            bad_lines.append(i)
+    if not utf8_lines and not bad_lines:
+        return None  # plain GB18030
+    if len(bad_lines) * 2 > len(utf8_lines) + len(gb_lines) + len(bad_lines):
+        return None  # mostly neither: not a Chinese/UTF-8 text file
+    if not gb_lines and not bad_lines:
+        return None  # valid UTF-8 after all (not reached: the caller tried UTF-8 first)
+    text = "\n".join(line.decode("utf-8") if i in utf8_set
+                     else line.decode("gb18030", "replace") for i, line in enumerate(lines))
+    if _looks_binary(text):
+        return None
+    numbers = lambda idx: _line_list(np.asarray(idx, dtype=np.int64) + 1)  # noqa: E731
+    notes = []
+    if utf8_lines and gb_lines:
+        notes.append(f"the file mixes encodings: {len(utf8_lines)} line(s) are UTF-8 (lines "
+                     f"{numbers(utf8_lines)}) and {len(gb_lines)} GB18030/GBK (lines "
+                     f"{numbers(gb_lines)}); each line was read in its own encoding")
+    if bad_lines:
+        notes.append(f"{len(bad_lines)} line(s) are neither UTF-8 nor GB18030/GBK text (lines "
+                     f"{numbers(bad_lines)}); their rows are rejected")
+    encoding = MIXED_ENCODING if utf8_lines and gb_lines else ("gb18030" if gb_lines else "utf-8")
+    return encoding, text.encode("utf-8"), notes, bool(bad_lines)
 
 
 def _line_list(lines: np.ndarray) -> str:
@@ -737,6 +909,77 @@ def _runaway_quotes(values: pd.Series, delimiter: str, ncols: int):
         if any(part.count(delimiter) >= ncols - 1 for part in parts[1:]):
             runaway[pos], spans[pos] = True, len(parts)
     return runaway, spans
+
+
+def _too_long(s: pd.Series) -> np.ndarray | None:
+    """Mask of values over MAX_FIELD_CHARS characters; None, cheaply (from offsets), if none."""
+    arr = pa.array(s.array)
+    longest = pc.max(pc.binary_length(arr)).as_py()
+    if longest is None or longest <= MAX_FIELD_CHARS:  # bytes >= characters
+        return None
+    mask = pc.fill_null(pc.greater(pc.utf8_length(arr), MAX_FIELD_CHARS), False)
+    mask = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    return mask if mask.any() else None
+
+
+def _reject_unreadable(columns: list, lines: np.ndarray, headers: list[str],
+                       where: dict[str, int], replaced: bool):
+    """Rows holding a value longer than MAX_FIELD_CHARS (``value_too_long``) or undecodable text
+    (``bad_encoding``, when decoding replaced bytes): their reject entries, and the columns and
+    lines without them."""
+    label = {i: c for c, i in where.items()}
+    parts, bad = [], np.zeros(len(lines), dtype=bool)
+    for i, s in enumerate(columns):
+        found = [(_too_long(s), "value_too_long")]
+        if replaced:
+            found.append((s.str.contains("\ufffd", regex=False).fillna(False)
+                          .to_numpy(dtype=bool), "bad_encoding"))
+        for mask, code in found:
+            if mask is None or not mask.any():
+                continue
+            parts.append(pd.DataFrame({
+                "line": lines[mask], "column": headers[i],
+                "value": s[mask].fillna("").str.slice(0, 500).to_numpy(dtype=object),
+                "reason": REASONS[code].format(col=label.get(i, headers[i])),
+                "reason_code": code}))
+            bad |= mask
+    if not bad.any():
+        return [], columns, lines, 0
+    ok = ~bad
+    return parts, [s[ok].reset_index(drop=True) for s in columns], lines[ok], int(bad.sum())
+
+
+def _duplicate_rows(columns: list, ok: np.ndarray, keys: list[pd.Series]) -> np.ndarray:
+    """Rows (among ``ok``) equal in every field to an earlier row.
+
+    A cheap pass first: a hash of the parsed required values (``keys``, aligned with the ``ok``
+    rows) finds candidates; only those are compared on every raw field.
+    """
+    out = np.zeros(len(ok), dtype=bool)
+    idx = np.flatnonzero(ok)
+    if len(idx) < 2 or not keys:
+        return out
+    h = np.zeros(len(idx), dtype=np.uint64)
+    for key in keys:
+        h = h * np.uint64(1_000_003) ^ pd.util.hash_pandas_object(key, index=False).to_numpy()
+    candidate = pd.Series(h).duplicated(keep=False).to_numpy()
+    if not candidate.any():
+        return out
+    rows = idx[candidate]
+    full = pd.DataFrame({i: c.iloc[rows].reset_index(drop=True) for i, c in enumerate(columns)})
+    out[rows[full.duplicated().to_numpy()]] = True
+    return out
+
+
+def _trimmed_id_collisions(raw_ids: pd.Series, ids: pd.Series) -> list[str]:
+    """The customer ids written both with and without surrounding whitespace."""
+    raw = raw_ids.reset_index(drop=True)
+    padded = np.array((raw.str.len() != ids.str.len()).fillna(False), dtype=bool)
+    if not padded.any():
+        return []
+    padded &= ~raw.str.startswith('="').fillna(False).to_numpy(dtype=bool)  # Excel's ="00123"
+    plain = set(ids[~padded].dropna().unique())
+    return [v for v in ids[padded].dropna().unique() if v in plain]
 
 
 def _all_blank(s: pd.Series) -> bool:
@@ -777,7 +1020,10 @@ def _total_rows(ids: pd.Series) -> np.ndarray:
 
 def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> IngestResult:
     warnings = list(raw.warnings)
-    headers, data = raw.headers, raw.data
+    headers, duplicates = _unique_headers(raw.headers)
+    if duplicates:
+        warnings.append(duplicates)
+    data = raw.data
     ncols = len(headers)
     blank = _blank_rows(data)
     if blank.any():
@@ -798,11 +1044,14 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
         raise _missing_error(name, table, missing, headers)
 
     lines = raw.lines[keep]
+    # Values no row of data holds (over-long, undecodable) reject their row before any parsing.
+    early_parts, columns, lines, n_early = _reject_unreadable(columns, lines, headers, where,
+                                                              raw.replaced)
     n = len(lines)
     kinds = {c.name: c for c in candidate_columns(table)}
     required = set(schema.required(table))
     parsed: dict[str, Parsed] = {}
-    reject_parts: list[pd.DataFrame] = []
+    reject_parts: list[pd.DataFrame] = list(early_parts)
     rejected = np.zeros(n, dtype=bool)
 
     def add_rejects(mask: np.ndarray, canon: str, code: str, *, index: int | None = None,
@@ -863,6 +1112,17 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
 
     ok = ~rejected
     values = {canon: p.values[ok].reset_index(drop=True) for canon, p in parsed.items()}
+    copies = _duplicate_rows(columns, ok, [values[c] for c in schema.required(table) if c in values])
+    if copies.any():
+        warnings.append(f"{int(copies.sum())} row(s) repeat an earlier row exactly (lines "
+                        f"{_line_list(lines[copies])}); they were loaded: if the file holds an "
+                        "export twice, remove them")
+    if "customer_id" in where:
+        collided = _trimmed_id_collisions(columns[where["customer_id"]][ok], values["customer_id"])
+        if collided:
+            warnings.append(f"customer_id: {len(collided)} id(s) are written both with and "
+                            f"without surrounding spaces (e.g. '{collided[0]}'); spaces are "
+                            "trimmed, so each is one customer")
 
     if table == "orders":
         if "margin" in values and "cost" not in values:
@@ -897,7 +1157,7 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
     rejects["line"] = rejects["line"].astype(np.int64)
     for c in REJECT_COLUMNS[1:]:
         rejects[c] = rejects[c].astype(STR)
-    rows_rejected = int(rejected.sum()) + len(raw.ragged)
+    rows_rejected = int(rejected.sum()) + len(raw.ragged) + n_early
     if rows_rejected:
         warnings.append(f"{rows_rejected} of {rows_read} row(s) rejected; see the rejects report")
 
@@ -939,7 +1199,7 @@ def _numeric_extras(headers: list[str], columns: list, used: set[int], ok: np.nd
 
 def read_table(source: str | Path | bytes, *, name: str | None = None, table: str = "orders",
                mapping: dict[str, str] | None = None,
-               sheet: str | int | None = None) -> IngestResult:
+               sheet: str | int | None = None, max_mb: float | None = None) -> IngestResult:
     """Read a CSV, TSV/TXT or .xlsx file into canonical tables.
 
     Parameters
@@ -956,6 +1216,9 @@ def read_table(source: str | Path | bytes, *, name: str | None = None, table: st
         ``""`` or None leaves that canonical column unmapped.
     sheet : str or int, optional
         Excel sheet name or 0-based index; the first sheet by default.
+    max_mb : float, optional
+        Refuse files larger than this many MB (``too_large``) before reading them; default
+        VALUATION_MAX_FILE_MB, else ``MAX_FILE_MB`` (200, the app's upload limit).
 
     Returns
     -------
@@ -969,12 +1232,12 @@ def read_table(source: str | Path | bytes, *, name: str | None = None, table: st
         missing, bad mapping, unknown table, unreadable encoding).
     """
     _check_table(table)
-    data, shown = _source_bytes(source, name)
+    data, shown = _source_bytes(source, name, max_file_bytes(max_mb))
     try:
         raw = _raw_from_bytes(data, shown, table, mapping, sheet)
         return _build(raw, table, mapping, shown)
-    except IngestError:
-        raise
+    except IngestError as exc:
+        raise _name_other_sheets(exc, data, shown, sheet)
     except MemoryError:
         raise IngestError("read_failed", f"{shown} is too large to load in memory.",
                           file=shown, error="MemoryError") from None
@@ -983,8 +1246,56 @@ def read_table(source: str | Path | bytes, *, name: str | None = None, table: st
                           file=shown, error=f"{type(e).__name__}: {e}") from e
 
 
+def _name_other_sheets(exc: IngestError, data: bytes, name: str, sheet) -> IngestError:
+    """A workbook whose chosen sheet holds no usable table: say which other sheets there are."""
+    if exc.code not in ("missing_columns", "header_only", "empty_file") or \
+            not data.startswith(b"PK\x03\x04"):
+        return exc
+    try:
+        wb = _open_workbook(data, name)
+        names = list(wb.sheetnames)
+        wb.close()
+    except IngestError:
+        return exc
+    if sheet is None:
+        current = names[0]
+    elif isinstance(sheet, str) and sheet in names:
+        current = sheet
+    else:
+        current = names[int(sheet)]
+    others = [n for n in names if n != current]
+    if not others:
+        return exc
+    message = (f"{exc.message} (This is sheet '{current}'; the workbook also has: "
+               f"{', '.join(others)}. Choose the sheet that holds the table: --sheet on the command "
+               "line, or the sheet picker in the app.)")
+    return IngestError(exc.code, message, **{**exc.params, "sheet": current, "sheets": names})
+
+
+def check_loadable(result: IngestResult) -> None:
+    """Raise IngestError ``no_rows_loaded`` when every data row was rejected.
+
+    Storing such a load would replace a dataset with nothing. The message names the file and
+    the first problem (line, column, reason); the result's rejects report has them all.
+    """
+    if result.rows_loaded:
+        return
+    first = result.rejects.iloc[0] if len(result.rejects) else None
+    where = (f"line {int(first['line'])}" + (f", column {first['column']}" if first["column"] else "")
+             if first is not None else "")
+    raise IngestError(
+        "no_rows_loaded",
+        f"{result.source_name}: none of its {result.rows_read:,} row(s) could be loaded; the first "
+        f"problem is on {where}: {first['reason'] if first is not None else ''}. Nothing was "
+        "stored; see every problem in the rejects report.",
+        file=result.source_name, rows=result.rows_read,
+        line=int(first["line"]) if first is not None else 0,
+        column=str(first["column"]) if first is not None else "",
+        reason=str(first["reason"]) if first is not None else "")
+
+
 def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
-          rows: int = 10) -> dict:
+          rows: int = 10, max_mb: float | None = None) -> dict:
     """Look at a file before loading it: encoding, delimiter, headers, first rows, mapping.
 
     Parameters
@@ -1015,7 +1326,7 @@ def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
         For files that cannot be used at all (empty, not a table, unreadable encoding ...).
     """
     _check_table(table)
-    data, shown = _source_bytes(source, name)
+    data, shown = _source_bytes(source, name, max_file_bytes(max_mb))
     try:
         raw = _raw_from_bytes(data, shown, table, None, sheet, preview=rows)
         sheets = None
@@ -1028,16 +1339,19 @@ def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
     except Exception as e:
         raise IngestError("read_failed", f"{shown} could not be read: {type(e).__name__}: {e}",
                           file=shown, error=f"{type(e).__name__}: {e}") from e
+    headers, duplicates = _unique_headers(raw.headers)
+    if duplicates:
+        raw.warnings.append(duplicates)
     preview = raw.data.copy()
-    preview.columns = raw.headers
-    mapping = detect_mapping(raw.headers, table)
+    preview.columns = headers
+    mapping = detect_mapping(headers, table)
     return {
         "source": shown,
         "kind": "xlsx" if raw.delimiter is None else "csv",
         "encoding": raw.encoding,
         "delimiter": raw.delimiter,
         "header_line": raw.header_line,
-        "headers": list(raw.headers),
+        "headers": list(headers),
         "rows": preview.reset_index(drop=True),
         "preview": preview.reset_index(drop=True),  # alias of "rows" (the data page uses it)
         "mapping": mapping,

@@ -37,38 +37,107 @@ def kpis(scored: pd.DataFrame) -> dict:
 
 
 def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
-              direction: str = "all") -> pd.DataFrame:
+              direction: str = "all", codes: tuple | None = None) -> pd.DataFrame:
     """Customers whose tier or composite moved between two scorings of the same customers.
 
     ``direction`` "up" keeps customers who moved to a better tier (largest score
     gain first), "down" those who moved to a worse one (largest loss first), and
     "all" every customer whose tier or score moved, tier changes first.
+    ``codes`` (before, after): the two scorings' tier codes (``pipeline.tier_codes``), which
+    spare looking up a million tier labels.
     """
+    if codes is not None:
+        steps = pd.Series(np.asarray(codes[1], dtype=np.int64) - np.asarray(codes[0], dtype=np.int64))
+    else:
+        order = {t: i for i, t in enumerate(tiers.TIERS)}
+        # Negative steps = towards A.
+        steps = (pd.Series(after["tier"].to_numpy()).map(order)
+                 - pd.Series(before["tier"].to_numpy()).map(order))
+    composite_before = before["composite"].to_numpy()
+    composite_after = after["composite"].to_numpy()
+    score_moved = composite_after - composite_before
+    if direction == "up":
+        rows = np.flatnonzero((steps < 0).to_numpy())
+        rows = rows[_candidates(None, score_moved[rows], top)]
+    elif direction == "down":
+        rows = np.flatnonzero((steps > 0).to_numpy())
+        rows = rows[_candidates(None, -score_moved[rows], top)]
+    else:
+        rows = np.flatnonzero(((steps != 0) | (np.abs(score_moved) > 1e-9)).to_numpy())
+        rows = rows[_candidates(np.abs(steps.to_numpy()[rows]), np.abs(score_moved[rows]), top)]
+    # Only the rows that can make the list are built and sorted (the same order as sorting all).
     joined = pd.DataFrame({
-        "customer_id": after["customer_id"].to_numpy(),
-        "name": after["name"].to_numpy() if "name" in after else None,
-        "tier_before": before["tier"].to_numpy(),
-        "tier_after": after["tier"].to_numpy(),
-        "composite_before": before["composite"].to_numpy(),
-        "composite_after": after["composite"].to_numpy(),
+        "customer_id": _text_rows(after["customer_id"], rows),
+        "name": _text_rows(after["name"], rows) if "name" in after else None,
+        "tier_before": _tier_rows(before["tier"], rows, None if codes is None else codes[0]),
+        "tier_after": _tier_rows(after["tier"], rows, None if codes is None else codes[1]),
+        "composite_before": composite_before[rows],
+        "composite_after": composite_after[rows],
     })
     joined["score_moved"] = joined["composite_after"] - joined["composite_before"]
-    order = {t: i for i, t in enumerate(tiers.TIERS)}
-    # Negative steps = towards A.
-    joined["tier_steps"] = joined["tier_after"].map(order) - joined["tier_before"].map(order)
+    joined["tier_steps"] = steps.to_numpy()[rows]
     if direction == "up":
-        moved = joined[joined["tier_steps"] < 0].sort_values(["score_moved", "customer_id"],
-                                                             ascending=[False, True])
+        moved = joined.sort_values(["score_moved", "customer_id"], ascending=[False, True])
     elif direction == "down":
-        moved = joined[joined["tier_steps"] > 0].sort_values(["score_moved", "customer_id"])
+        moved = joined.sort_values(["score_moved", "customer_id"])
     else:
-        moved = joined[(joined["tier_steps"] != 0) | (joined["score_moved"].abs() > 1e-9)]
-        moved = moved.assign(_tier=moved["tier_steps"].abs(), _abs=moved["score_moved"].abs())
+        moved = joined.assign(_tier=joined["tier_steps"].abs(), _abs=joined["score_moved"].abs())
         moved = moved.sort_values(["_tier", "_abs", "customer_id"], ascending=[False, False, True])
         moved = moved.drop(columns=["_tier", "_abs"])
     if top is not None:
         moved = moved.head(top)
     return moved.reset_index(drop=True)
+
+
+def _tier_rows(column: pd.Series, rows: np.ndarray, codes):
+    """The tier labels of ``rows``: from the codes when given (every label is text), else the column."""
+    if codes is None or len(rows) == len(column):
+        return _text_rows(column, rows)
+    return pd.array(tiers.TIER_LABELS[np.asarray(codes)[rows]], dtype="str")
+
+
+def _text_rows(column: pd.Series, rows: np.ndarray):
+    """``column.to_numpy()[rows]`` typed as a frame of the whole column would type it (str when
+    every value present is text, else object), however few rows are taken."""
+    if len(rows) == len(column):
+        return column.to_numpy()
+    if isinstance(column.dtype, pd.StringDtype):  # text already: str unless nothing is there
+        text = bool(column.notna().any())
+    else:
+        text = pd.api.types.infer_dtype(column.to_numpy(), skipna=True) == "string"
+    return pd.array(column.iloc[rows].to_numpy(), dtype="str" if text else object)
+
+
+def _candidates(primary: np.ndarray | None, secondary: np.ndarray, top: int | None) -> np.ndarray:
+    """Positions of the rows that can be among the ``top`` first by (primary, secondary) descending.
+
+    Rows tied on both keys at the cut are all kept (the final sort breaks those ties), so
+    sorting only these rows gives the same head as sorting every row. Linear time.
+    """
+    m = len(secondary)
+    if top is None or m <= top or np.isnan(secondary).any() or (
+            primary is not None and np.isnan(primary.astype(float)).any()):
+        return np.arange(m)
+    if top <= 0:
+        return np.arange(0)
+    if primary is None:
+        kth = np.partition(secondary, m - top)[m - top]
+        return np.flatnonzero(secondary >= kth)
+    keep, count = [], 0
+    for level in np.unique(primary)[::-1]:
+        at = np.flatnonzero(primary == level)
+        if count + len(at) <= top:
+            keep.append(at)
+            count += len(at)
+            if count == top:
+                break
+            continue
+        need = top - count
+        values = secondary[at]
+        kth = np.partition(values, len(values) - need)[len(values) - need]
+        keep.append(at[values >= kth])
+        break
+    return np.sort(np.concatenate(keep)) if keep else np.arange(0)
 
 
 def filter_customers(scored: pd.DataFrame, search: str = "", **choices) -> pd.DataFrame:

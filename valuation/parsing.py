@@ -45,6 +45,10 @@ REASONS = {
     "wrong_field_count": "line has {found} fields but the header has {expected}",
     "unbalanced_quote": ("{col}: a quoted value runs over {lines} lines that look like rows of "
                          "their own; a quote character is probably unbalanced"),
+    "value_too_long": ("{col}: value longer than 32,767 characters (Excel's cell limit); a stray "
+                       "quote may have joined many lines into one value"),
+    "bad_encoding": ("{col}: text that is neither UTF-8 nor GB18030/GBK (the characters cannot be "
+                     "read)"),
 }
 
 
@@ -429,9 +433,10 @@ def parse_dates(values, *, column: str = "date") -> Parsed:
                                 f"like {example} have a second field above 12")
             elif not n_day and not n_month:
                 dayfirst = False
-                warnings.append(f"{column}: dates like 01/05/2024 are ambiguous (no field above "
-                                "12); read as month/day/year (US Excel). If they are "
-                                "day/month/year, reformat the column as 2024-01-05")
+                if (hit & (a <= 12) & (b <= 12)).any():  # 31/31/2024 is impossible, not ambiguous
+                    warnings.append(f"{column}: dates like 01/05/2024 are ambiguous (no field "
+                                    "above 12); read as month/day/year (US Excel). If they are "
+                                    "day/month/year, reformat the column as 2024-01-05")
             else:
                 dayfirst = n_day > n_month
                 contra = monthfirst_ev if dayfirst else dayfirst_ev
@@ -524,4 +529,5 @@ def normalise_header(header) -> str:
     s = unicodedata.normalize("NFKC", "" if header is None else str(header)).lower()
     s = s.replace("\ufeff", "")
     s = _BRACKETED.sub("", s)
-    return _HEADER_NOISE.sub("", s)
+    # Once more: removing a space can leave a combining mark that composes ("R¸" -> "ŗ").
+    return unicodedata.normalize("NFKC", _HEADER_NOISE.sub("", s))

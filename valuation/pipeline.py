@@ -45,6 +45,23 @@ class Prepared:
     as_of: dt.date
     availability: Availability
     custom_candidates: tuple[str, ...] = field(default=())
+    # What score() derives from the fields above once, and per setting it has seen (bounded):
+    # RFM, loss drivers, the tier ranker, value classes, lifecycle stages. Not an argument.
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key, compute, limit: int | None = None):
+        """``compute()`` once per ``key``; with ``limit``, keep at most that many keys of its kind."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        value = compute()
+        if limit is not None:
+            kind = [k for k in self._memo if isinstance(k, tuple) and k[0] == key[0]]
+            for old in kind[: max(0, len(kind) - limit + 1)]:
+                self._memo.pop(old, None)
+        self._memo[key] = value
+        return value
 
 
 def _dataset_margin(features: pd.DataFrame, availability: Availability) -> float:
@@ -67,7 +84,7 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
     gross profit with the dataset's repeat rate as retention, and says so.
     """
     availability = availability or features.attrs.get("availability") or Availability()
-    f = features.copy()
+    f = features.copy(deep=False)  # copy-on-write: the columns added below never reach the caller
     has = f["has_orders"].to_numpy(dtype=bool)
     margin_all = settings.margin if settings.margin is not None else _dataset_margin(f, availability)
     revenue = f["revenue_12m"].clip(lower=0)
@@ -154,19 +171,109 @@ def prepare_features(features: pd.DataFrame, clv_settings: ClvSettings = ClvSett
     return Prepared(with_clv, scores, report, fit, as_of, availability, custom_candidates(with_clv))
 
 
-def score(prepared: Prepared, settings: Settings = Settings()) -> pd.DataFrame:
-    """Composite, tier, value class, RFM segment and lifecycle stage for every customer.
+SCORE_COLUMNS = ("composite", "tier", "actual_value", "strategic_value", "value_class", "r_score",
+                 "f_score", "m_score", "rfm_segment", "lifecycle_stage", "silent_beyond_usual",
+                 "cost_to_serve", "thin_margin", "unpaid_invoices", "main_loss_driver")
 
-    Cheap: runs on the cached :class:`Prepared` only (vectorised, no SQL, no fit).
-    """
-    f = prepared.features
+
+def _with_custom_scores(prepared: Prepared, settings: Settings) -> pd.DataFrame:
+    """The prepared dimension scores, plus custom ones the settings weigh but prepare did not score."""
     scores = prepared.scores
     if any(c.startswith("custom:") for c in settings.weights.as_dict()) and settings.weights.custom:
         wanted = tuple(c for c, _ in settings.weights.custom)
         missing = [c for c in wanted if f"custom:{c}" not in scores]
         if missing:
-            extra, _ = scoring.dimension_scores(f, prepared.availability, tuple(missing))
+            extra, _ = scoring.dimension_scores(prepared.features, prepared.availability, tuple(missing))
             scores = scores.join(extra[[c for c in extra.columns if c.startswith("custom:")]])
+    return scores
+
+
+def _static(prepared: Prepared) -> dict:
+    """What scoring derives from the prepared data whatever the settings (computed once)."""
+    def build():
+        f, scores = prepared.features, prepared.scores
+        has = f["has_orders"].astype(bool)
+        rfm = tiers.rfm_scores(f["days_since_last_order"], f["purchase_days"], f["revenue_total"], has)
+        rfm["rfm_segment"] = tiers.rfm_segment(rfm["r_score"], rfm["f_score"], rfm["m_score"])
+        return {
+            "has": has,
+            "ranker": tiers.TierRanker(f["net_profit_12m"], has, f["customer_id"], index=f.index),
+            "actual_value": tiers.actual_value(scores),
+            "strategic_value": tiers.strategic_value(scores),
+            "rfm": rfm,
+            "loss": scoring.loss_drivers(f),
+        }
+    return prepared.memo(("static",), build)
+
+
+def _composite(prepared: Prepared, scores: pd.DataFrame, weights) -> pd.Series:
+    """:func:`scoring.composite`, with the score matrix of the weighted dimensions kept."""
+    eff = scoring.effective_weights(weights, tuple(scores.columns))
+    if not eff:
+        return pd.Series(0.0, index=scores.index, name="composite")
+    cols = list(eff)
+    if scores is prepared.scores:
+        matrix = prepared.memo(("matrix", tuple(cols)), lambda: scores[cols].to_numpy(), limit=8)
+    else:
+        matrix = scores[cols].to_numpy()
+    return pd.Series(matrix @ np.array([eff[c] for c in cols]), index=scores.index, name="composite")
+
+
+def tier_codes(prepared: Prepared, settings: Settings = Settings()) -> np.ndarray:
+    """Tier per customer as codes into ``tiers.TIERS`` (what :func:`score` labels), kept per setting.
+
+    Chart data for a slider move (tier counts, the migration against a baseline) come from
+    these codes in microseconds instead of grouping a million labels again.
+    """
+    scores = _with_custom_scores(prepared, settings)
+
+    def compute():
+        composite = _composite(prepared, scores, settings.weights)
+        return _static(prepared)["ranker"].codes(composite.to_numpy(), settings.tiers)
+    key = ("tiers", settings.weights, settings.tiers, tuple(scores.columns))
+    return prepared.memo(key, compute, limit=32)
+
+
+def score(prepared: Prepared, settings: Settings = Settings()) -> pd.DataFrame:
+    """Composite, tier, value class, RFM segment and lifecycle stage for every customer.
+
+    Cheap: runs on the cached :class:`Prepared` only (vectorised, no SQL, no fit). What
+    does not depend on the settings (RFM, loss drivers, the id order that breaks ties) is
+    derived once per prepared dataset; value classes and lifecycle stages once per rule
+    set; a weight change costs one matrix product, a linear-time tier cut and assembling
+    the frame from columns already computed (no copy of the features).
+    """
+    f = prepared.features
+    scores = _with_custom_scores(prepared, settings)
+    names = [f"score_{dim}" if dim.startswith("custom:") else dim for dim in scores.columns]
+    if (set(names) | set(SCORE_COLUMNS)) & set(f.columns) or f.columns.has_duplicates \
+            or len(set(names)) != len(names) or not scores.index.equals(f.index):
+        return _score_by_columns(prepared, scores, settings)  # unusual columns: the plain way
+    static = _static(prepared)
+    has = static["has"]
+    composite = _composite(prepared, scores, settings.weights)
+    codes = prepared.memo(("tiers", settings.weights, settings.tiers, tuple(scores.columns)),
+                          lambda: static["ranker"].codes(composite.to_numpy(), settings.tiers), limit=32)
+    value_class = prepared.memo(("classes", settings.classes), lambda: tiers.assign_value_class(
+        static["actual_value"], static["strategic_value"], f["net_profit_12m"], has, settings.classes),
+        limit=8)
+    stage = prepared.memo(("lifecycle", settings.lifecycle), lambda: pd.DataFrame({
+        "lifecycle_stage": lifecycle.lifecycle_stage(f, settings.lifecycle),
+        "silent_beyond_usual": lifecycle.silent_beyond_usual(f, settings.lifecycle)}, copy=False),
+        limit=8)
+    dims = scores.set_axis(names, axis=1)
+    middle = pd.DataFrame({"composite": composite, "tier": static["ranker"].labels(codes),
+                           "actual_value": static["actual_value"],
+                           "strategic_value": static["strategic_value"], "value_class": value_class},
+                          copy=False)
+    out = pd.concat([f, dims, middle, static["rfm"], stage, static["loss"]], axis=1)
+    out.attrs = {**f.attrs, "dimensions": prepared.report, "clv_fit": prepared.clv_fit}
+    return out
+
+
+def _score_by_columns(prepared: Prepared, scores: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """:func:`score` step by step on a copy of the features (any column names; slower)."""
+    f = prepared.features
     has = f["has_orders"].astype(bool)
     out = f.copy()
     for dim in scores.columns:
@@ -193,7 +300,21 @@ def score(prepared: Prepared, settings: Settings = Settings()) -> pd.DataFrame:
 def run(store: Store, dataset: str, as_of=None, settings: Settings = Settings()) -> pd.DataFrame:
     """Prepare and score in one call (command line, scheduled jobs, tests)."""
     custom = tuple(c for c, _ in settings.weights.custom)
-    return score(prepare(store, dataset, as_of, settings.clv, custom), settings)
+    return score(prepare_dataset(store, dataset, as_of, settings.clv, custom), settings)
+
+
+def prepare_dataset(store: Store, dataset: str, as_of: dt.date | str | None = None,
+                    clv_settings: ClvSettings = ClvSettings(),
+                    custom_columns: tuple[str, ...] = ()) -> Prepared:
+    """:func:`prepare` for any kind of dataset: imported or Parquet views run the feature SQL;
+    a features dataset (computed on Spark or elsewhere, valuation/sources.py) is scored as stored."""
+    from valuation import sources
+
+    if sources.dataset_kind(store, dataset) == sources.KIND_FEATURES:
+        features = add_customer_metrics(sources.load_features(store, dataset, as_of),
+                                         store.customer_metrics(dataset))
+        return prepare_features(features, clv_settings, custom_columns)
+    return prepare(store, dataset, as_of, clv_settings, custom_columns)
 
 
 OUTPUT_COLUMNS = (

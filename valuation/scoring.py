@@ -81,7 +81,7 @@ def _metric_available(metric: str, availability: Availability, features: pd.Data
 
 def prepare_metrics(features: pd.DataFrame) -> pd.DataFrame:
     """Add the derived sub-metric columns scoring needs (overdue ratio, any satisfaction)."""
-    f = features.copy()
+    f = features.copy(deep=False)  # copy-on-write: new columns only, the caller's frame untouched
     exposure = f["revenue_12m"].clip(lower=0) + f["overdue_amount"]
     f["overdue_ratio"] = np.where(f["invoices"] > 0, f["overdue_amount"] / exposure.where(exposure > 0, 1.0), np.nan)
     f["satisfaction_any"] = f["satisfaction"].fillna(f["avg_service_satisfaction"])
@@ -135,7 +135,7 @@ def dimension_scores(features: pd.DataFrame, availability: Availability | None =
         value = np.where(wsum > 0, np.nansum(np.nan_to_num(stacked) * w, axis=1) / np.where(wsum > 0, wsum, 1), NEUTRAL)
         if dim in ZERO_WITHOUT_ORDERS:
             value = np.where(orders_mask, value, 0.0)
-        scores[dim] = value
+        scores[dim] = np.clip(value, 0.0, 100.0)  # a weighted mean of 100s can round to 100.00000000000001
         used[dim] = names
     for column in custom_columns:
         key = f"custom:{column}"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from valuation.settings import ClassRules, TierCuts
 
@@ -24,24 +26,76 @@ def assign_tiers(composite: pd.Series, net_profit_12m: pd.Series, has_orders: pd
     order): the top ``cuts.a`` share is A, the next ``cuts.b`` B, the next ``cuts.c`` C,
     each boundary rounded up to a whole customer.
     """
-    tier = pd.Series("prospect", index=composite.index, dtype=object)
-    below = has_orders & (net_profit_12m < 0)
-    tier[below] = "below_zero"
-    ranked_mask = has_orders & ~below
-    n = int(ranked_mask.sum())
-    if n:
-        frame = pd.DataFrame({"score": composite[ranked_mask].to_numpy(),
-                              "id": (customer_id[ranked_mask] if customer_id is not None
-                                     else pd.Series(composite.index[ranked_mask])).astype(str).to_numpy()},
-                             index=composite.index[ranked_mask])
-        order = frame.sort_values(["score", "id"], ascending=[False, True], kind="mergesort").index
+    ranker = TierRanker(net_profit_12m, has_orders, customer_id, index=composite.index)
+    return ranker.labels(ranker.codes(composite.to_numpy(dtype=float), cuts))
+
+
+TIER_LABELS = np.array(TIERS, dtype=object)
+
+
+class TierRanker:
+    """Tiers for many composites of the same customers (one slider move each), without sorting.
+
+    What does not depend on the composite is worked out once: who is below zero, who is a
+    prospect, and the order of the ranked customers' ids (the tie-break). Each call of
+    :meth:`codes` then finds the A/B/C/D boundaries by selection (``np.partition``, linear
+    time) instead of sorting a million scores, and only customers tied exactly on a
+    boundary score are ordered, by id. The result is the same as sorting by
+    (composite descending, customer_id ascending) and cutting at the boundaries.
+    """
+
+    def __init__(self, net_profit_12m: pd.Series, has_orders: pd.Series,
+                 customer_id: pd.Series | None = None, index: pd.Index | None = None):
+        self.index = net_profit_12m.index if index is None else index
+        has = np.asarray(has_orders, dtype=bool)
+        below = has & (np.asarray(net_profit_12m, dtype=float) < 0)
+        self.base = np.where(below, TIERS.index("below_zero"), TIERS.index("prospect")).astype(np.int8)
+        self.ranked = np.flatnonzero(has & ~below)
+        ids = (customer_id if customer_id is not None else pd.Series(self.index, index=self.index))
+        ids = pd.Series(ids).iloc[self.ranked].astype(str)
+        # Stable: equal ids keep their row order, as the stable sort did.
+        order = np.asarray(pc.sort_indices(pa.array(ids.to_numpy(dtype=object), pa.string()),
+                                           sort_keys=[("", "ascending")]))
+        self.id_rank = np.empty(len(order), dtype=np.int64)
+        self.id_rank[order] = np.arange(len(order))
+
+    def _top(self, values: np.ndarray, k: int, kth: float) -> np.ndarray:
+        """Mask of the k first ranked customers by (value descending, id ascending)."""
+        n = len(values)
+        if k <= 0:
+            return np.zeros(n, dtype=bool)
+        if k >= n:
+            return np.ones(n, dtype=bool)
+        top = values > kth
+        missing = k - int(np.count_nonzero(top))
+        tied = np.flatnonzero(values == kth)  # at least the k-th itself
+        if len(tied) > missing:  # a tie across the boundary: the smaller ids get in
+            tied = tied[np.argsort(self.id_rank[tied], kind="stable")][:missing]
+        top[tied] = True
+        return top
+
+    def codes(self, composite: np.ndarray, cuts: TierCuts = TierCuts()) -> np.ndarray:
+        """Tier codes (index into ``TIERS``) per customer for one composite score array."""
+        out = self.base.copy()
+        n = len(self.ranked)
+        if n == 0:
+            return out
+        values = np.asarray(composite, dtype=float)[self.ranked]
+        if np.isnan(values).any():  # never from the scoring, but keep sort semantics (NaN last)
+            values = np.where(np.isnan(values), -np.inf, values)
         # Round up, so even a tiny dataset has its best customer in A (rounding first drops float noise).
         bounds = np.ceil(np.round(np.cumsum([cuts.a, cuts.b, cuts.c]) * n, 6)).astype(int)
-        position = np.arange(n)
-        labels = np.select([position < bounds[0], position < bounds[1], position < bounds[2]],
-                           ["A", "B", "C"], default="D")
-        tier[order] = labels
-    return tier
+        inner = sorted({n - int(b) for b in bounds if 0 < b < n})  # k-th largest = (n-k)-th smallest
+        kth = dict(zip(inner, np.partition(values, inner)[inner])) if inner else {}
+        label = np.full(n, 3, dtype=np.int8)  # D
+        for code in (2, 1, 0):  # C, B, A: each top set holds the next
+            b = int(bounds[code])
+            label[self._top(values, b, kth.get(n - b, np.nan))] = code
+        out[self.ranked] = label
+        return out
+
+    def labels(self, codes: np.ndarray) -> pd.Series:
+        return pd.Series(TIER_LABELS[codes], index=self.index, dtype=object)
 
 
 def actual_value(scores: pd.DataFrame) -> pd.Series:
@@ -129,6 +183,37 @@ def concentration(scored: pd.DataFrame) -> pd.DataFrame:
     g["revenue_share"] = g["revenue_12m"] / total_revenue if total_revenue else 0.0
     g["profit_share"] = g["net_profit_12m"] / total_profit if total_profit else 0.0
     return g.reset_index()
+
+
+def concentration_from_codes(codes: np.ndarray, revenue_12m, net_profit_12m) -> pd.DataFrame:
+    """:func:`concentration` from tier codes (``TierRanker.codes``, ``pipeline.tier_codes``).
+
+    The same table without grouping a million labels: one weighted count per column.
+    """
+    codes = np.asarray(codes)
+    k = len(TIERS)
+    customers = np.bincount(codes, minlength=k)
+    revenue = np.bincount(codes, weights=np.asarray(revenue_12m, dtype=float), minlength=k)
+    profit = np.bincount(codes, weights=np.asarray(net_profit_12m, dtype=float), minlength=k)
+    present = customers > 0
+    g = pd.DataFrame({"customers": customers[present].astype("int64"), "revenue_12m": revenue[present],
+                      "net_profit_12m": profit[present]},
+                     index=pd.Index(np.array(TIERS, dtype=object)[present], name="tier"))
+    total_customers = g["customers"].sum()
+    total_revenue = g["revenue_12m"].sum()
+    total_profit = g["net_profit_12m"].sum()
+    g["customer_share"] = g["customers"] / total_customers if total_customers else 0.0
+    g["revenue_share"] = g["revenue_12m"] / total_revenue if total_revenue else 0.0
+    g["profit_share"] = g["net_profit_12m"] / total_profit if total_profit else 0.0
+    return g.reset_index()
+
+
+def migration_from_codes(before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
+    """Customers per (tier before, tier after) from two arrays of tier codes: every tier, in order."""
+    k = len(TIERS)
+    counts = np.bincount(np.asarray(before, dtype=np.int64) * k + np.asarray(after, dtype=np.int64),
+                         minlength=k * k).reshape(k, k)
+    return pd.DataFrame(counts, index=pd.Index(TIERS, name="before"), columns=pd.Index(TIERS, name="after"))
 
 
 def whale_curve(net_profit: pd.Series, points: int = 200) -> pd.DataFrame:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache, state, widgets
+from ui.safe import md
 from valuation import charts, insights
 from valuation.exports import csv_bytes
 from valuation.i18n import format_money, format_pct, t
@@ -46,7 +47,7 @@ labels = dict(zip(shown["customer_id"], shown["name"].fillna("").astype(str)))
 who = st.selectbox(t("customers.profile", lang), options, format_func=lambda c: f"{c} · {labels.get(c, '')}",
                    key="profile_customer")
 row = scored.loc[scored["customer_id"] == who].iloc[0]
-st.subheader(f"{row.get('name') or who} · {t(f'tier.{row.tier}', lang)} · {t(f'class.{row.value_class}', lang)}")
+st.subheader(f"{md(row.get('name') or who)} · {t(f'tier.{row.tier}', lang)} · {t(f'class.{row.value_class}', lang)}")
 st.info(t(f"action.{row.value_class}", lang))
 m = st.columns(5)
 m[0].metric(t("feat.composite", lang), f"{row.composite:.0f}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import state, widgets
-from valuation import schema
+from ui.safe import md
+from valuation import ingest, schema
 from valuation.i18n import t
 from valuation.ingest import IngestError
 from valuation.store import SAMPLE_DATASET, StoreError, merge_tables
@@ -18,7 +19,7 @@ st.title(t("page.data", lang))
 info = ctx.store.info(ctx.dataset)
 label = t("sidebar.session_only", lang, name=ctx.dataset) if ctx.scope == state.SESSION else ctx.dataset
 st.subheader(t("data.current", lang, name=label))
-st.caption(t("data.source", lang, source=info.source or "—"))
+st.caption(t("data.source", lang, source=md(info.source or "—")))
 summary = widgets.table_summary_frame(ctx.store.table_summary(ctx.dataset), info.provided, lang)
 st.dataframe(summary, hide_index=True)
 missing = [t(f"table.{name}", lang) for name in schema.TABLES if name not in info.provided]
@@ -45,26 +46,39 @@ results = []
 for upload in files or []:
     data = upload.getvalue()
     with st.container(border=True):
-        table = st.selectbox(t("data.table_for_file", lang, file=upload.name), list(schema.TABLES),
+        table = st.selectbox(t("data.table_for_file", lang, file=md(upload.name)), list(schema.TABLES),
                              index=list(schema.TABLES).index(widgets.guess_table(upload.name)),
                              format_func=lambda name: t(f"table.{name}", lang),
                              key=f"table::{upload.name}")
+        sheet = None
         try:
             sniffed = widgets.cached_sniff(data, upload.name)
+            sheets = sniffed.get("sheets") or []
+            if len(sheets) > 1:  # a workbook: the table may be on any sheet
+                sheet = st.selectbox(t("data.sheet", lang, file=md(upload.name)), sheets,
+                                     key=f"sheet::{upload.name}")
+                if sheet != sheets[0]:
+                    sniffed = widgets.cached_sniff(data, upload.name, sheet)
         except IngestError as exc:
             state.show_error(exc, lang, file=upload.name)
             continue
         st.caption(t("data.detected", lang, encoding=sniffed["encoding"],
                      delimiter=widgets.delimiter_label(sniffed["delimiter"])))
-        mapping = widgets.mapping_editor(upload.name, table, sniffed["headers"], lang)
+        mapping = widgets.mapping_editor(upload.name if sheet is None else f"{upload.name}::{sheet}",
+                                         table, sniffed["headers"], lang)
         with st.expander(t("data.preview", lang)):
             st.dataframe(sniffed["preview"], hide_index=True)
         try:
-            result = widgets.cached_read(data, upload.name, table, tuple(sorted(mapping.items())))
+            result = widgets.cached_read(data, upload.name, table, tuple(sorted(mapping.items())), sheet)
         except IngestError as exc:
             state.show_error(exc, lang, file=upload.name)
             continue
         widgets.validation_report(result, lang)
+        try:
+            ingest.check_loadable(result)  # every row rejected: nothing to save
+        except IngestError as exc:
+            state.show_error(exc, lang)
+            continue
         results.append(result)
 
 if results:

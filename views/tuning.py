@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
 import streamlit as st
 
 from ui import cache, controls, state, widgets
@@ -45,40 +46,71 @@ settings = cache.settings()
 scored = cache.scored(ctx, settings)
 baseline_name = right.selectbox(t("tuning.baseline", lang), list(PRESETS),
                                 format_func=lambda n: t(f"preset.{n}", lang), key="baseline")
-baseline = cache.scored(ctx, replace(settings, weights=PRESETS[baseline_name]))
+baseline_settings = replace(settings, weights=PRESETS[baseline_name])
+baseline = cache.scored(ctx, baseline_settings)
 with right:
     # Tier sizes follow the cut-offs, so what moves with the weights is who is in each tier.
-    moved = insights.migration(baseline, scored, top=None, direction="all")
-    changed = moved[moved["tier_steps"] != 0]
-    now, then = insights.kpis(scored), insights.kpis(baseline)
+    # Counts come from the tier codes kept with the scores (TIERS order: negative = towards A).
+    codes, base_codes = cache.tier_codes(ctx, settings), cache.tier_codes(ctx, baseline_settings)
+    steps = codes.astype(np.int16) - base_codes
+    changed = int(np.count_nonzero(steps))
+    has = scored["has_orders"].to_numpy(dtype=bool)
+    profit = scored["net_profit_12m"].to_numpy(dtype=float)
+
+    def tier_a_share(tier_codes):  # as insights.kpis: tier A's share of the net profit of buyers
+        total = float(profit[has].sum())
+        return float(profit[tier_codes == 0].sum()) / total if total else float("nan")
+
+    now, then = tier_a_share(codes), tier_a_share(base_codes)
     cols = st.columns(4)
-    cols[0].metric(t("tuning.changed", lang), f"{len(changed):,}")
-    cols[1].metric(t("tuning.direction_up", lang), f"{int((changed['tier_steps'] < 0).sum()):,}")
-    cols[2].metric(t("tuning.direction_down", lang), f"{int((changed['tier_steps'] > 0).sum()):,}")
-    cols[3].metric(t("kpi.tier_a_share", lang), format_pct(now["tier_a_profit_share"]),
-                   delta=f"{(now['tier_a_profit_share'] - then['tier_a_profit_share']) * 100:+.1f} pt"
-                   if changed.size else None)
+    cols[0].metric(t("tuning.changed", lang), f"{changed:,}")
+    cols[1].metric(t("tuning.direction_up", lang), f"{int(np.count_nonzero(steps < 0)):,}")
+    cols[2].metric(t("tuning.direction_down", lang), f"{int(np.count_nonzero(steps > 0)):,}")
+    cols[3].metric(t("kpi.tier_a_share", lang), format_pct(now),
+                   delta=f"{(now - then) * 100:+.1f} pt" if changed else None)
     st.plotly_chart(charts.tier_pyramid(scored, lang), key="tuning_pyramid")
     st.plotly_chart(charts.migration_sankey(baseline["tier"], scored["tier"], lang), key="sankey")
 
-st.subheader(t("tuning.movers", lang))
-direction = st.radio(t("tuning.direction", lang), ["up", "down", "all"], horizontal=True,
-                     format_func=lambda d: t(f"tuning.direction_{d}", lang), key="movers_direction")
-movers = insights.migration(baseline, scored, direction=direction)
-if movers.empty:
-    st.caption(t("tuning.no_movers", lang))
-else:
-    st.dataframe(widgets.labelled(movers.drop(columns=["tier_steps"]), lang), hide_index=True,
-                 column_config=widgets.number_columns(lang))
+EXPLAIN_OPTIONS = 1000  # the selector lists the best-scored customers; a million would not load
 
-st.subheader(t("tuning.explain", lang))
-ranked = scored[scored["has_orders"]].sort_values("composite", ascending=False)
-options = ranked["customer_id"].tolist()
-labels = dict(zip(ranked["customer_id"], ranked["name"].fillna("").astype(str)))
-who = st.selectbox(t("tuning.explain_who", lang), options,
-                   format_func=lambda c: f"{c} · {labels.get(c, '')}", key="explain_customer")
-if who:
-    prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
-    contrib = scoring.contributions(prep.scores, settings.weights)
-    row = scored.index[scored["customer_id"] == who][0]
-    st.plotly_chart(charts.contribution_bars(contrib.loc[row], lang), key="contrib")
+
+@st.fragment
+def movers_table() -> None:
+    """The movers list; switching its direction reruns this part only."""
+    st.subheader(t("tuning.movers", lang))
+    direction = st.radio(t("tuning.direction", lang), ["up", "down", "all"], horizontal=True,
+                         format_func=lambda d: t(f"tuning.direction_{d}", lang), key="movers_direction")
+    movers = insights.migration(cache.scored(ctx, baseline_settings), cache.scored(ctx, settings),
+                                direction=direction, codes=(cache.tier_codes(ctx, baseline_settings),
+                                                            cache.tier_codes(ctx, settings)))
+    if movers.empty:
+        st.caption(t("tuning.no_movers", lang))
+    else:
+        st.dataframe(widgets.labelled(movers.drop(columns=["tier_steps"]), lang), hide_index=True,
+                     column_config=widgets.number_columns(lang))
+
+
+@st.fragment
+def explain() -> None:
+    """One customer's composite split by dimension; choosing another reruns this part only."""
+    st.subheader(t("tuning.explain", lang))
+    current = cache.scored(ctx, settings)
+    buyers = np.flatnonzero(current["has_orders"].to_numpy(dtype=bool))
+    composite = current["composite"].to_numpy()[buyers]
+    if len(buyers) > EXPLAIN_OPTIONS:  # the best ones, without sorting everyone
+        buyers = buyers[np.argpartition(-composite, EXPLAIN_OPTIONS - 1)[:EXPLAIN_OPTIONS]]
+        composite = current["composite"].to_numpy()[buyers]
+    ranked = current.iloc[buyers[np.argsort(-composite, kind="stable")]]
+    options = ranked["customer_id"].tolist()
+    labels = dict(zip(options, ranked["name"].fillna("").astype(str)))
+    who = st.selectbox(t("tuning.explain_who", lang), options,
+                       format_func=lambda c: f"{c} · {labels.get(c, '')}", key="explain_customer")
+    if who:
+        prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
+        contrib = scoring.contributions(prep.scores, settings.weights)
+        row = current.index[current["customer_id"] == who][0]
+        st.plotly_chart(charts.contribution_bars(contrib.loc[row], lang), key="contrib")
+
+
+movers_table()
+explain()

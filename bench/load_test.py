@@ -1,0 +1,267 @@
+"""Load: N real browser sessions against one `streamlit run app.py`, each moving weight sliders.
+
+Starts the dashboard on 127.0.0.1 (a free port, a fresh database built from the sample), opens
+N Chromium pages on the weight-tuning page (one browser, one context per session: separate
+Streamlit sessions), and in each moves a random weight slider one step at a time for the given
+duration, waiting for the rerun to finish before the next move.
+
+A response time is the time from the browser sending the rerun (the slider's new value) to the
+server's "script finished" message on that session's websocket: the whole recomputation and the
+delivery of every changed element, read from Streamlit's own protocol messages. An error is an
+exception element or a failed run sent by the server, an uncaught page error, a browser console
+error (except the two benign 404 probes Streamlit makes on page URLs), or a move that got no
+answer within 60 s.
+
+    python bench/load_test.py --sessions 10 --seconds 60      # the figures in docs/benchmarks.md
+    python bench/load_test.py --sessions 3 --seconds 10       # the short form the test runs
+    python bench/load_test.py ... --json                      # one JSON object on stdout
+
+Only loopback addresses are used; every loop is bounded by the duration and fixed timeouts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BENIGN = re.compile(r"/_stcore/(health|host-config)")
+ANSWER_TIMEOUT = 60.0
+PAGE_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(db: Path) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free loopback port, with a prebuilt database; waits for health."""
+    from valuation.store import Store, ensure_sample
+
+    store = Store(db)
+    ensure_sample(store)  # built before any session, so no session pays for it
+    store.close()
+    port = free_port()
+    env = {**os.environ, "VALUATION_DB": str(db)}
+    log = open(db.with_suffix(".log"), "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         "--server.fileWatcherType", "none"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {db.with_suffix('.log').read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("streamlit did not answer /_stcore/health within 90 s")
+
+
+class Session:
+    """One browser page = one Streamlit session, with its websocket messages decoded."""
+
+    def __init__(self, index: int):
+        self.index = index
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+        self.sent_at: float | None = None
+        self.finished = asyncio.Event()
+        self.runs = 0
+
+    # -- websocket messages -------------------------------------------------------------
+    def on_sent(self, payload) -> None:
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+
+        if not isinstance(payload, (bytes, bytearray)):
+            return
+        msg = BackMsg()
+        try:
+            msg.ParseFromString(bytes(payload))
+        except Exception:  # noqa: BLE001 - not a BackMsg
+            return
+        if msg.WhichOneof("type") == "rerun_script":
+            self.sent_at = time.perf_counter()
+            self.finished.clear()
+
+    def on_received(self, payload) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        if not isinstance(payload, (bytes, bytearray)):
+            return
+        msg = ForwardMsg()
+        try:
+            msg.ParseFromString(bytes(payload))
+        except Exception:  # noqa: BLE001
+            return
+        kind = msg.WhichOneof("type")
+        if kind == "delta" and msg.delta.WhichOneof("type") == "new_element" \
+                and msg.delta.new_element.WhichOneof("type") == "exception":
+            exc = msg.delta.new_element.exception
+            self.errors.append(f"session {self.index}: exception {exc.type}: {exc.message[:200]}")
+        elif kind == "script_finished":
+            status = ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)
+            if status == "FINISHED_WITH_COMPILE_ERROR":
+                self.errors.append(f"session {self.index}: script failed to compile")
+            if status != "FINISHED_EARLY_FOR_RERUN":
+                self.runs += 1
+                if self.sent_at is not None:
+                    self.latencies.append(time.perf_counter() - self.sent_at)
+                    self.sent_at = None
+                self.finished.set()
+
+
+async def run_session(browser, url: str, session: Session, seconds: float, seed: int) -> None:
+    rng = random.Random(seed)
+    context = await browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1600})
+    page = await context.new_page()
+    page.on("websocket", lambda ws: (ws.on("framesent", session.on_sent),
+                                     ws.on("framereceived", session.on_received)))
+    page.on("pageerror", lambda exc: session.errors.append(f"session {session.index}: page error {exc}"))
+    page.on("console", lambda m: session.errors.append(f"session {session.index}: console {m.text}")
+            if m.type == "error" and not BENIGN.search(m.text) and "404" not in m.text else None)
+    try:
+        await page.goto(f"{url}/tuning", timeout=PAGE_TIMEOUT * 1000)
+        await page.wait_for_selector('[data-testid="stMain"] h1', timeout=PAGE_TIMEOUT * 1000)
+        sliders = page.get_by_role("slider")
+        await sliders.first.wait_for(timeout=PAGE_TIMEOUT * 1000)
+        await asyncio.wait_for(session.finished.wait(), PAGE_TIMEOUT)  # the first full run
+        count = min(await sliders.count(), 5)  # the five weight sliders
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            slider = sliders.nth(rng.randrange(count))
+            now = float(await slider.get_attribute("aria-valuenow") or 0)
+            key = "ArrowLeft" if now >= 60 or (now > 0 and rng.random() < 0.5) else "ArrowRight"
+            await slider.focus()
+            session.finished.clear()
+            await page.keyboard.press(key)
+            try:
+                await asyncio.wait_for(session.finished.wait(), ANSWER_TIMEOUT)
+            except asyncio.TimeoutError:
+                session.errors.append(f"session {session.index}: no answer within {ANSWER_TIMEOUT:.0f} s")
+                break
+            await asyncio.sleep(rng.uniform(0.1, 0.4))  # a person's pause between moves
+        if await page.locator('[data-testid="stException"]').count():
+            session.errors.append(f"session {session.index}: an exception box is on the page")
+    except Exception as exc:  # noqa: BLE001 - any failure of a session is an error to report
+        session.errors.append(f"session {session.index}: {type(exc).__name__}: {exc}")
+    finally:
+        await context.close()
+
+
+async def drive(url: str, sessions: int, seconds: float) -> list[Session]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                          args=["--no-sandbox", "--disable-gpu",
+                                                "--disable-background-networking"])
+        try:
+            states = [Session(i) for i in range(sessions)]
+            await asyncio.gather(*(run_session(browser, url, s, seconds, seed=i)
+                                   for i, s in enumerate(states)))
+            return states
+        finally:
+            await browser.close()
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc), None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, int(round(q / 100 * len(ordered) + 0.5)) - 1))
+    return ordered[k]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        print("chromium is not installed (apt-get install chromium fonts-noto-cjk)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory(prefix="valuation_load_") as tmp:
+        db = Path(tmp) / "load.duckdb"
+        proc, url = start_server(db)
+        started = time.perf_counter()
+        cpu_before = cpu_seconds(proc.pid)
+        try:
+            states = asyncio.run(drive(url, args.sessions, args.seconds))
+            cpu_after = cpu_seconds(proc.pid)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        wall = time.perf_counter() - started
+        server_log = db.with_suffix(".log").read_text(errors="replace")
+    latencies = [x for s in states for x in s.latencies]
+    errors = [e for s in states for e in s.errors]
+    if "Traceback" in server_log:
+        errors.append("server log holds a traceback: " + server_log[server_log.index("Traceback"):][:500])
+    result = {
+        "sessions": args.sessions,
+        "seconds": args.seconds,
+        "wall_seconds": round(wall, 1),
+        "requests": len(latencies),
+        "requests_per_session": [len(s.latencies) for s in states],
+        "p50_ms": round(statistics.median(latencies) * 1000) if latencies else None,
+        "p95_ms": round(percentile(latencies, 95) * 1000) if latencies else None,
+        "max_ms": round(max(latencies) * 1000) if latencies else None,
+        "server_cpu_seconds": round(cpu_after - cpu_before, 1) if None not in (cpu_before, cpu_after) else None,
+        "errors": len(errors),
+        "error_messages": errors[:20],
+        "cpus": os.cpu_count(),
+        "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['sessions']} sessions x {result['seconds']:.0f} s: {result['requests']} slider moves "
+              f"answered, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, max {result['max_ms']} ms, "
+              f"{result['errors']} errors; the server used {result['server_cpu_seconds']} s of CPU in "
+              f"{result['wall_seconds']} s (load average {result['load_average']}, {result['cpus']} CPUs)")
+        for message in errors[:20]:
+            print("  " + message)
+    return 0 if not errors and latencies else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

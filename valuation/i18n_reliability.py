@@ -1,0 +1,17 @@
+"""Labels for refused files and rejected values added with the reliability work (``err.*``, ``reject.*``)."""
+
+TEXT: dict[str, tuple[str, str]] = {
+    "data.sheet": ("{file} 的工作表", "Sheet of {file}"),
+    "err.too_large": ("文件 {file} 有 {size_mb} MB，超过 {limit_mb} MB 的上限，未载入。请拆分文件（例如按年份）后再上传。",
+                      "File {file} is {size_mb} MB, over the {limit_mb} MB limit; it was not loaded. "
+                      "Split it (for example by year) and upload the parts."),
+    "err.no_rows_loaded": ("文件 {file} 的 {rows} 行都无法载入；第一个问题在第 {line} 行（列 {column}）：{reason}。"
+                           "没有保存任何内容，上方的拒绝行报告列出了全部问题。",
+                           "None of the {rows} row(s) of {file} could be loaded; the first problem is on "
+                           "line {line} (column {column}): {reason}. Nothing was saved; the rejects report "
+                           "above lists every problem."),
+    "reject.value_too_long": ("{col}：内容超过 32,767 个字符（Excel 单元格上限），可能是引号未闭合把多行并成了一个值",
+                              "{col}: value longer than 32,767 characters (Excel's cell limit)"),
+    "reject.bad_encoding": ("{col}：既不是 UTF-8 也不是 GB18030/GBK 编码，文字无法识别",
+                            "{col}: text in neither UTF-8 nor GB18030/GBK"),
+}
