@@ -33,20 +33,20 @@ slow_months AS (
     WHERE rank_low <= 3 AND (SELECT COUNT(*) FROM month_revenue) = 12
 ),
 purchase_rows AS (
-    -- Purchases in date order per customer: the previous purchase's date and the first one's.
-    -- Rows of one day follow each other, so a day starts where the previous date is earlier.
+    -- Purchases in date order per customer (one sort, no grouping by day first): the number of
+    -- the purchase day (1 = the first) and the date of the row before, an earlier day or the same.
     SELECT customer_id, order_date, amount,
-           LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date) AS prev_date,
-           MIN(order_date) OVER (PARTITION BY customer_id ORDER BY order_date) AS first_date
+           DENSE_RANK() OVER (PARTITION BY customer_id ORDER BY order_date) AS day_no,
+           LAG(order_date) OVER (PARTITION BY customer_id ORDER BY order_date) AS prev_date
     FROM {orders}
     WHERE order_date <= $as_of AND amount > 0
 ),
 purchase AS (
     SELECT customer_id,
-           COUNT(CASE WHEN prev_date IS NULL OR prev_date < order_date THEN 1 END) AS purchase_days,
+           MAX(day_no) AS purchase_days,
            MIN(order_date) AS first_order_date,
            MAX(order_date) AS last_order_date,
-           SUM(CASE WHEN order_date = first_date THEN amount ELSE 0 END) AS first_day_amount,
+           SUM(CASE WHEN day_no = 1 THEN amount ELSE 0 END) AS first_day_amount,
            SUM(amount) AS purchase_amount,
            MAX(CASE WHEN prev_date < order_date THEN {days(prev_date, order_date)} END) AS max_gap_days
     FROM purchase_rows
@@ -265,7 +265,8 @@ def fetch_frame(cursor, sql: str, params: dict) -> pd.DataFrame:
     n = table.num_rows
     # As .df() does: a text column with no value at all holds None (object), not an empty str column.
     empty_text = [name for name, col in zip(table.column_names, table.columns)
-                  if pa.types.is_string(col.type) and col.null_count == n]
+                  if (pa.types.is_string(col.type) or pa.types.is_large_string(col.type))
+                  and col.null_count == n]
     # One thread: with two cores the threaded conversion was 3x slower; split blocks avoid a copy.
     frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True,
                             use_threads=False)

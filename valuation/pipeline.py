@@ -56,8 +56,8 @@ class Prepared:
         except KeyError:
             pass
         value = compute()
-        if limit is not None:
-            kind = [k for k in self._memo if isinstance(k, tuple) and k[0] == key[0]]
+        if limit is not None:  # list(): a copy taken at once, safe while other sessions add keys
+            kind = [k for k in list(self._memo) if isinstance(k, tuple) and k[0] == key[0]]
             for old in kind[: max(0, len(kind) - limit + 1)]:
                 self._memo.pop(old, None)
         self._memo[key] = value
