@@ -154,3 +154,22 @@ def test_spark_features_loaded_as_a_dataset_give_the_duckdb_tiers(full_tables, f
     assert on_spark["lifecycle_stage"].tolist() == on_duckdb["lifecycle_stage"].tolist()
     np.testing.assert_allclose(on_spark["composite"], on_duckdb["composite"], rtol=1e-9)
     store.close()
+
+
+def test_cli_features_on_spark_then_score_the_file(spark, full_tables, full_dir, tmp_path, capsys):
+    """python -m valuation features --engine spark … (reusing the module's session) → score --features."""
+    import json
+
+    from valuation import cli
+
+    out = tmp_path / "features.parquet"
+    assert cli.main(["features", "--engine", "spark", "--source", str(full_dir), "--as-of", str(AS_OF),
+                     "--master", "local[2]", "--out", str(out), "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["engine"] == "spark" and made["as_of"] == str(AS_OF)
+    assert cli.main(["score", "--features", str(out), "--json"]) == 0
+    on_spark = json.loads(capsys.readouterr().out)
+    store = Store(":memory:")
+    store.replace_dataset("imported", full_tables)
+    expected = pipeline.summary(pipeline.run(store, "imported", AS_OF))
+    assert on_spark["tier"] == expected["tier"] and on_spark["customers"] == expected["customers"]

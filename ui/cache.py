@@ -11,6 +11,7 @@ import streamlit as st
 from ui import state
 from valuation import pipeline
 from valuation.settings import ClvSettings, Settings
+from valuation.store import META
 
 SETTINGS_KEY = "settings"
 
@@ -34,9 +35,16 @@ def update_settings(**parts) -> Settings:
 
 
 def version(ctx: state.Context) -> str:
-    """Changes whenever the dataset is replaced, so stale cache entries are never served."""
-    info = ctx.store.info(ctx.dataset)
-    return f"{ctx.scope}:{id(ctx.store)}:{ctx.dataset}:{info.created_at.isoformat()}"
+    """Changes whenever the dataset is replaced, so stale cache entries are never served.
+
+    One small query (a page asks several times per rerun; ``store.info`` would count the
+    rows of every table each time).
+    """
+    row = ctx.store.cursor().execute(f"SELECT created_at FROM {META}.datasets WHERE name = $d",
+                                     {"d": ctx.dataset}).fetchone()
+    if row is None:
+        ctx.store.info(ctx.dataset)  # raises the StoreError of an unknown dataset
+    return f"{ctx.scope}:{id(ctx.store)}:{ctx.dataset}:{pd.Timestamp(row[0]).isoformat()}"
 
 
 # cache_resource, not cache_data: a prepared dataset of a million customers is returned

@@ -42,9 +42,17 @@ def cmd_attach(args) -> int:
 def cmd_features(args) -> int:
     from valuation import engines, sources
 
+    conf = {}
+    for pair in args.conf or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            from valuation.cli import UsageError
+
+            raise UsageError(f"--conf takes KEY=VALUE, got {pair!r} (e.g. --conf spark.driver.memory=8g).")
+        conf[key.strip()] = value.strip()
     started = time.perf_counter()
     features = engines.run_features(args.engine, args.source, args.as_of, master=args.master,
-                                    remote=args.remote)
+                                    remote=args.remote, conf=conf)
     seconds = time.perf_counter() - started
     out = sources.write_features(features, args.out, engine=args.engine, source=str(args.source))
     summary = {"out": str(out), "engine": args.engine, "source": str(args.source),
@@ -89,6 +97,9 @@ def add_parsers(sub) -> None:
     p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: the last order date)")
     p.add_argument("--master", default=None, help="Spark master for local mode (default local[*])")
     p.add_argument("--remote", default=None, help="Spark Connect URL of a cluster, e.g. sc://HOST:15002")
+    p.add_argument("--conf", action="append", metavar="KEY=VALUE",
+                   help="a Spark setting, repeatable, e.g. --conf spark.driver.memory=4g for local "
+                        "mode on millions of orders (the default is 1g)")
     p.add_argument("--out", type=Path, required=True, help="the features .parquet file to write")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_features)

@@ -91,6 +91,8 @@ def normalise_result(frame: pd.DataFrame) -> pd.DataFrame:
     text -> ``object`` holding ``str`` or None. Column order and row order are kept.
     """
     out = {}
+    attrs = dict(frame.attrs)
+    frame = frame.reset_index(drop=True)
     for col in frame.columns:
         s = frame[col]
         if col in RAW_DATE_COLUMNS:
@@ -102,8 +104,8 @@ def normalise_result(frame: pd.DataFrame) -> pd.DataFrame:
             out[col] = s.astype(object).where(s.notna(), None)
         else:
             out[col] = _numbers(s).astype("float64")
-    result = pd.DataFrame(out, index=pd.RangeIndex(len(frame)))
-    result.attrs.update(frame.attrs)
+    result = pd.DataFrame(out, index=frame.index)
+    result.attrs.update(attrs)
     return result
 
 
@@ -267,10 +269,10 @@ def spark_views(spark, source: str) -> tuple[dict[str, str], dict[str, list[str]
 
 
 def raw_features_spark(source: str, as_of: dt.date | str | None = None, *, spark=None,
-                       master: str | None = None, remote: str | None = None
+                       master: str | None = None, remote: str | None = None, conf: dict | None = None
                        ) -> tuple[pd.DataFrame, dt.date, dict]:
     """(normalised raw query result, as-of date, provided columns) on Spark."""
-    spark = spark or spark_session(master, remote)
+    spark = spark or spark_session(master, remote, extra_conf=conf)
     views, provided = spark_views(spark, str(source))
     if as_of is None:
         as_of = spark.sql(f"SELECT MAX(order_date) AS d FROM {views['orders']}").collect()[0][0] \
@@ -285,21 +287,22 @@ def raw_features_spark(source: str, as_of: dt.date | str | None = None, *, spark
 
 
 def run_features_spark(source: str, as_of: dt.date | str | None = None, master: str | None = None,
-                       remote: str | None = None, *, spark=None) -> pd.DataFrame:
+                       remote: str | None = None, *, spark=None, conf: dict | None = None) -> pd.DataFrame:
     """Per-customer features computed on Spark (local mode or a cluster through Spark Connect).
 
     ``source`` is a Parquet dataset folder (local path or a URI the cluster reads, e.g.
     ``s3a://bucket/sales``) or the name of a database in the Spark catalog holding tables
     ``orders`` (required), ``customers``, ``payments`` and ``service``.
     """
-    raw, as_of, provided = raw_features_spark(source, as_of, spark=spark, master=master, remote=remote)
+    raw, as_of, provided = raw_features_spark(source, as_of, spark=spark, master=master, remote=remote,
+                                              conf=conf)
     return _finish(raw, as_of, provided, "spark", str(source))
 
 
 def run_features(engine: str, source: str | Path, as_of=None, *, master=None, remote=None,
-                 spark=None) -> pd.DataFrame:
+                 spark=None, conf: dict | None = None) -> pd.DataFrame:
     if engine == "spark":
-        return run_features_spark(str(source), as_of, master, remote, spark=spark)
+        return run_features_spark(str(source), as_of, master, remote, spark=spark, conf=conf)
     if engine == "duckdb":
         return run_features_duckdb(source, as_of)
     raise ValueError(f"unknown engine {engine!r}; one of {', '.join(ENGINES)}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from valuation import schema
 from valuation.store import Store
@@ -18,6 +19,8 @@ BAD_DEBT_DAYS = 90  # an invoice unpaid this long past its due date counts as a 
 # and takes its dates as parameters. It keeps to SQL that DuckDB and Spark both accept: dates are
 # compared, never subtracted, except through {days(a, b)}, which each engine renders its own way;
 # day counts from the as-of date are computed in Python afterwards.
+FINAL_ORDER = "ORDER BY k.customer_id"  # the query's last line (compute_features sorts in Arrow)
+
 FEATURE_SQL = """
 WITH
 month_revenue AS (
@@ -244,16 +247,25 @@ def compute_features(store: Store, dataset: str, as_of: dt.date | str | None = N
             as_of = dt.date.today()
     as_of = pd.Timestamp(as_of).date()
     tables = {name: store.table_ref(dataset, name) for name in schema.TABLES}
-    raw = fetch_frame(store.cursor(), render_sql(tables), window_params(as_of))
+    sql = render_sql(tables)
+    if FINAL_ORDER not in sql:
+        raise AssertionError(f"the feature query no longer ends with {FINAL_ORDER!r}")
+    # The same query and the same row order, sorted here: DuckDB's final sort of 1.5 million
+    # wide rows held a second copy of the result (~0.5 GB of peak memory at a million
+    # customers) and took longer than sorting the ids in Arrow and gathering each column.
+    raw = fetch_frame(store.cursor(), sql.replace(FINAL_ORDER, ""), window_params(as_of),
+                      sort_by="customer_id")
     availability = Availability.from_provided(store.provided_columns(dataset))
     return finish_features(raw, as_of, availability)
 
 
-def fetch_frame(cursor, sql: str, params: dict) -> pd.DataFrame:
+def fetch_frame(cursor, sql: str, params: dict, sort_by: str | None = None) -> pd.DataFrame:
     """Run ``sql`` and return its result as a DataFrame through Arrow.
 
     Arrow is the fast lane out of DuckDB: at a million customers ``.df()`` took ~6 s, Arrow
     plus ``to_pandas`` well under one. Dates come out as ``datetime64``, text as ``str``.
+    ``sort_by``: order the rows by this column as ``ORDER BY column`` would (byte order of
+    text, missing values last), sorting in Arrow instead of in the query.
     """
     try:
         # Give memory back to the system when a big query is done (DuckDB keeps it otherwise):
@@ -267,16 +279,63 @@ def fetch_frame(cursor, sql: str, params: dict) -> pd.DataFrame:
     empty_text = [name for name, col in zip(table.column_names, table.columns)
                   if (pa.types.is_string(col.type) or pa.types.is_large_string(col.type))
                   and col.null_count == n]
-    # One thread: with two cores the threaded conversion was 3x slower; split blocks avoid a copy.
-    frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True,
-                            use_threads=False)
+    if sort_by is None:
+        # One thread: with two cores the threaded conversion was 3x slower; split blocks avoid a copy.
+        frame = table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True,
+                                use_threads=False)
+    else:
+        order = pc.sort_indices(table[sort_by]).to_numpy()  # stable; nulls at the end
+        columns = {}
+        for name in table.column_names:  # one column at a time, each released once converted
+            column = table[name]
+            table = table.drop_columns([name])
+            columns[name] = _gathered(column, order)
+            del column
+        frame = pd.DataFrame(columns, copy=False)
     for name in empty_text:
         frame[name] = pd.Series([None] * n, index=frame.index, dtype=object)
     return frame
 
 
+def _gathered(column: pa.ChunkedArray, order: np.ndarray) -> pd.Series:
+    """``column`` as ``to_pandas`` converts it, its rows taken in ``order``."""
+    if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+        return pc.take(column, pa.array(order)).to_pandas()
+    series = column.to_pandas(date_as_object=False)
+    if isinstance(series.dtype, np.dtype):
+        return pd.Series(series.to_numpy()[order])
+    return series.take(order).reset_index(drop=True)
+
+
 def _days_between(later: pd.Timestamp, dates: pd.Series) -> pd.Series:
-    return (pd.Timestamp(later) - pd.to_datetime(dates)).dt.days.astype("Float64").astype(float)
+    # .dt.days is int64, or float64 with NaN where a date is missing: float64 either way.
+    return (pd.Timestamp(later) - pd.to_datetime(dates)).dt.days.astype(float)
+
+
+def _counts(s: pd.Series) -> pd.Series:
+    """Counts as int64, missing (no rows to count) as 0: ``to_numeric().fillna(0).astype(int64)``
+    without its intermediate copies for the usual float64 (NULLs) or int64 columns."""
+    if s.dtype == np.int64:
+        return s
+    if s.dtype == np.float64:
+        values = s.to_numpy()
+        missing = np.isnan(values)
+        with np.errstate(invalid="ignore"):
+            out = values.astype(np.int64)
+        out[missing] = 0
+        return pd.Series(out, index=s.index, name=s.name)
+    return pd.to_numeric(s).fillna(0).astype("int64")
+
+
+def _amounts(s: pd.Series) -> pd.Series:
+    """Sums as float64, missing as 0.0 (``to_numeric().astype(float).fillna(0.0)``, one copy at most)."""
+    if s.dtype == np.float64:
+        values = s.to_numpy()
+        missing = np.isnan(values)
+        if not missing.any():
+            return s
+        return pd.Series(np.where(missing, 0.0, values), index=s.index, name=s.name)
+    return pd.to_numeric(s).astype(float).fillna(0.0)
 
 
 def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availability) -> pd.DataFrame:
@@ -288,12 +347,12 @@ def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availabilit
                   "invoices", "invoices_due", "invoices_on_time", "service_events_12m",
                   "complaints_12m", "complaints", "rows_without_cost_12m"]
     for col in count_cols:
-        f[col] = pd.to_numeric(f[col]).fillna(0).astype("int64")
+        f[col] = _counts(f[col])
     money_cols = ["revenue_total", "revenue_12m", "margin_12m", "revenue_last_6m", "revenue_prev_6m",
                   "revenue_24m", "revenue_offseason_24m", "first_day_amount", "purchase_amount",
                   "service_cost_12m", "overdue_amount", "bad_debt_12m"]
     for col in money_cols:
-        f[col] = pd.to_numeric(f[col]).astype(float).fillna(0.0)
+        f[col] = _amounts(f[col])
     for col in ("max_gap_days", "avg_days_to_pay", "avg_days_late", "categories_total",
                 "acquisition_cost", "wallet_estimate", "satisfaction", "referrals", "importance",
                 "avg_service_satisfaction", "offseason_revenue_all", "revenue_all"):
@@ -305,7 +364,7 @@ def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availabilit
     f["gross_profit_12m"] = f["margin_12m"] if availability.cost else f["revenue_12m"]
     f["net_profit_12m"] = f["gross_profit_12m"] - f["service_cost_12m"] - f["bad_debt_12m"]
     f["avg_order_value"] = np.where(f["orders"] > 0, f["revenue_total"] / f["orders"].clip(lower=1), np.nan)
-    span = (f["last_order_date"] - f["first_order_date"]).dt.days.astype("Float64").astype(float)
+    span = (f["last_order_date"] - f["first_order_date"]).dt.days.astype(float)
     f["mean_gap_days"] = np.where(f["purchase_days"] > 1, span / (f["purchase_days"] - 1).clip(lower=1), np.nan)
     f["category_coverage"] = np.where(f["categories_total"] > 0,
                                       f["categories_bought"] / f["categories_total"], np.nan)

@@ -103,12 +103,13 @@ def explain() -> None:
     ranked = current.iloc[buyers[np.argsort(-composite, kind="stable")]]
     options = ranked["customer_id"].tolist()
     labels = dict(zip(options, ranked["name"].fillna("").astype(str)))
+    rows = dict(zip(reversed(options), reversed(ranked.index)))  # an id listed twice: its best row
     who = st.selectbox(t("tuning.explain_who", lang), options,
                        format_func=lambda c: f"{c} · {labels.get(c, '')}", key="explain_customer")
     if who:
         prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
-        contrib = scoring.contributions(prep.scores, settings.weights)
-        row = current.index[current["customer_id"] == who][0]
+        row = rows[who]
+        contrib = scoring.contributions(prep.scores.loc[[row]], settings.weights)  # that row only
         st.plotly_chart(charts.contribution_bars(contrib.loc[row], lang), key="contrib")
 
 
