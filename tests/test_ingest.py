@@ -708,3 +708,122 @@ def test_read_table_never_fails_unexpectedly_on_random_bytes(data):
         read_table(data, name="junk.csv")
     except IngestError as e:
         assert e.code != "read_failed", str(e)
+
+
+# ---- sniff reads the head of a big file; Parquet tables read like CSV files ----------------
+def _gb18030_rows(n: int, start: int = 0) -> list[str]:
+    return [f"K{i:06d},华瑞科技{i % 97},2024-01-{1 + i % 28:02d},{100 + i % 1000}.50,华东"
+            for i in range(start, start + n)]
+
+
+def _straddling(head: bytes, line: str, at: int) -> bytes:
+    """``head`` padded with ASCII lines so that the first byte of ``line``'s first Chinese
+    character is the last byte before offset ``at``: the character straddles the boundary."""
+    encoded = line.encode("gb18030")
+    first_wide = next(i for i, ch in enumerate(line) if ord(ch) > 127)
+    before = len(line[:first_wide].encode("gb18030"))
+    need = at - 1 - before - len(head)  # bytes of ASCII filler lines (each ends with \n)
+    filler = []
+    while need > 0:
+        width = min(need, 200)
+        if need - width in range(1, 40):  # keep room for a whole filler line
+            width = need - 40
+        row = f"K{len(filler):06d},Acme,2024-01-02,{'9' * max(width - 25, 1)},east"[:width - 1]
+        filler.append(row + "\n")
+        need -= len(filler[-1])
+    data = head + "".join(filler).encode("ascii") + encoded
+    assert data[at - 1:at + 1] == encoded[before:before + 2]  # the character straddles ``at``
+    return data
+
+
+@pytest.fixture
+def decoded_sizes(monkeypatch):
+    """The size of every buffer ``ingest`` decodes as text."""
+    from valuation import ingest
+
+    sizes, real = [], ingest._decode
+
+    def spy(data, name):
+        sizes.append(len(data))
+        return real(data, name)
+
+    monkeypatch.setattr(ingest, "_decode", spy)
+    return sizes
+
+
+def test_sniff_decodes_only_the_head_of_a_big_gb18030_file(decoded_sizes):
+    from valuation.ingest import _SNIFF_HEAD_BYTES
+
+    header = "客户编号,客户名称,订单日期,金额,地区\n"
+    for pad in range(8):  # shift the rows until a character straddles the head's nominal end
+        rows = [f"K{'0' * pad}{row[1:]}" for row in _gb18030_rows(60_000)]
+        data = (header + "\n".join(rows) + "\n").encode("gb18030")
+        try:
+            data[:_SNIFF_HEAD_BYTES].decode("gb18030")
+        except UnicodeDecodeError:
+            break
+    else:
+        pytest.fail("no layout puts a character across the boundary")
+    assert len(data) > 2 * _SNIFF_HEAD_BYTES
+    sniffed = sniff(data, name="big.csv")
+    assert max(decoded_sizes) <= _SNIFF_HEAD_BYTES  # not the whole file
+    assert sniffed["encoding"] == "gb18030" and sniffed["delimiter"] == ","
+    assert sniffed["headers"] == ["客户编号", "客户名称", "订单日期", "金额", "地区"]
+    assert sniffed["preview"].astype(str).apply(",".join, axis=1).tolist() == rows[:10]
+    assert sniffed["mapping"]["amount"] == "金额"
+    result = read_table(data, name="big.csv")  # the full read still decodes and checks every byte
+    assert result.encoding == "gb18030" and result.rows_loaded == len(rows)
+
+
+def test_sniff_finds_gbk_that_starts_after_an_ascii_head(decoded_sizes):
+    """The first megabyte is plain ASCII; the first Chinese character straddles the head's end."""
+    from valuation.ingest import _SNIFF_HEAD_BYTES
+
+    head = "customer_id,name,order_date,amount,region\n".encode("ascii")
+    data = _straddling(head, _gb18030_rows(1)[0] + "\n", _SNIFF_HEAD_BYTES)
+    data += ("\n".join(_gb18030_rows(2_000, 1)) + "\n").encode("gb18030")
+    sniffed = sniff(data, name="late.csv")
+    assert sniffed["encoding"] == "gb18030"  # the head alone reads as UTF-8: the whole file is decoded
+    assert max(decoded_sizes) == len(data)
+    assert sniffed["headers"] == ["customer_id", "name", "order_date", "amount", "region"]
+    assert sniffed["preview"].iloc[0]["name"] == "Acme"
+    assert read_table(data, name="late.csv").encoding == "gb18030"
+
+
+def test_sniff_of_a_big_utf8_file_with_gbk_lines_further_on_reports_the_mix():
+    header = "客户编号,客户名称,订单日期,金额,地区\n"
+    utf8 = (header + "\n".join(_gb18030_rows(30_000)) + "\n").encode("utf-8")
+    gbk = ("\n".join(_gb18030_rows(100, 30_000)) + "\n").encode("gb18030")
+    sniffed = sniff(utf8 + gbk, name="mixed.csv")
+    assert sniffed["encoding"] == "utf-8+gb18030"
+    assert sniffed["preview"].iloc[0]["客户名称"] == "华瑞科技0"
+    small = sniff(utf8[:200_000].rsplit(b"\n", 1)[0] + b"\n", name="small.csv")
+    assert small["encoding"] == "utf-8"
+
+
+def test_a_parquet_table_is_read_like_the_same_table_as_csv(tmp_path):
+    frame = pd.DataFrame({
+        "客户编号": ["K1", "K2", "K1", "K3"],
+        "订单日期": pd.to_datetime(["2024-01-05", "2024-02-10", "2024-03-20", None]),
+        "金额": [1234.5, 500.0, -300.0, 80.0],
+        "地区": ["华东", "华南", "华东", None],
+    })
+    parquet = io.BytesIO()
+    frame.to_parquet(parquet)
+    csv_text = frame.assign(订单日期=frame["订单日期"].dt.strftime("%Y-%m-%d")).to_csv(index=False)
+    from_csv = read_table(csv_text.encode("utf-8"), name="orders.csv")
+    from_parquet = read_table(parquet.getvalue(), name="orders.parquet")
+    for table, expected in from_csv.tables.items():
+        pd.testing.assert_frame_equal(from_parquet.tables[table], expected)
+    assert from_parquet.encoding == "parquet" and from_parquet.rows_rejected == 1
+    assert from_parquet.rejects.iloc[0]["line"] == 4  # row 4 of the file (no header line)
+    sniffed = sniff(parquet.getvalue(), name="orders.parquet")
+    assert sniffed["kind"] == "parquet" and sniffed["sheets"] is None
+    assert sniffed["headers"] == list(frame.columns) and len(sniffed["preview"]) == 4
+    assert sniffed["mapping"]["amount"] == "金额"
+
+
+def test_a_damaged_parquet_file_gets_its_own_message():
+    with pytest.raises(IngestError) as err:
+        read_table(b"PAR1" + b"\x00" * 64, name="broken.parquet")
+    assert err.value.code == "bad_parquet" and "broken.parquet" in str(err.value)

@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui import state
 from valuation import pipeline
+from valuation.i18n import t
 from valuation.settings import ClvSettings, Settings
 from valuation.store import META
 
@@ -59,7 +60,20 @@ def prepared(ctx: state.Context, clv: ClvSettings | None = None,
              custom: tuple[str, ...] = ()) -> pipeline.Prepared:
     """Features, CLV and dimension scores of the current dataset and as-of date (SQL + fit, cached)."""
     clv = clv or settings().clv
-    return _prepared(version(ctx), ctx.as_of, clv, custom, ctx.store, ctx.dataset)
+    key = (version(ctx), ctx.as_of, clv, custom)
+    if key in _PREPARED_KEYS:  # computed before (a page asks many times per rerun): no spinner
+        return _prepared(*key, ctx.store, ctx.dataset)
+    # The first time: a million customers take several seconds, so say what we wait for
+    # (st.spinner shows itself only after half a second).
+    with st.spinner(t("cache.preparing", ctx.lang, name=ctx.dataset), show_time=True):
+        prep = _prepared(*key, ctx.store, ctx.dataset)
+    if len(_PREPARED_KEYS) > 256:
+        _PREPARED_KEYS.clear()
+    _PREPARED_KEYS.add(key)
+    return prep
+
+
+_PREPARED_KEYS: set = set()  # keys of _prepared computed in this process (a hint, never a result)
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)

@@ -109,10 +109,27 @@ def order_date_range(store: Store, dataset: str) -> tuple[dt.date | None, dt.dat
 
 
 def clear_dataset_caches() -> None:
-    """After a dataset is replaced or deleted: cached figures of it are stale."""
+    """After a dataset is replaced or deleted: cached figures of it are stale.
+
+    Only ``st.cache_data`` holds figures of datasets (ui/cache.py, ui/cache_explore.py; keyed by
+    the dataset version as well). Parsed uploads live in ``st.cache_resource`` (ui/widgets.py),
+    so a save does not throw away the parsing of the files still being worked on.
+    """
     st.cache_data.clear()
+
+
+def features_info(ctx: Context) -> dict | None:
+    """The record of a dataset of features computed elsewhere (engine, source, as-of), else None.
+
+    Such a dataset has no order rows: pages that read orders say so instead of drawing nothing.
+    """
+    from valuation.sources import KIND_FEATURES, kind_info
+
+    info = kind_info(ctx.store, ctx.dataset)
+    return info if info and info["kind"] == KIND_FEATURES else None
 
 
 __all__ = ["Context", "DB", "SESSION", "SAMPLE_DATASET", "StoreError", "context",
            "order_date_range", "parse_ref", "ref", "select_dataset_next_run", "session_store",
-           "set_context", "shared_store", "show_error", "store_for", "clear_dataset_caches"]
+           "set_context", "shared_store", "show_error", "store_for", "clear_dataset_caches",
+           "features_info"]

@@ -13,16 +13,94 @@ from valuation.i18n import TEXT, format_money, t
 NOT_USED = ""
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def cached_sniff(data: bytes, name: str, sheet: str | None = None) -> dict:
-    return ingest.sniff(data, name=name, sheet=sheet)
+UPLOAD_ROUND_KEY = "_upload_round"
+UPLOAD_CACHE_KEYS = "_upload_cache_keys"
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def cached_read(data: bytes, name: str, table: str, mapping: tuple[tuple[str, str], ...],
-                sheet: str | None = None):
-    return ingest.read_table(data, name=name, table=table, mapping=dict(mapping) or None,
+def upload_key() -> str:
+    """The uploader's widget key: ``upload``, then a new key after each file is saved (empties it)."""
+    n = st.session_state.get(UPLOAD_ROUND_KEY, 0)
+    return "upload" if not n else f"upload::{n}"
+
+
+def reset_upload() -> None:
+    """After a save: a fresh, empty uploader on the next run, and this session's parsed uploads dropped.
+
+    Otherwise the rerun after a save would find the file still in the uploader and show (and,
+    before the caches were keyed by upload, parse) the whole file again.
+    """
+    st.session_state[UPLOAD_ROUND_KEY] = st.session_state.get(UPLOAD_ROUND_KEY, 0) + 1
+    for func, args in st.session_state.pop(UPLOAD_CACHE_KEYS, set()):
+        {"sniff": _sniff, "read": _read, "features": _features}[func].clear(*args)
+
+
+def _remember(func: str, args: tuple) -> None:
+    st.session_state.setdefault(UPLOAD_CACHE_KEYS, set()).add((func, args))
+
+
+def file_key(upload) -> tuple[str, str, int]:
+    """What identifies an upload in the caches: Streamlit's file id (new for every upload), name, size.
+
+    Hashing the bytes instead (``st.cache_data`` on a bytes argument) cost a pass over a 100 MB
+    file on every rerun of the page.
+    """
+    return (str(getattr(upload, "file_id", "")), upload.name, int(upload.size))
+
+
+# cache_resource, not cache_data: a million-row result is returned without a pickled copy on
+# every rerun, and clearing the dataset caches (st.cache_data) after a save does not drop it.
+# The pages only read these results.
+@st.cache_resource(show_spinner=False, max_entries=16, ttl="2h")
+def _sniff(key: tuple[str, str, int], sheet: str | None, _data: bytes) -> dict:
+    return ingest.sniff(_data, name=key[1], sheet=sheet)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, ttl="2h")
+def _read(key: tuple[str, str, int], table: str, mapping: tuple[tuple[str, str], ...],
+          sheet: str | None, _data: bytes):
+    return ingest.read_table(_data, name=key[1], table=table, mapping=dict(mapping) or None,
                              sheet=sheet)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8, ttl="2h")
+def _features(key: tuple[str, str, int], _data: bytes):
+    import tempfile
+    from pathlib import Path
+
+    from valuation import sources
+
+    with tempfile.TemporaryDirectory(prefix="valuation_upload_") as folder:
+        path = Path(folder) / "upload.parquet"
+        path.write_bytes(_data)
+        if not sources.is_features_file(path):
+            return None
+        return sources.read_features(path)
+
+
+def cached_sniff(upload, sheet: str | None = None) -> dict:
+    """``ingest.sniff`` of an upload (cached per upload and sheet)."""
+    key = file_key(upload)
+    _remember("sniff", (key, sheet))
+    return _sniff(key, sheet, upload.getvalue())
+
+
+def cached_read(upload, table: str, mapping: tuple[tuple[str, str], ...], sheet: str | None = None):
+    """``ingest.read_table`` of an upload (cached per upload, table, mapping and sheet)."""
+    key = file_key(upload)
+    _remember("read", (key, table, mapping, sheet))
+    return _read(key, table, mapping, sheet, upload.getvalue())
+
+
+def is_parquet(upload) -> bool:
+    return upload.name.lower().endswith(".parquet") or upload.getvalue()[:4] == b"PAR1"
+
+
+def cached_features(upload):
+    """The features frame of an uploaded features file (``python -m valuation features``), or None
+    when the Parquet file is another table (then it is read as a table, like a CSV file)."""
+    key = file_key(upload)
+    _remember("features", (key,))
+    return _features(key, upload.getvalue())
 
 
 def guess_table(file_name: str) -> str:
@@ -102,6 +180,20 @@ def table_summary_frame(summary: pd.DataFrame, provided: dict[str, list[str]], l
     out["columns_provided"] = [", ".join(provided.get(name, [])) or "—" for name in out["table"]]
     out["table"] = [t(f"table.{name}", lang) for name in out["table"]]
     return out.rename(columns={c: t(f"col.{c}", lang) for c in out.columns})
+
+
+def features_only(ctx, what: str) -> bool:
+    """True, with a message, when the dataset holds features computed elsewhere and ``what``
+    (a ``scale.what.*`` label) needs its individual orders, which it does not have."""
+    from ui import state
+    from valuation.i18n import format_date
+
+    info = state.features_info(ctx)
+    if info is None:
+        return False
+    st.info(t("scale.no_orders_here", ctx.lang, name=md(ctx.dataset), as_of=format_date(info["as_of"], ctx.lang),
+              what=t(f"scale.what.{what}", ctx.lang)))
+    return True
 
 
 def require_orders(ctx) -> bool:

@@ -294,7 +294,7 @@ def _merge() -> None:
     """Labels live in a few tables by area; they are one table to every caller."""
     import importlib
 
-    for name in ("i18n_domain", "i18n_charts", "i18n_explore", "i18n_meeting", "i18n_reliability"):
+    for name in ("i18n_domain", "i18n_charts", "i18n_explore", "i18n_meeting", "i18n_reliability", "i18n_scale"):
         try:
             module = importlib.import_module(f"valuation.{name}")
         except ModuleNotFoundError as exc:

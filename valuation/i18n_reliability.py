@@ -1,6 +1,9 @@
 """Labels for refused files and rejected values added with the reliability work (``err.*``, ``reject.*``)."""
 
 TEXT: dict[str, tuple[str, str]] = {
+    "cache.preparing": ("正在为 {name} 计算客户特征并拟合 CLV 模型（每个数据集和截止日期只算一次）…",
+                        "Computing customer features and fitting the CLV model for {name} "
+                        "(once per dataset and as-of date)…"),
     "data.sheet": ("{file} 的工作表", "Sheet of {file}"),
     "err.too_large": ("文件 {file} 有 {size_mb} MB，超过 {limit_mb} MB 的上限，未载入。请拆分文件（例如按年份）后再上传。",
                       "File {file} is {size_mb} MB, over the {limit_mb} MB limit; it was not loaded. "

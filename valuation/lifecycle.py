@@ -7,6 +7,7 @@ import pandas as pd
 
 from valuation.schema import PIPELINE_STAGES
 from valuation.settings import LifecycleRules
+from valuation.scoring import labels_from_codes
 
 STAGES = ("target", "prospect", "opportunity", "new", "repeat", "loyal",
           "at_risk", "dormant", "churned", "won_back")
@@ -30,8 +31,45 @@ def lifecycle_stage(features: pd.DataFrame, rules: LifecycleRules = LifecycleRul
     purchase_days, orders_12m, max_gap_days.
     """
     f = features
+    if len(f) == 0:
+        return _lifecycle_stage_plain(f, rules)
     has = f["has_orders"].astype(bool).to_numpy()
-    pipeline = f["pipeline_stage"].astype("string").str.strip().str.lower().fillna("")
+    # The pipeline stage is cleaned once per distinct value, not per customer; stages are
+    # chosen as codes and labelled once (no fixed-width string arrays of 1.5M rows).
+    raw = f["pipeline_stage"]
+    codes, uniques = pd.factorize(raw)  # missing: -1, which takes the last entry below (prospect)
+    stage_of = pd.Index(PIPELINE_STAGES).get_indexer(_clean_pipeline(pd.Series(uniques, dtype=raw.dtype)))
+    prospect = PIPELINE_STAGES.index("prospect")
+    pipeline = np.append(np.where(stage_of >= 0, stage_of, prospect), prospect)[codes]
+    silent = f["days_since_last_order"].to_numpy(dtype=float)
+    tenure = f["tenure_days"].to_numpy(dtype=float)
+    days = f["purchase_days"].to_numpy()
+    recent_orders = f["orders_12m"].to_numpy()
+    max_gap = f["max_gap_days"].fillna(0).to_numpy(dtype=float)
+    k = len(PIPELINE_STAGES)
+    labels = PIPELINE_STAGES + ("churned", "dormant", "at_risk", "won_back", "new", "loyal", "repeat")
+    stage = np.select(
+        [~has,
+         silent > rules.churned_days,
+         silent > rules.dormant_days,
+         silent > rules.at_risk_days,
+         max_gap >= rules.churned_days,
+         (days <= 1) | (tenure < rules.new_days),
+         (tenure >= rules.loyal_min_tenure_days) & (recent_orders >= rules.loyal_min_orders_12m)],
+        [pipeline, k, k + 1, k + 2, k + 3, k + 4, k + 5],
+        default=k + 6)
+    return labels_from_codes(labels, stage, f.index, name="lifecycle_stage")
+
+
+def _clean_pipeline(stage: pd.Series) -> pd.Series:
+    return stage.astype("string").str.strip().str.lower().fillna("")
+
+
+def _lifecycle_stage_plain(features: pd.DataFrame, rules: LifecycleRules = LifecycleRules()) -> pd.Series:
+    """:func:`lifecycle_stage` spelled out per customer (the reference of the tests; empty frames)."""
+    f = features
+    has = f["has_orders"].astype(bool).to_numpy()
+    pipeline = _clean_pipeline(f["pipeline_stage"])
     pipeline = pipeline.where(pipeline.isin(PIPELINE_STAGES), "prospect").to_numpy()
     silent = f["days_since_last_order"].to_numpy(dtype=float)
     tenure = f["tenure_days"].to_numpy(dtype=float)

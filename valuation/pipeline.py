@@ -96,29 +96,31 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
     monetary = f["monetary_value"].to_numpy(dtype=float)
     monthly_rate = (1 + settings.annual_discount_rate) ** (1 / 12) - 1
     repeat_buyers = int(((x > 0) & has & (monetary > 0)).sum())
-    f["clv"] = 0.0
-    f["p_alive"] = np.nan
-    f["expected_purchases_12m"] = 0.0
+    # The three columns are filled as arrays and set once (setting rows of a column of a
+    # 1.5-million-row frame by a mask cost as much as the CLV itself).
+    clv = np.zeros(len(f))
+    p_alive = np.full(len(f), np.nan)
+    expected = np.zeros(len(f))
     fit = None
     if repeat_buyers >= MIN_REPEAT_BUYERS:
+        xh, txh, Th = x[has], t_x[has], T[has]
         try:
             try:
-                bg = clv_models.BetaGeoModel().fit(x[has], t_x[has], T[has])
+                bg = clv_models.BetaGeoModel().fit(xh, txh, Th)
             except clv_models.ConvergenceError:
                 # Typical of B2B data where accounts rarely lapse: regularise the dropout part.
-                bg = clv_models.BetaGeoModel().fit(x[has], t_x[has], T[has], penalizer=BGNBD_PENALIZER)
-            gg = clv_models.GammaGammaModel().fit(x[has], monetary[has])
+                bg = clv_models.BetaGeoModel().fit(xh, txh, Th, penalizer=BGNBD_PENALIZER)
+            gg = clv_models.GammaGammaModel().fit(xh, monetary[has])
         except clv_models.ConvergenceError as exc:
             reason = str(exc)
         else:
             value = clv_models.customer_lifetime_value(
-                bg, gg, x[has], t_x[has], T[has], monetary[has],
+                bg, gg, xh, txh, Th, monetary[has],
                 horizon_months=settings.horizon_months, monthly_discount_rate=monthly_rate,
                 margin=np.broadcast_to(margin, x.shape)[has], time_unit="W")
-            f.loc[has, "clv"] = np.nan_to_num(np.asarray(value, dtype=float))
-            f.loc[has, "p_alive"] = np.asarray(bg.probability_alive(x[has], t_x[has], T[has]), dtype=float)
-            f.loc[has, "expected_purchases_12m"] = np.asarray(
-                bg.conditional_expected_purchases(52.18, x[has], t_x[has], T[has]), dtype=float)
+            clv[has] = np.nan_to_num(np.asarray(value, dtype=float))
+            p_alive[has] = np.asarray(bg.probability_alive(xh, txh, Th), dtype=float)
+            expected[has] = np.asarray(bg.conditional_expected_purchases(52.18, xh, txh, Th), dtype=float)
             fit = ClvFit("bgnbd_gg", {**bg.params_, "loglik": bg.loglik_, "penalizer": bg.penalizer_},
                          {**gg.params_, "loglik": gg.loglik_}, float(margin_all))
     else:
@@ -128,9 +130,12 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
         retention = float((f.loc[has, "purchase_days"] > 1).mean()) if has.any() else 0.0
         years = max(1, int(round(settings.horizon_months / 12)))
         per_year = f["gross_profit_12m"].to_numpy(dtype=float)
-        f["clv"] = np.where(has, clv_models.formula_clv(per_year, retention, settings.annual_discount_rate,
-                                                        years), 0.0)
+        clv = np.where(has, clv_models.formula_clv(per_year, retention, settings.annual_discount_rate,
+                                                   years), 0.0)
         fit = ClvFit("formula", margin=float(margin_all), reason=reason)
+    f["clv"] = clv
+    f["p_alive"] = p_alive
+    f["expected_purchases_12m"] = expected
     return f, fit
 
 

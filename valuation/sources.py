@@ -120,6 +120,43 @@ def is_remote(path: str) -> bool:
     return "://" in str(path)
 
 
+ATTACH_ROOTS_ENV = "VALUATION_ATTACH_ROOTS"
+
+
+def attach_roots(value: str | None = None) -> list[str]:
+    """Where the dashboard may attach Parquet folders from: ``VALUATION_ATTACH_ROOTS``, a list
+    separated by ``;`` (``/data/lake;s3://bucket/exports``). Empty (the default): nowhere.
+
+    A folder path typed into a shared dashboard is read by the server with the server's own
+    files and credentials, so an administrator names what may be read. The command line
+    (``python -m valuation attach``) is run by whoever has the machine and is not limited.
+    """
+    import os
+
+    value = os.environ.get(ATTACH_ROOTS_ENV, "") if value is None else value
+    return [part.strip() for part in value.split(";") if part.strip()]
+
+
+def within_roots(path: str | Path, roots: list[str]) -> bool:
+    """True when ``path`` is one of ``roots`` or below one (local paths compared after resolving
+    ``..`` and symbolic links; object-storage addresses by prefix, whole path segments only)."""
+    path = str(path).strip()
+    if not path:
+        return False
+    if is_remote(path):
+        target = path.rstrip("/")
+        return any(is_remote(root) and (target == root.rstrip("/") or target.startswith(root.rstrip("/") + "/"))
+                   for root in roots)
+    resolved = Path(path).expanduser().resolve()
+    for root in roots:
+        if is_remote(root):
+            continue
+        base = Path(root).expanduser().resolve()
+        if resolved == base or resolved.is_relative_to(base):
+            return True
+    return False
+
+
 @dataclass
 class ParquetSource:
     """A Parquet dataset folder: per table, a folder or a single file (absent tables left out)."""

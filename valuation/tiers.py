@@ -7,6 +7,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from valuation.scoring import average_ranks, labels_from_codes
 from valuation.settings import ClassRules, TierCuts
 
 TIERS = ("A", "B", "C", "D", "below_zero", "prospect")
@@ -53,9 +54,12 @@ class TierRanker:
         self.ranked = np.flatnonzero(has & ~below)
         ids = (customer_id if customer_id is not None else pd.Series(self.index, index=self.index))
         ids = pd.Series(ids).iloc[self.ranked].astype(str)
+        if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow" and not ids.hasnans:
+            values = pa.array(ids.array)  # the same strings, without a Python object per id
+        else:
+            values = pa.array(ids.to_numpy(dtype=object), pa.string())
         # Stable: equal ids keep their row order, as the stable sort did.
-        order = np.asarray(pc.sort_indices(pa.array(ids.to_numpy(dtype=object), pa.string()),
-                                           sort_keys=[("", "ascending")]))
+        order = np.asarray(pc.sort_indices(values, sort_keys=[("", "ascending")]))
         self.id_rank = np.empty(len(order), dtype=np.int64)
         self.id_rank[order] = np.arange(len(order))
 
@@ -117,9 +121,12 @@ def assign_value_class(actual: pd.Series, strategic: pd.Series, net_profit_12m: 
                        has_orders: pd.Series, rules: ClassRules = ClassRules()) -> pd.Series:
     """Peppers & Rogers value class: below_zero, most_valuable, growable or maintain."""
     below = has_orders & (net_profit_12m < 0)
-    return pd.Series(np.select(
-        [below, actual >= rules.actual_cut, strategic >= rules.strategic_cut],
-        ["below_zero", "most_valuable", "growable"], default="maintain"), index=actual.index)
+    conditions = [below, actual >= rules.actual_cut, strategic >= rules.strategic_cut]
+    choices = ["below_zero", "most_valuable", "growable"]
+    if len(actual) == 0:
+        return pd.Series(np.select(conditions, choices, default="maintain"), index=actual.index)
+    codes = np.select(conditions, [0, 1, 2], default=3)
+    return labels_from_codes(choices + ["maintain"], codes, actual.index)
 
 
 def quintile(values: pd.Series, within: pd.Series) -> pd.Series:
@@ -128,9 +135,20 @@ def quintile(values: pd.Series, within: pd.Series) -> pd.Series:
     n = int(within.sum())
     if n == 0:
         return out
-    pct = values[within].rank(method="average", pct=True)
-    out[within] = np.clip(np.ceil(pct * 5), 1, 5).astype("int64")
-    return out
+    fast = (isinstance(within, pd.Series) and within.dtype == bool and within.index.equals(values.index)
+            and pd.api.types.is_numeric_dtype(values.dtype))
+    if fast:
+        mask = within.to_numpy()
+        x = values.to_numpy(dtype=float, na_value=np.nan)[mask]
+        fast = not np.isnan(x).any() and not (values.dtype.kind in "iu" and np.abs(x).max() >= 2**53)
+    if not fast:  # labels to align, missing values, integers a float cannot hold: pandas' way
+        pct = values[within].rank(method="average", pct=True)
+        out[within] = np.clip(np.ceil(pct * 5), 1, 5).astype("int64")
+        return out
+    # pandas' rank(pct=True) is the average rank over the count: the same numbers.
+    result = np.zeros(len(values), dtype="int64")
+    result[mask] = np.clip(np.ceil(average_ranks(x) / n * 5), 1, 5).astype("int64")
+    return pd.Series(result, index=values.index)
 
 
 def rfm_scores(days_since_last_order: pd.Series, frequency: pd.Series, monetary: pd.Series,
@@ -163,7 +181,10 @@ def rfm_segment(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
     ]
     choices = ["no_orders", "champions", "loyal", "potential_loyalist", "new", "promising",
                "need_attention", "about_to_sleep", "cant_lose", "at_risk", "hibernating"]
-    return pd.Series(np.select(conditions, choices, default="lost"), index=r.index)
+    if len(r) == 0:
+        return pd.Series(np.select(conditions, choices, default="lost"), index=r.index)
+    codes = np.select(conditions, list(range(len(choices))), default=len(choices))
+    return labels_from_codes(choices + ["lost"], codes, r.index)
 
 
 def concentration(scored: pd.DataFrame) -> pd.DataFrame:

@@ -49,7 +49,9 @@ choice = st.radio(t("actions_page.which", lang), names, horizontal=True, key="ac
                   format_func=lambda n: f"{t(f'actions.title.{n}', lang)} ({len(lists[n]):,})")
 chosen = lists[choice]
 st.caption(t(f"actions.rule.{choice}", lang))
-if chosen.attrs.get("note"):
+# Features computed elsewhere have no orders, so no categories bought to suggest from: say so instead.
+explained = choice == "growable" and widgets.features_only(ctx, "cross_sell")
+if chosen.attrs.get("note") and not explained:
     st.info(chosen.attrs["note"])
 if chosen.empty:
     st.success(t("actions_page.empty", lang))

@@ -52,6 +52,8 @@ st.plotly_chart(charts.clv_by_tier(scored, lang), key="clv_by_tier")
 
 # ---- diagnostics -----------------------------------------------------------------
 st.subheader(t("clv.diagnostics", lang))
+if widgets.features_only(ctx, "holdout"):  # features computed elsewhere: no transactions to hold out
+    st.stop()
 weeks = st.slider(t("clv.holdout_weeks", lang), 8, 52, 26, 1, key="holdout_weeks")
 diag = cache.clv_diagnostics(ctx, weeks)
 if "error" in diag:

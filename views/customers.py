@@ -74,8 +74,9 @@ with left:
     st.plotly_chart(charts.radar(row[dims].astype(float), tier_avg, lang, str(row.get("name") or who)),
                     key="radar")
 with right:
-    orders = insights.customer_orders(ctx.store, ctx.dataset, who, ctx.as_of)
-    st.plotly_chart(charts.order_history(orders, lang), key="history")
+    if not widgets.features_only(ctx, "history"):  # features computed elsewhere: no order rows
+        orders = insights.customer_orders(ctx.store, ctx.dataset, who, ctx.as_of)
+        st.plotly_chart(charts.order_history(orders, lang), key="history")
 
 st.markdown("**" + t("customers.payments_service", lang) + "**")
 facts = {

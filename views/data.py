@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import duckdb
 import streamlit as st
 
 from ui import state, widgets
 from ui.safe import md
-from valuation import ingest, schema
-from valuation.i18n import t
+from valuation import ingest, schema, sources
+from valuation.i18n import format_date, t
 from valuation.ingest import IngestError
 from valuation.store import SAMPLE_DATASET, StoreError, merge_tables
 
@@ -20,6 +23,13 @@ info = ctx.store.info(ctx.dataset)
 label = t("sidebar.session_only", lang, name=ctx.dataset) if ctx.scope == state.SESSION else ctx.dataset
 st.subheader(t("data.current", lang, name=label))
 st.caption(t("data.source", lang, source=md(info.source or "—")))
+kind = sources.kind_info(ctx.store, ctx.dataset)
+if kind and kind["kind"] == sources.KIND_FEATURES:
+    st.info(t("scale.current_features", lang, engine=md(kind["detail"].get("engine") or "—"),
+              source=md(kind["detail"].get("source") or kind["location"] or "—"),
+              as_of=format_date(kind["as_of"], lang)))
+elif kind and kind["kind"] == sources.KIND_PARQUET:
+    st.caption(t("scale.current_parquet", lang, path=md(kind["location"] or "—")))
 summary = widgets.table_summary_frame(ctx.store.table_summary(ctx.dataset), info.provided, lang)
 st.dataframe(summary, hide_index=True)
 missing = [t(f"table.{name}", lang) for name in schema.TABLES if name not in info.provided]
@@ -36,15 +46,50 @@ if not (ctx.scope == state.DB and ctx.dataset == SAMPLE_DATASET):
 
 st.divider()
 
+
+def saved(scope: str, name: str, flash: str) -> None:
+    """A dataset was stored: stale figures go, the uploader empties, the sidebar switches to it."""
+    state.clear_dataset_caches()
+    widgets.reset_upload()
+    state.select_dataset_next_run(scope, name)
+    st.session_state["_flash"] = flash
+    st.rerun()
+
+
+def save_buttons(key_prefix: str = "") -> str | None:
+    """The two buttons, use in this session only / save as a dataset: the scope chosen, or None."""
+    left, right = st.columns(2)
+    chosen = None
+    if left.button(t("data.use_session", lang), key=f"{key_prefix}use_session", type="primary"):
+        chosen = state.SESSION
+    if right.button(t("data.save", lang), key=f"{key_prefix}save_dataset"):
+        chosen = state.DB
+    return chosen
+
+
+def ready_message(scope: str, name: str) -> str:
+    return t("data.session_ready" if scope == state.SESSION else "data.saved", lang, name=name)
+
+
 # ---- upload ----------------------------------------------------------------------
 st.subheader(t("data.upload", lang))
-files = st.file_uploader(t("data.upload", lang), type=["csv", "tsv", "txt", "xlsx"],
-                         accept_multiple_files=True, help=t("data.upload_help", lang),
-                         key="upload", label_visibility="collapsed")
+files = st.file_uploader(t("data.upload", lang), type=["csv", "tsv", "txt", "xlsx", "parquet"],
+                         accept_multiple_files=True,
+                         help=t("data.upload_help", lang) + " " + t("scale.upload_help", lang),
+                         key=widgets.upload_key(), label_visibility="collapsed")
 
 results = []
+features_files = []  # (upload, features frame): datasets as they are, not tables to merge
 for upload in files or []:
-    data = upload.getvalue()
+    if widgets.is_parquet(upload):
+        try:
+            features = widgets.cached_features(upload)
+        except StoreError as exc:
+            state.show_error(exc, lang, file=upload.name, path=upload.name)
+            continue
+        if features is not None:
+            features_files.append((upload, features))
+            continue
     with st.container(border=True):
         table = st.selectbox(t("data.table_for_file", lang, file=md(upload.name)), list(schema.TABLES),
                              index=list(schema.TABLES).index(widgets.guess_table(upload.name)),
@@ -52,27 +97,36 @@ for upload in files or []:
                              key=f"table::{upload.name}")
         sheet = None
         try:
-            sniffed = widgets.cached_sniff(data, upload.name)
+            sniffed = widgets.cached_sniff(upload)
             sheets = sniffed.get("sheets") or []
             if len(sheets) > 1:  # a workbook: the table may be on any sheet
                 sheet = st.selectbox(t("data.sheet", lang, file=md(upload.name)), sheets,
                                      key=f"sheet::{upload.name}")
                 if sheet != sheets[0]:
-                    sniffed = widgets.cached_sniff(data, upload.name, sheet)
+                    sniffed = widgets.cached_sniff(upload, sheet)
         except IngestError as exc:
             state.show_error(exc, lang, file=upload.name)
             continue
-        st.caption(t("data.detected", lang, encoding=sniffed["encoding"],
-                     delimiter=widgets.delimiter_label(sniffed["delimiter"])))
+        detected = st.empty()  # the whole file's encoding replaces the preview's once it is read
+
+        def show_detected(encoding: str) -> None:
+            if sniffed["kind"] == ingest.PARQUET:
+                detected.caption(t("scale.parquet_detected", lang, columns=len(sniffed["headers"])))
+            else:
+                detected.caption(t("data.detected", lang, encoding=encoding,
+                                   delimiter=widgets.delimiter_label(sniffed["delimiter"])))
+
+        show_detected(sniffed["encoding"])
         mapping = widgets.mapping_editor(upload.name if sheet is None else f"{upload.name}::{sheet}",
                                          table, sniffed["headers"], lang)
         with st.expander(t("data.preview", lang)):
             st.dataframe(sniffed["preview"], hide_index=True)
         try:
-            result = widgets.cached_read(data, upload.name, table, tuple(sorted(mapping.items())), sheet)
+            result = widgets.cached_read(upload, table, tuple(sorted(mapping.items())), sheet)
         except IngestError as exc:
             state.show_error(exc, lang, file=upload.name)
             continue
+        show_detected(result.encoding)
         widgets.validation_report(result, lang)
         try:
             ingest.check_loadable(result)  # every row rejected: nothing to save
@@ -90,24 +144,78 @@ if results:
         tables = merge_tables([r.tables for r in ordered])
         default_name = next(r for r in results if r.table == "orders").source_name.rsplit(".", 1)[0]
         name = st.text_input(t("data.save_name", lang), value=default_name[:64], key="save_name")
-        sources = ", ".join(r.source_name for r in results)
-        left, right = st.columns(2)
-        scope = None
-        if left.button(t("data.use_session", lang), key="use_session", type="primary"):
-            scope = state.SESSION
-        if right.button(t("data.save", lang), key="save_dataset"):
-            scope = state.DB
+        source_names = ", ".join(r.source_name for r in results)
+        scope = save_buttons()
         if scope is not None:
             try:
-                state.store_for(scope).replace_dataset(name, tables, source=sources)
+                state.store_for(scope).replace_dataset(name, tables, source=source_names)
             except StoreError as exc:
                 state.show_error(exc, lang)
                 st.warning(t("data.failed_nothing_changed", lang))
             else:
+                saved(scope, name.strip(), ready_message(scope, name.strip()))
+
+# ---- features files: scored as they are ------------------------------------------
+for upload, features in features_files:
+    with st.container(border=True):
+        st.markdown("**" + t("scale.features_file", lang, file=md(upload.name)) + "**")
+        as_of = format_date(features.attrs.get("as_of"), lang)
+        buyers = int((features["purchase_days"].fillna(0) > 0).sum()) if "purchase_days" in features else 0
+        st.markdown(t("scale.features_detail", lang, engine=md(features.attrs.get("engine") or "—"),
+                      source=md(features.attrs.get("source") or "—"), as_of=as_of,
+                      customers=f"{len(features):,}", buyers=f"{buyers:,}"))
+        provided = [name for name in schema.TABLES if name in (features.attrs.get("provided") or {})]
+        if provided:
+            st.caption(t("scale.features_tables", lang, tables=("、" if lang == "zh" else ", ").join(
+                t(f"table.{name}", lang) for name in provided)))
+        st.caption(t("scale.features_fixed", lang, as_of=as_of))
+        name = st.text_input(t("data.save_name", lang), value=Path(upload.name).stem[:64],
+                             key=f"features::{upload.name}::save_name")
+        scope = save_buttons(f"features::{upload.name}::")
+        if scope is not None:
+            try:
+                stored = sources.attach_features(state.store_for(scope), name, features)
+            except StoreError as exc:
+                state.show_error(exc, lang, file=upload.name, path=upload.name)
+                st.warning(t("data.failed_nothing_changed", lang))
+            else:
+                saved(scope, stored["dataset"], ready_message(scope, stored["dataset"]))
+
+# ---- a Parquet folder read in place ------------------------------------------------
+roots = sources.attach_roots()
+with st.expander(t("scale.attach_title", lang)):
+    st.caption(t("scale.attach_help", lang))
+    if not roots:  # reading server paths is an administrator's decision (docs/scale-out.md)
+        st.info(t("scale.attach_disabled", lang, env=sources.ATTACH_ROOTS_ENV))
+    else:
+        st.caption(t("scale.attach_roots", lang, roots=md(" · ".join(roots))))
+    folder = st.text_input(t("scale.attach_path", lang), key="attach_path",
+                           placeholder="/data/sales_lake · s3://bucket/sales_lake")
+    attach_name = st.text_input(t("scale.attach_name", lang), key="attach_name")
+    if st.button(t("scale.attach_button", lang), key="attach_parquet", disabled=not roots):
+        folder = folder.strip()
+        if not folder:
+            st.warning(t("scale.attach_no_path", lang))
+        elif not sources.within_roots(folder, roots):
+            state.show_error(StoreError("attach_outside_roots", f"{folder} is outside {roots}",
+                                        path=folder, roots=" · ".join(roots)), lang)
+            st.warning(t("scale.attach_failed", lang))
+        else:
+            name = attach_name.strip() or Path(folder.rstrip("/")).name
+            try:
+                attached = sources.attach_parquet(state.store_for(state.DB), name, folder)
+            except StoreError as exc:
+                state.show_error(exc, lang)
+                st.warning(t("scale.attach_failed", lang))
+            except (duckdb.Error, OSError) as exc:  # e.g. object storage without httpfs or credentials
+                state.show_error(StoreError("parquet_unreadable", str(exc), path=folder, detail=str(exc)),
+                                 lang)
+                st.warning(t("scale.attach_failed", lang))
+            else:
                 state.clear_dataset_caches()
-                state.select_dataset_next_run(scope, name.strip())
-                key = "data.session_ready" if scope == state.SESSION else "data.saved"
-                st.session_state["_flash"] = t(key, lang, name=name.strip())
+                state.select_dataset_next_run(state.DB, attached["dataset"])
+                st.session_state["_flash"] = t("scale.attached", lang, name=attached["dataset"],
+                                               orders=f"{attached['orders']:,}", path=md(attached["path"]))
                 st.rerun()
 
 if "_flash" in st.session_state:

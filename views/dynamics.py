@@ -14,7 +14,7 @@ from valuation.i18n import format_date, t
 ctx = state.context()
 lang = ctx.lang
 st.title(t("page.dynamics", lang))
-if not widgets.require_orders(ctx):
+if not widgets.require_orders(ctx) or widgets.features_only(ctx, "dynamics"):
     st.stop()
 st.caption(t("dynamics.intro", lang, as_of=format_date(ctx.as_of, lang)))
 

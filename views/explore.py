@@ -19,6 +19,8 @@ if not widgets.require_orders(ctx):
 scored = cache.scored(ctx)
 provided = cache_explore.provided_columns(ctx)
 dims = explore.available_dimensions(scored, provided)
+if widgets.features_only(ctx, "order_slices"):  # features computed elsewhere: customer-level slices only
+    dims = tuple(d for d in dims if d not in explore.ORDER_DIMENSIONS)
 cost_known = explore.has_cost(provided)
 st.caption(t("explore.intro", lang, as_of=format_date(ctx.as_of, lang)))
 PERIODS = (0, 24, 12)  # months of orders; 0 = all history up to the as-of date
@@ -58,7 +60,8 @@ with tab_one:
 # ---- two dimensions ---------------------------------------------------------------
 with tab_two:
     c1, c2, c3, c4 = st.columns([2, 2, 2, 3])
-    first_attribute = next((d for d in ("region", "industry", "size", "channel") if d in dims), "quarter")
+    first_attribute = next((d for d in ("region", "industry", "size", "channel") if d in dims),
+                           "quarter" if "quarter" in dims else dims[0])
     rows = c1.selectbox(t("explore.rows", lang), dims, format_func=lambda d: cx.dim_label(d, lang),
                         index=dims.index(first_attribute), key="explore::rows")
     cols = c2.selectbox(t("explore.cols", lang), dims, format_func=lambda d: cx.dim_label(d, lang),
@@ -132,6 +135,8 @@ with tab_top:
     download(top, f"top_{top_by}", "download_explore_top")
 
     st.subheader(t("explore.growth", lang))
+    if widgets.features_only(ctx, "growth"):  # no orders: no revenue windows to compare
+        st.stop()
     c1, c2, c3 = st.columns(3)
     g_months = c1.selectbox(t("explore.growth_window", lang), (3, 6, 12), index=1,
                             format_func=lambda m: t("explore.growth_months", lang, n=m), key="explore::growth_months")
