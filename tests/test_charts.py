@@ -426,3 +426,21 @@ def test_charts_on_the_sample_data_agree_with_the_summary(sample_scored):
     assert len(boxes) == 5
     table = lifecycle.funnel(sample_scored, sample_scored["lifecycle_stage"])
     assert list(charts.lifecycle_funnel(table, "en").data[0].x) == table["customers"].tolist()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pyramid_and_sankey_from_tier_codes_equal_the_figures_from_labels(lang):
+    """The tuning page draws both figures from the tier codes on every slider move: same figures."""
+    frame = scored_frame()
+    after = frame.copy()
+    after.loc[:3, "tier"] = ["B", "B", "below_zero", "C"]
+    codes = {name: np.array([tiers.TIERS.index(x) for x in f["tier"]]) for name, f in
+             (("before", frame), ("after", after))}
+    assert charts.tier_pyramid(after, lang, codes=codes["after"]).to_json() == \
+        charts.tier_pyramid(after, lang).to_json()
+    from_codes = charts.migration_sankey(None, None, lang,
+                                         table=tiers.migration_from_codes(codes["before"], codes["after"]))
+    assert from_codes.to_json() == charts.migration_sankey(frame["tier"], after["tier"], lang).to_json()
+    no_prospects = after[after["tier"] != "prospect"]
+    assert charts.tier_pyramid(no_prospects, lang, codes=codes["after"][after["tier"].to_numpy() != "prospect"]
+                               ).to_json() == charts.tier_pyramid(no_prospects, lang).to_json()

@@ -184,10 +184,21 @@ def _sample(frame: pd.DataFrame, n: int = MAX_POINTS) -> tuple[pd.DataFrame, boo
     return frame.sample(n=n, random_state=SAMPLE_SEED), True
 
 
-def _buyer_concentration(scored: pd.DataFrame) -> pd.DataFrame:
-    """tiers.concentration over customers with orders, every pyramid tier and below_zero present (0 if none)."""
-    buyers = scored[scored["tier"] != "prospect"]
-    conc = tiers.concentration(buyers) if len(buyers) else pd.DataFrame(columns=["tier"])
+def _buyer_concentration(scored: pd.DataFrame, codes=None) -> pd.DataFrame:
+    """tiers.concentration over customers with orders, every pyramid tier and below_zero present (0 if none).
+
+    ``codes``: the tier of each row of ``scored`` as codes into ``tiers.TIERS``
+    (``pipeline.tier_codes``): the same table by weighted counts, without grouping labels.
+    """
+    if codes is not None:
+        codes = np.asarray(codes)
+        buyer = codes != tiers.TIERS.index("prospect")
+        conc = (tiers.concentration_from_codes(codes[buyer], scored["revenue_12m"].to_numpy()[buyer],
+                                               scored["net_profit_12m"].to_numpy()[buyer])
+                if buyer.any() else pd.DataFrame(columns=["tier"]))
+    else:
+        buyers = scored[scored["tier"] != "prospect"]
+        conc = tiers.concentration(buyers) if len(buyers) else pd.DataFrame(columns=["tier"])
     order = list(tiers.PYRAMID) + ["below_zero"]
     conc = conc.set_index("tier").reindex(order)
     return conc.fillna(0.0).reset_index()
@@ -196,17 +207,22 @@ def _buyer_concentration(scored: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- 1. pyramid
 
 
-def tier_pyramid(scored: pd.DataFrame, lang: str = "en") -> go.Figure:
+def tier_pyramid(scored: pd.DataFrame, lang: str = "en", codes=None) -> go.Figure:
     """Customers per tier as a centred pyramid (A on top), below-zero apart in red underneath.
 
     Needs ``tier``, ``revenue_12m`` and ``net_profit_12m``. Shares are of the revenue and
     net profit of customers with orders; prospects are left out with a note of their count.
+    ``codes`` (optional): ``scored``'s tiers as codes (``pipeline.tier_codes``), for a
+    million customers on every slider move: the same figure without grouping labels.
     """
     _require(scored, ["tier", "revenue_12m", "net_profit_12m"], "tier_pyramid")
     title, subtitle = t("chart.pyramid.title", lang), t("chart.pyramid.subtitle", lang)
-    prospects = int((scored["tier"] == "prospect").sum())
+    if codes is not None:
+        prospects = int(np.count_nonzero(np.asarray(codes) == tiers.TIERS.index("prospect")))
+    else:
+        prospects = int((scored["tier"] == "prospect").sum())
     notes = [t("chart.note.prospects_excluded", lang, count=format_count(prospects))] if prospects else []
-    conc = _buyer_concentration(scored)
+    conc = _buyer_concentration(scored, codes)
     if conc["customers"].sum() == 0:
         fig = _empty(title, lang, subtitle)
         return _finish(fig, title, subtitle, notes, legend=False)
@@ -423,15 +439,18 @@ def migration_matrix(before: pd.Series, after: pd.Series, kind: str | None = Non
     return table.astype("int64")
 
 
-def migration_sankey(before: pd.Series, after: pd.Series, lang: str = "en", kind: str = "tier") -> go.Figure:
+def migration_sankey(before: pd.Series | None, after: pd.Series | None, lang: str = "en", kind: str = "tier",
+                     table: pd.DataFrame | None = None) -> go.Figure:
     """Flows between two scorings: tier → tier (``kind="tier"``) or stage → stage (``kind="stage"``).
 
     ``before`` and ``after`` are index-aligned Series of labels; link values add up
-    to the number of customers present in both.
+    to the number of customers present in both. Or ``table``, the counts already made
+    (``tiers.migration_from_codes`` on a slider move: no million-label crosstab).
     """
     prefix, colors = ("stage", STAGE_COLORS) if kind == "stage" else ("tier", TIER_COLORS)
     title = t(f"chart.migration.title_{prefix}", lang)
-    table = migration_matrix(before, after, kind=prefix)
+    if table is None:
+        table = migration_matrix(before, after, kind=prefix)
     total = int(table.to_numpy().sum())
     if total == 0:
         return _empty(title, lang)

@@ -32,7 +32,7 @@ cols[4].metric(t("kpi.value_at_risk", lang), format_money(k["value_at_risk"], la
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(charts.tier_pyramid(scored, lang), key="pyramid")
+    st.plotly_chart(charts.tier_pyramid(scored, lang, codes=cache.tier_codes(ctx, settings)), key="pyramid")
 with right:
     st.plotly_chart(charts.value_matrix(scored, lang, settings.classes), key="matrix")
 

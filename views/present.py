@@ -23,7 +23,7 @@ slide = SLIDES[step]
 
 st.title(t(f"present.{slide}", lang))
 if slide == "pyramid":
-    figure = charts.tier_pyramid(scored, lang)
+    figure = charts.tier_pyramid(scored, lang, codes=cache.tier_codes(ctx, settings))
 elif slide == "matrix":
     figure = charts.value_matrix(scored, lang, settings.classes)
 elif slide == "whale":
