@@ -119,3 +119,22 @@ def test_a_saved_view_reloads_to_the_same_tiers(app):
     assert tiers_shown(app) == tuned
     app.switch_page("views/tuning.py").run()
     assert app.slider(key="w::loyalty").value == 40.0
+
+
+def test_a_bad_or_taken_view_name_gets_a_translated_message_and_saves_nothing(app):
+    from valuation.i18n import t
+
+    app.session_state["lang"] = "zh"
+    app.run()
+    app.text_input(key="view_name").set_value("   ")
+    app.button(key="view_save").click().run()
+    assert [e.value for e in app.error] == [t("err.bad_view_name", "zh")]
+    app.text_input(key="view_name").set_value("季度回顾")
+    app.button(key="view_save").click().run()
+    app.text_input(key="view_name").set_value("第二个")
+    app.button(key="view_save").click().run()
+    app.selectbox(key="view_choice").set_value("第二个")
+    app.text_input(key="view_rename").set_value("季度回顾")
+    app.button(key="view_rename_button").click().run()
+    assert [e.value for e in app.error] == [t("err.view_exists", "zh", name="季度回顾")]
+    assert not app.exception

@@ -75,7 +75,7 @@ def _load(name: str) -> None:
     try:
         config = ViewConfig.from_json(store_mod.load_view(state.shared_store(), name))
     except StoreError as exc:
-        st.session_state["_view_message"] = ("error", str(exc))
+        st.session_state["_view_message"] = ("error", exc)
         return
     apply(config)
     st.session_state["_view_message"] = ("success", ("view.loaded", name))
@@ -86,7 +86,7 @@ def _save(ctx: state.Context) -> None:
     try:
         store_mod.save_view(state.shared_store(), name, current(ctx).to_json())
     except StoreError as exc:
-        st.session_state["_view_message"] = ("error", str(exc))
+        st.session_state["_view_message"] = ("error", exc)
     else:
         st.session_state["_view_message"] = ("success", ("view.saved", name.strip()))
 
@@ -96,7 +96,7 @@ def _rename(old: str) -> None:
     try:
         store_mod.rename_view(state.shared_store(), old, new)
     except StoreError as exc:
-        st.session_state["_view_message"] = ("error", str(exc))
+        st.session_state["_view_message"] = ("error", exc)
     else:
         st.session_state["_view_message"] = ("success", ("view.renamed", new.strip()))
 
@@ -128,6 +128,8 @@ def saved_views_panel(ctx: state.Context) -> None:
         message = st.session_state.pop("_view_message", None)
         if message:
             kind, content = message
-            text = t(content[0], lang, name=md(content[1])) if isinstance(content, tuple) else md(content)
-            (st.success if kind == "success" else st.error)(text)
+            if kind == "error":  # a StoreError: translated by its code (name, read-only, locked file)
+                state.show_error(content, lang)
+            else:
+                st.success(t(content[0], lang, name=md(content[1])))
         st.caption(t("view.link_hint", lang))

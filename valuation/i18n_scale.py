@@ -43,6 +43,12 @@ TEXT: dict[str, tuple[str, str]] = {
                               "allowed folders in {env} before starting the app (separated by ;, e.g. "
                               "/data/lake;s3://bucket/exports). The command line, python -m valuation attach, "
                               "is not limited."),
+    "err.bad_view_name": ("视图名称需为 1 到 80 个可打印字符，请换一个名称。",
+                          "A view name needs 1 to 80 printable characters; choose another name."),
+    "err.unknown_view": ("没有名为 “{name}” 的已保存视图（可能已被他人删除）。",
+                         "There is no saved view named “{name}” (someone may have deleted it)."),
+    "err.view_exists": ("已有名为 “{name}” 的视图，请换一个名称或先删除它。",
+                        "A view named “{name}” exists already; choose another name or delete it first."),
     "scale.attach_roots": ("允许挂载的位置：{roots}", "Folders that may be attached: {roots}"),
     "err.attach_outside_roots": ("{path} 不在允许挂载的位置之内（{roots}）。请把数据放到其中一个文件夹下，"
                                  "或请管理员在 VALUATION_ATTACH_ROOTS 中加入该位置。",
