@@ -41,24 +41,28 @@ def lifecycle_stage(features: pd.DataFrame, rules: LifecycleRules = LifecycleRul
     stage_of = pd.Index(PIPELINE_STAGES).get_indexer(_clean_pipeline(pd.Series(uniques, dtype=raw.dtype)))
     prospect = PIPELINE_STAGES.index("prospect")
     pipeline = np.append(np.where(stage_of >= 0, stage_of, prospect), prospect)[codes]
+    k = len(PIPELINE_STAGES)
+    labels = PIPELINE_STAGES + ("churned", "dormant", "at_risk", "won_back", "new", "loyal", "repeat")
+    stage = np.select(_stage_conditions(f, has, rules), [pipeline, k, k + 1, k + 2, k + 3, k + 4, k + 5],
+                      default=k + 6)
+    return labels_from_codes(labels, stage, f.index, name="lifecycle_stage")
+
+
+def _stage_conditions(f: pd.DataFrame, has: np.ndarray, rules: LifecycleRules) -> list[np.ndarray]:
+    """The tests of :func:`lifecycle_stage`, first match wins: no orders (pipeline stage),
+    churned, dormant, at risk, won back, new, loyal; repeat otherwise."""
     silent = f["days_since_last_order"].to_numpy(dtype=float)
     tenure = f["tenure_days"].to_numpy(dtype=float)
     days = f["purchase_days"].to_numpy()
     recent_orders = f["orders_12m"].to_numpy()
     max_gap = f["max_gap_days"].fillna(0).to_numpy(dtype=float)
-    k = len(PIPELINE_STAGES)
-    labels = PIPELINE_STAGES + ("churned", "dormant", "at_risk", "won_back", "new", "loyal", "repeat")
-    stage = np.select(
-        [~has,
-         silent > rules.churned_days,
-         silent > rules.dormant_days,
-         silent > rules.at_risk_days,
-         max_gap >= rules.churned_days,
-         (days <= 1) | (tenure < rules.new_days),
-         (tenure >= rules.loyal_min_tenure_days) & (recent_orders >= rules.loyal_min_orders_12m)],
-        [pipeline, k, k + 1, k + 2, k + 3, k + 4, k + 5],
-        default=k + 6)
-    return labels_from_codes(labels, stage, f.index, name="lifecycle_stage")
+    return [~has,
+            silent > rules.churned_days,
+            silent > rules.dormant_days,
+            silent > rules.at_risk_days,
+            max_gap >= rules.churned_days,
+            (days <= 1) | (tenure < rules.new_days),
+            (tenure >= rules.loyal_min_tenure_days) & (recent_orders >= rules.loyal_min_orders_12m)]
 
 
 def _clean_pipeline(stage: pd.Series) -> pd.Series:
@@ -71,21 +75,9 @@ def _lifecycle_stage_plain(features: pd.DataFrame, rules: LifecycleRules = Lifec
     has = f["has_orders"].astype(bool).to_numpy()
     pipeline = _clean_pipeline(f["pipeline_stage"])
     pipeline = pipeline.where(pipeline.isin(PIPELINE_STAGES), "prospect").to_numpy()
-    silent = f["days_since_last_order"].to_numpy(dtype=float)
-    tenure = f["tenure_days"].to_numpy(dtype=float)
-    days = f["purchase_days"].to_numpy()
-    recent_orders = f["orders_12m"].to_numpy()
-    max_gap = f["max_gap_days"].fillna(0).to_numpy(dtype=float)
-    stage = np.select(
-        [~has,
-         silent > rules.churned_days,
-         silent > rules.dormant_days,
-         silent > rules.at_risk_days,
-         max_gap >= rules.churned_days,
-         (days <= 1) | (tenure < rules.new_days),
-         (tenure >= rules.loyal_min_tenure_days) & (recent_orders >= rules.loyal_min_orders_12m)],
-        [pipeline, "churned", "dormant", "at_risk", "won_back", "new", "loyal"],
-        default="repeat")
+    stage = np.select(_stage_conditions(f, has, rules),
+                      [pipeline, "churned", "dormant", "at_risk", "won_back", "new", "loyal"],
+                      default="repeat")
     return pd.Series(stage, index=f.index, name="lifecycle_stage")
 
 
