@@ -254,3 +254,17 @@ def test_action_lists_switch_and_match_the_engine(app, engine):
     assert len(table) == len(growable)
     suggestions = [c for c in table.columns if "uggest" in c]
     assert suggestions and table[suggestions[0]].astype(str).str.contains("%").any()
+
+
+def test_the_profile_selector_offers_the_best_scored_customers_and_search_reaches_any_other(app, engine):
+    open_page(app, "customers")
+    scored = pipeline.score(engine)
+    ranked = scored.sort_values("composite", ascending=False)["customer_id"].tolist()
+    options = app.selectbox(key="profile_customer").options
+    assert len(options) == 1000 and [o.split(" · ")[0] for o in options] == ranked[:1000]
+    assert "The list offers the 1,000 best-scored customers of the filter; search by id or name to open any " \
+           "other." in [c.value for c in app.caption]
+    last = ranked[-1]  # far outside the first thousand
+    app.text_input(key="customer_search").set_value(last).run()
+    assert app.selectbox(key="profile_customer").value == last
+    assert not any("best-scored customers of the filter" in c.value for c in app.caption)

@@ -233,14 +233,17 @@ def class_actions(scored: pd.DataFrame, lang: str) -> None:
     """One card per value class: how many customers, their profit, and the recommended action."""
     from valuation.tiers import VALUE_CLASSES
 
-    buyers = scored[scored["has_orders"]]  # as in the value matrix: prospects have no actual value yet
+    # As in the value matrix: prospects have no actual value yet. Two columns, not the whole
+    # frame: filtering every column of a million customers five times took about a second.
+    buyers = scored["has_orders"].to_numpy(dtype=bool)
+    classes = scored["value_class"].to_numpy()[buyers]
+    profit = scored["net_profit_12m"].to_numpy(dtype=float)[buyers]
     cols = st.columns(len(VALUE_CLASSES))
     for col, name in zip(cols, VALUE_CLASSES):
-        group = buyers[buyers["value_class"] == name]
+        member = classes == name
         with col.container(border=True):
-            st.markdown(f"**{t(f'class.{name}', lang)}** · {len(group):,}")
-            st.caption(t("overview.class_profit", lang,
-                         profit=format_money(group["net_profit_12m"].sum(), lang)))
+            st.markdown(f"**{t(f'class.{name}', lang)}** · {int(member.sum()):,}")
+            st.caption(t("overview.class_profit", lang, profit=format_money(profit[member].sum(), lang)))
             st.write(t(f"action.{name}", lang))
 
 

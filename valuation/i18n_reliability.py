@@ -1,6 +1,12 @@
 """Labels for refused files and rejected values added with the reliability work (``err.*``, ``reject.*``)."""
 
 TEXT: dict[str, tuple[str, str]] = {
+    "customers.table_limited": ("表中显示得分最高的 {rows} 位（共 {total} 位）；用搜索或筛选缩小范围，或下载 CSV 查看全部。",
+                                "Showing the {rows} best-scored of {total} customers; search or filter to narrow "
+                                "them, or download the CSV for all."),
+    "customers.profile_limited": ("可选的是当前筛选中得分最高的 {n} 位客户；其他客户请先按编号或名称搜索。",
+                                  "The list offers the {n} best-scored customers of the filter; search by id or "
+                                  "name to open any other."),
     "cache.preparing": ("正在为 {name} 计算客户特征并拟合 CLV 模型（每个数据集和截止日期只算一次）…",
                         "Computing customer features and fitting the CLV model for {name} "
                         "(once per dataset and as-of date)…"),

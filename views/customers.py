@@ -11,6 +11,9 @@ from valuation.exports import csv_bytes
 from valuation.i18n import format_money, format_pct, t
 from valuation.pipeline import output_frame
 
+TABLE_ROWS = 5000        # rows sent to the browser; the download has them all
+PROFILE_OPTIONS = 1000   # customers offered in the profile selector
+
 ctx = state.context()
 lang = ctx.lang
 st.title(t("page.customers", lang))
@@ -33,19 +36,26 @@ st.caption(t("customers.count", lang, shown=f"{len(shown):,}", total=f"{len(scor
 table_cols = ["customer_id", "name", "tier", "value_class", "rfm_segment", "lifecycle_stage", "composite",
               "clv", "revenue_12m", "net_profit_12m", "days_since_last_order", "region", "industry"]
 table = shown[[c for c in table_cols if c in shown]].sort_values("composite", ascending=False)
-st.dataframe(widgets.labelled(table.head(5000), lang), hide_index=True,
+st.dataframe(widgets.labelled(table.head(TABLE_ROWS), lang), hide_index=True,
              column_config=widgets.number_columns(lang))
-st.download_button(t("common.download_csv", lang), csv_bytes(output_frame(shown)), file_name="customers.csv",
-                   mime="text/csv", key="download_customers")
+if len(table) > TABLE_ROWS:
+    st.caption(t("customers.table_limited", lang, rows=f"{TABLE_ROWS:,}", total=f"{len(table):,}"))
+# Built when clicked (a million rows take seconds to write), not on every rerun.
+st.download_button(t("common.download_csv", lang), lambda: csv_bytes(output_frame(shown)),
+                   file_name="customers.csv", mime="text/csv", key="download_customers")
 
 st.divider()
-options = table["customer_id"].tolist()
+# The best-scored customers of the filter: a million options would be sent on every rerun.
+options = table["customer_id"].head(PROFILE_OPTIONS).tolist()
 if not options:
     st.info(t("customers.none", lang))
     st.stop()
-labels = dict(zip(shown["customer_id"], shown["name"].fillna("").astype(str)))
+labels = dict(zip(options, shown.loc[table.index[:PROFILE_OPTIONS], "name"].fillna("").astype(str)
+                  if "name" in shown else [""] * len(options)))
 who = st.selectbox(t("customers.profile", lang), options, format_func=lambda c: f"{c} · {labels.get(c, '')}",
                    key="profile_customer")
+if len(table) > PROFILE_OPTIONS:
+    st.caption(t("customers.profile_limited", lang, n=f"{PROFILE_OPTIONS:,}"))
 row = scored.loc[scored["customer_id"] == who].iloc[0]
 st.subheader(f"{md(row.get('name') or who)} · {t(f'tier.{row.tier}', lang)} · {t(f'class.{row.value_class}', lang)}")
 st.info(t(f"action.{row.value_class}", lang))
