@@ -258,7 +258,8 @@ def movers(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 
 
 def rising_and_falling(before: pd.DataFrame, after: pd.DataFrame, top: int = 20,
-                       buyers_only: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       buyers_only: bool = True, moves: pd.DataFrame | None = None
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``top`` customers whose composite rose most and fell most between two scorings.
 
     Rising: largest positive score change first (then most tiers gained, then id);
@@ -266,8 +267,9 @@ def rising_and_falling(before: pd.DataFrame, after: pd.DataFrame, top: int = 20,
     prospects at the earlier scoring (their first order lifts them from nothing and
     would crowd out everyone else). Composite scores are percentile-based, so a
     change means the customer moved against the others, not only in absolute terms.
+    ``moves``: :func:`movers` of the same two scorings, when already made.
     """
-    all_moves = movers(before, after)
+    all_moves = movers(before, after) if moves is None else moves
     if buyers_only:
         all_moves = all_moves[all_moves["tier_before"] != "prospect"]
     steps = all_moves["tier_steps"].fillna(0)
@@ -279,14 +281,16 @@ def rising_and_falling(before: pd.DataFrame, after: pd.DataFrame, top: int = 20,
             falling.drop(columns="_steps").head(top).reset_index(drop=True))
 
 
-def tier_change_counts(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, int]:
+def tier_change_counts(before: pd.DataFrame, after: pd.DataFrame,
+                       moves: pd.DataFrame | None = None) -> dict[str, int]:
     """How customers changed between two scorings.
 
     ``up``, ``down`` and ``same`` count customers who had orders at ``before``
     (towards A is up; into below_zero is down); ``converted`` counts prospects at
     ``before`` who had bought by ``after``; ``new`` those not yet known at ``before``.
+    ``moves``: :func:`movers` of the same two scorings, when already made.
     """
-    m = movers(before, after)
+    m = movers(before, after) if moves is None else moves
     buyers = m[m["tier_before"] != "prospect"]
     steps = buyers["tier_steps"].fillna(0).to_numpy()
     prospects = m[m["tier_before"] == "prospect"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import cache_explore, state, widgets
+from ui import cache_dynamics, cache_explore, state, widgets
 from valuation import charts, snapshots
 from valuation import charts_explore as cx
 from valuation.exports import csv_bytes
@@ -47,13 +47,13 @@ if len(dates) < 2:
     st.stop()
 
 scored_at = cache_explore.snapshot_scores(ctx, dates)
-panel = snapshots.panel(scored_at)
+k = cache_dynamics.key(ctx, dates)  # every table below is cached under it (ui/cache_dynamics.py)
 methods = snapshots.clv_methods(scored_at)
 if len(set(methods.values())) > 1:
     st.warning(t("dynamics.mixed_clv", lang, dates=", ".join(
         format_date(d, lang) for d, m in methods.items() if m == "formula")))
 first, last = dates[0], dates[-1]
-counts = snapshots.tier_change_counts(scored_at[first], scored_at[last])
+counts = cache_dynamics.counts(k, first, last, scored_at)
 st.caption(t("dynamics.span", lang, first=format_date(first, lang), last=format_date(last, lang), n=len(dates)))
 m = st.columns(5)
 for col, key in zip(m, ("up", "down", "same", "converted", "new")):
@@ -68,7 +68,7 @@ view = c2.radio(t("dynamics.view", lang), ["all", "two"], horizontal=True,
                 format_func=lambda v: t(f"dynamics.view.{v}", lang), key="dyn::view")
 column = snapshots.KINDS[kind]
 if view == "all":
-    flow = snapshots.flows(panel, column)
+    flow = cache_dynamics.flows(k, column, scored_at)
     st.plotly_chart(cx.snapshot_sankey(flow, lang, kind), key="dyn_sankey")
     st.caption(t("dynamics.sankey_help", lang))
     cache_explore.show_table(flow.assign(source=[cx.value_label(column, v, lang) for v in flow["source"]],
@@ -83,10 +83,8 @@ else:
     if start >= end:
         st.info(t("dynamics.order", lang))
     else:
-        before = scored_at[start].set_index("customer_id")[column]
-        after = scored_at[end].set_index("customer_id")[column]
-        st.plotly_chart(charts.migration_sankey(before, after, lang, kind), key="dyn_sankey_two")
-        matrix = snapshots.transition_matrix(panel, start, end, column)
+        matrix, moved = cache_dynamics.transition(k, start, end, column, kind, scored_at)
+        st.plotly_chart(charts.migration_sankey(None, None, lang, kind, table=moved), key="dyn_sankey_two")
         shown = matrix.copy()
         shown.index = [cx.value_label(column, v, lang) for v in shown.index]
         shown.columns = [cx.value_label(column, v, lang) for v in shown.columns]
@@ -96,7 +94,7 @@ else:
 
 # ---- tier sizes and shares per snapshot --------------------------------------------
 st.subheader(t("dynamics.shares", lang))
-conc = snapshots.concentration_over_time(scored_at)
+conc = cache_dynamics.concentration(k, scored_at)
 share_measure = st.radio(t("dynamics.share_measure", lang), list(cx.SHARE_MEASURES), index=3, horizontal=True,
                          format_func=lambda s: cx.measure_label(s, lang), key="dyn::share_measure")
 st.plotly_chart(cx.tier_shares_over_time(conc, lang, share_measure), key="dyn_shares")
@@ -110,8 +108,7 @@ st.caption(t("dynamics.movers_help", lang))
 c1, c2 = st.columns(2)
 top_n = c1.slider(t("dynamics.top_n", lang), 5, 50, 15, 5, key="dyn::top_n")
 with_prospects = c2.checkbox(t("dynamics.include_prospects", lang), value=False, key="dyn::prospects")
-rising, falling = snapshots.rising_and_falling(scored_at[first], scored_at[last], top_n,
-                                               buyers_only=not with_prospects)
+rising, falling = cache_dynamics.rising_and_falling(k, first, last, top_n, not with_prospects, scored_at)
 st.plotly_chart(cx.movers_chart(rising, falling, lang), key="dyn_movers")
 left, right = st.columns(2)
 for col, title_key, frame in ((left, "dynamics.rising", rising), (right, "dynamics.falling", falling)):
