@@ -32,3 +32,15 @@ def test_the_quick_benchmark_run_prints_every_benchmark(tmp_path):
     for label in SUMMARY_LINES:
         assert any(line.strip().startswith(label + "  ") for line in summary), (label, summary)
     assert not data.exists()  # generated files are deleted at the end
+
+
+@pytest.mark.slow
+def test_the_every_page_benchmark_runs_on_a_small_dataset(tmp_path):
+    import os
+
+    proc = subprocess.run([sys.executable, "bench/bench_pages.py", "--customers", "2000",
+                           "--pages", "tuning,customers,dynamics"], cwd=REPO, capture_output=True, text=True,
+                          timeout=600, env={**os.environ, "BENCH_DIR": str(tmp_path / "bench")})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    lines = [line.split()[0] for line in proc.stdout.splitlines() if "first" in line and "rerun" in line]
+    assert lines == ["overview", "tuning", "customers", "dynamics"]
