@@ -271,3 +271,94 @@ def test_alerts_bad_input_exits_2_with_a_message(argv, message, db, tmp_path, ca
     assert code == 2
     assert stderr.startswith("error: ") and message in stderr
     assert "Traceback" not in stderr and stdout == ""
+
+
+# --------------------------------------------------------------------------- fast paths against the plain ones
+
+
+def _plain_suggestion_text(offers: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The straightforward per-customer join (pandas groupby), as it was before the fast path."""
+    text = [t("actions.suggestion", lang, category=c, share=format_pct(s), tier=tier)
+            for c, s, tier in zip(offers["category"], offers["peer_share"], offers["tier"])]
+    grouped = offers.assign(_text=text).groupby("customer_id", sort=False)
+    return pd.DataFrame({
+        "suggested_categories": grouped["category"].agg(t("actions.list_separator", lang).join),
+        "suggestions": grouped["_text"].agg(t("actions.separator", lang).join),
+    }).reset_index()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_suggestion_text_matches_the_plain_groupby(lang, seed):
+    rng = np.random.default_rng(seed)
+    n = 400
+    offers = pd.DataFrame({
+        "customer_id": rng.choice([f"C{i:03d}" for i in range(90)], n),  # unsorted, customers interleaved
+        "tier": rng.choice(list("ABCD"), n),
+        "category": rng.choice(["云服务", "software", "hardware", "support", "咨询"], n),
+        "peer_share": rng.choice([0.1, 0.25, 1 / 3, 0.72], n),
+    })
+    fast = actions.suggestion_text(offers, lang)
+    plain = _plain_suggestion_text(offers, lang)
+    pd.testing.assert_frame_equal(fast.astype(object), plain.astype(object))
+
+
+def test_suggestion_text_on_cross_sell_output_matches_the_plain_groupby(on_sample):
+    scored, cats, _ = on_sample
+    offers = actions.cross_sell(scored, cats)
+    assert len(offers) > 0
+    for lang in ("en", "zh"):
+        pd.testing.assert_frame_equal(actions.suggestion_text(offers, lang).astype(object),
+                                      _plain_suggestion_text(offers, lang).astype(object))
+
+
+def _plain_cross_sell(scored: pd.DataFrame, owned_pairs: pd.DataFrame | None, customers=None,
+                      top_k: int = actions.TOP_K) -> pd.DataFrame:
+    """The straightforward merges on text ids, as :func:`actions.cross_sell` was before the coded path."""
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in actions.CROSS_SELL_COLUMNS})
+    if owned_pairs is None or owned_pairs.empty or top_k < 1:
+        return empty
+    has = scored["has_orders"].astype(bool) if "has_orders" in scored else scored["tier"] != "prospect"
+    buyers = scored.loc[has, ["customer_id", "tier"]].astype({"customer_id": str})
+    owned = (owned_pairs[["customer_id", "category"]].dropna()
+             .astype({"customer_id": str, "category": str}).drop_duplicates())
+    tier_size = buyers.groupby("tier").size()
+    counts = (owned.merge(buyers, on="customer_id").groupby(["tier", "category"]).size()
+              .rename("peers_buying").reset_index())
+    targets = buyers if customers is None else buyers[buyers["customer_id"].isin([str(c) for c in customers])]
+    offers = targets.merge(counts, on="tier")
+    offers = offers.merge(owned.assign(_owned=True), on=["customer_id", "category"], how="left")
+    offers = offers[offers["_owned"].isna()].drop(columns="_owned")
+    offers["peers"] = offers["tier"].map(tier_size).astype("int64") - 1
+    offers = offers[offers["peers"] > 0]
+    if offers.empty:
+        return empty
+    offers["peer_share"] = offers["peers_buying"] / offers["peers"]
+    offers = offers.sort_values(["customer_id", "peer_share", "category"], ascending=[True, False, True],
+                                kind="mergesort")
+    offers["rank"] = offers.groupby("customer_id").cumcount() + 1
+    offers = offers[offers["rank"] <= top_k]
+    return offers[list(actions.CROSS_SELL_COLUMNS)].reset_index(drop=True)
+
+
+def test_cross_sell_by_codes_matches_the_plain_merges_on_the_sample(on_sample):
+    scored, owned, _ = on_sample
+    growable = scored.loc[scored["value_class"] == "growable", "customer_id"]
+    for customers, top_k in ((None, 3), (growable, 3), (growable.head(7).tolist() * 2 + ["nobody"], 5), (None, 1)):
+        fast = actions.cross_sell(scored, owned, customers, top_k)
+        assert len(fast) > 0
+        pd.testing.assert_frame_equal(fast, _plain_cross_sell(scored, owned, customers, top_k))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_cross_sell_by_codes_matches_the_plain_merges_on_random_data(seed):
+    rng = np.random.default_rng(seed)
+    n = 120
+    scored = pd.DataFrame({"customer_id": [f"K{i:04d}" for i in rng.permutation(n)],
+                           "tier": rng.choice(["A", "B", "C", "D", "prospect"], n, p=[.05, .2, .3, .4, .05])})
+    scored["has_orders"] = scored["tier"] != "prospect"
+    pairs = pd.DataFrame({"customer_id": rng.choice(list(scored["customer_id"]) + ["stranger"], 300),
+                          "category": rng.choice(["x", "y", "z", "云", "w", None], 300)})  # repeats, blanks
+    for customers in (None, scored["customer_id"].sample(30, random_state=seed)):
+        pd.testing.assert_frame_equal(actions.cross_sell(scored, pairs, customers),
+                                      _plain_cross_sell(scored, pairs, customers))

@@ -485,3 +485,50 @@ def test_charts_of_a_dimension_with_thousands_of_values_stay_under_the_limits():
     wide = pd.DataFrame(np.ones((3, 500)), index=pd.Index(["a", "b", "c"], name="tier"),
                         columns=pd.Index([f"c{j}" for j in range(500)], name="region"))
     assert np.asarray(cx.slice_heatmap(wide, "customers", "en").data[0].z).shape == (3, cx.MAX_HEATMAP_COLUMNS)
+
+
+# --------------------------------------------------------------------------- fast paths against the plain ones
+
+
+def _plain_top_customers(scored, by, n):
+    has = scored["has_orders"].astype(bool) if "has_orders" in scored else pd.Series(True, index=scored.index)
+    cols = [c for c in explore.TOP_COLUMNS if c in scored]
+    if by not in cols:
+        cols.append(by)
+    return scored.loc[has & scored[by].notna(), cols].sort_values(
+        [by, "customer_id"], ascending=[False, True], kind="mergesort").head(n).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_top_customers_from_the_largest_values_equal_a_full_sort(seed):
+    rng = np.random.default_rng(seed)
+    n = 2000
+    scored = pd.DataFrame({"customer_id": [f"C{i:05d}" for i in rng.permutation(n)],
+                           "composite": rng.integers(0, 40, n).astype(float),  # many ties at the cut
+                           "clv": np.where(rng.random(n) < .1, np.nan, rng.normal(1000, 300, n)),
+                           "net_profit_12m": rng.normal(0, 100, n).round(0),
+                           "has_orders": rng.random(n) < .9})
+    for by in ("composite", "clv", "net_profit_12m"):
+        for top in (0, 1, 5, 20, 50, 400, 1900):
+            pd.testing.assert_frame_equal(explore.top_customers(scored, by, top), _plain_top_customers(scored, by, top))
+
+
+def test_sample_slices_and_clv_cac_equal_the_full_frame_computation(sample_store):
+    """customer_slice, clv_vs_cac and clv_cac_overall read only the columns they need: same figures."""
+    scored = pipeline.run(sample_store, SAMPLE_DATASET)
+    wide = scored.assign(**{f"_extra_{i}": np.arange(len(scored)) for i in range(3)})
+    for dims in (("region",), ("tier", "rfm_segment", "region"), ("industry", "tier")):
+        for measure in (None, "clv", "composite"):
+            pd.testing.assert_frame_equal(explore.customer_slice(scored, dims, measure),
+                                          explore.customer_slice(wide, dims, measure))
+    has = scored["has_orders"].astype(bool)
+    stats = explore._clv_cac_stats(scored.loc[has])  # the whole rows, as before
+    assert explore.clv_cac_overall(scored) == pytest.approx(stats, nan_ok=True)
+    table = explore.clv_vs_cac(scored, "channel")
+    assert table["customers"].sum() == has.sum()
+    for _, row in table.iterrows():
+        group = scored.loc[has & (scored["channel"].astype(object).where(scored["channel"].notna(), explore.UNKNOWN)
+                                  == row["channel"])]
+        assert row.drop("channel").to_dict() == pytest.approx(explore._clv_cac_stats(group), nan_ok=True)
+    for by in ("composite", "clv", "net_profit_12m"):
+        pd.testing.assert_frame_equal(explore.top_customers(scored, by, 20), _plain_top_customers(scored, by, 20))

@@ -197,3 +197,57 @@ def test_the_two_chosen_view_draws_the_migration_sankey_between_them(app, engine
     after = engine["snapshots"][dates[-1]].set_index("customer_id")["tier"]
     both = before.index.intersection(after.index)
     assert array(sankey["data"][0]["link"]["value"]).sum() == len(both)
+
+
+# --------------------------------------------------------------------------- cached paths
+
+
+def test_cached_tables_follow_the_settings_and_equal_the_engine_on_every_rerun(app, db_path, tmp_path):
+    """The explore and actions pages serve cached results (per dataset version, as-of date and settings):
+    a rerun shows the same tables, and new weights show the engine's answer for those weights."""
+    import shutil
+    from dataclasses import replace
+
+    from valuation import actions
+    from valuation.exports import labelled
+    from valuation.settings import Settings, Weights
+
+    copy = tmp_path / "engine.duckdb"  # the app holds the file open: the engine reads a copy of it
+    shutil.copy(db_path, copy)
+    store = Store(copy, read_only=True)
+    tilted = replace(Settings(), weights=Weights(current=80, future=5, credit=5, loyalty=5, growth=5))
+    expected = {}
+    for name, value in (("default", Settings()), ("tilted", tilted)):
+        scored = pipeline.run(store, SAMPLE_DATASET, settings=value)
+        owned = actions.customer_categories(store, SAMPLE_DATASET, scored.attrs["as_of"])
+        expected[name] = (explore.top_customers(scored, "composite", 20),
+                          explore.customer_slice(scored, ("tier", "rfm_segment", "region"), "customers"),
+                          actions.action_lists(scored, owned, "en"))
+    store.close()
+    assert not expected["default"][0].equals(expected["tilted"][0])  # the weights move the top customers
+
+    def shown(at, title_word):
+        return next(d.value for d in at.dataframe if any(title_word in str(c) for c in d.value.columns))
+
+    for name, value in (("default", Settings()), ("tilted", tilted), ("default", Settings())):
+        app.session_state["settings"] = value
+        top, cube, lists = expected[name]
+        open_page(app, "explore")
+        for _ in range(2):  # computed, then served from the cache
+            ids = app.dataframe[4].value.iloc[:, 0].tolist()  # the top-customers table (ids first)
+            assert ids == top["customer_id"].tolist()
+            cube_shown = app.dataframe[2].value
+            assert cube_shown.iloc[:, -5].tolist() == cube["customers"].tolist()
+            app.run()
+        open_page(app, "actions")
+        for list_name in actions.LISTS:
+            app.radio(key="action_list").set_value(list_name).run()
+            frame = lists[list_name]
+            if frame.empty:
+                assert app.success
+                continue
+            got = app.dataframe[0].value.reset_index(drop=True)
+            want = labelled(frame.head(5000), "en").reset_index(drop=True)
+            assert got.columns.tolist() == want.columns.tolist()
+            assert got.iloc[:, 0].astype(str).tolist() == want.iloc[:, 0].astype(str).tolist()
+            assert got.astype(str).equals(want.astype(str))

@@ -36,11 +36,57 @@ def slice_table(ctx: state.Context, scored: pd.DataFrame, dims: tuple[str, ...],
     """
     dims = tuple(dims)
     if not explore.is_order_level(dims):
-        return explore.customer_slice(scored, dims, measure)
+        return of_scored(ctx, scored, "customer_slice", dims, measure, value=value)
     needs_scores = any(d in explore.SCORED_DIMENSIONS for d in dims)
     value = (value or cache.settings()) if needs_scores else None
     frame = _order_slice(version(ctx), ctx.as_of, dims, months, value, ctx)
     return explore.sort_slice(frame, dims, measure)
+
+
+# Customer-level results of the scored frame (slices, CLV against CAC, top customers): small frames,
+# but each took a second or more to compute from a million rows, on every rerun. Cached per dataset
+# version, as-of date and settings (the scored frame is a function of the three), and the arguments.
+@st.cache_data(show_spinner=False, max_entries=128)
+def _of_scored(version_key: str, as_of: dt.date | None, value: Settings, what: str, args: tuple,
+               _scored: pd.DataFrame):
+    return getattr(explore, what)(_scored, *args)
+
+
+def of_scored(ctx: state.Context, scored: pd.DataFrame, what: str, *args, value: Settings | None = None):
+    """``explore.<what>(scored, *args)``, cached; ``scored`` must be ``cache.scored(ctx, value)``.
+
+    ``what`` is one of customer_slice, clv_vs_cac, clv_cac_overall, clv_cac_missing,
+    top_customers, available_dimensions.
+    """
+    if what not in _OF_SCORED:
+        raise ValueError(f"not a cached explore function: {what}")
+    value = value or cache.settings()
+    return _of_scored(version(ctx), ctx.as_of, value, what, tuple(_hashable(a) for a in args), scored)
+
+
+_OF_SCORED = ("customer_slice", "clv_vs_cac", "clv_cac_overall", "clv_cac_missing", "top_customers",
+              "available_dimensions")
+
+
+def _hashable(arg):
+    if isinstance(arg, dict):  # provided columns: {table: [columns]}
+        return {k: list(v) for k, v in arg.items()}
+    return tuple(arg) if isinstance(arg, list) else arg
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _fastest_growing(version_key: str, as_of: dt.date, value: Settings, months: int, min_base: float, top: int,
+                     by: str, _ctx: state.Context, _scored: pd.DataFrame) -> pd.DataFrame:
+    return explore.fastest_growing(revenue_change(_ctx, months), _scored, min_base, top, by)
+
+
+def fastest_growing(ctx: state.Context, scored: pd.DataFrame, months: int, min_base: float, top: int,
+                    by: str, value: Settings | None = None) -> pd.DataFrame:
+    """``explore.fastest_growing(revenue_change(ctx, months), scored, …)``, cached per dataset version,
+    as-of date, settings and arguments; ``scored`` must be ``cache.scored(ctx, value)``."""
+    value = value or cache.settings()
+    return _fastest_growing(version(ctx), ctx.as_of, value, int(months), float(min_base), int(top), by,
+                            ctx, scored)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

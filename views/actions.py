@@ -6,8 +6,8 @@ import datetime as dt
 
 import streamlit as st
 
-from ui import cache, state, widgets
-from valuation import actions, exports, pipeline
+from ui import cache, cache_actions, state, widgets
+from valuation import exports, pipeline
 from valuation.i18n import t
 from valuation.report import build_report
 
@@ -20,6 +20,7 @@ if not widgets.require_orders(ctx):
 scored = cache.scored(ctx)
 settings = cache.settings()
 stamp = f"{ctx.dataset}_{ctx.as_of}"
+TABLE_ROWS = 5000  # rows of a list sent to the browser; its CSV download has them all
 
 # ---- meeting material -------------------------------------------------------------
 st.subheader(t("actions_page.downloads", lang))
@@ -42,8 +43,7 @@ cols[2].download_button(t("actions_page.csv", lang),
 
 # ---- action lists -----------------------------------------------------------------
 st.subheader(t("actions_page.lists", lang))
-categories = cache.customer_categories(ctx) if scored.attrs["availability"].category else None
-lists = actions.action_lists(scored, categories, lang)
+lists = cache_actions.lists(ctx, scored, settings)  # cached: a million customers take seconds
 names = list(lists)
 choice = st.radio(t("actions_page.which", lang), names, horizontal=True, key="action_list",
                   format_func=lambda n: f"{t(f'actions.title.{n}', lang)} ({len(lists[n]):,})")
@@ -56,9 +56,14 @@ if chosen.attrs.get("note") and not explained:
 if chosen.empty:
     st.success(t("actions_page.empty", lang))
 else:
-    shown = widgets.labelled(chosen, lang)
-    st.dataframe(shown, hide_index=True, column_config=widgets.number_columns(lang))
-    st.download_button(t("common.download_csv", lang), exports.csv_bytes(shown),
+    # The first rows only go to the browser (a list can hold hundreds of thousands); the CSV has them all
+    # and is written when clicked, not on every rerun.
+    st.dataframe(widgets.labelled(chosen.head(TABLE_ROWS), lang), hide_index=True,
+                 column_config=widgets.number_columns(lang))
+    if len(chosen) > TABLE_ROWS:
+        st.caption(t("customers.count", lang, shown=f"{TABLE_ROWS:,}", total=f"{len(chosen):,}"))
+    st.download_button(t("common.download_csv", lang),
+                       lambda frame=chosen: exports.csv_bytes(widgets.labelled(frame, lang)),
                        file_name=f"{choice}_{stamp}.csv", mime="text/csv", key="download_list")
 st.download_button(t("actions_page.all_lists", lang),
                    lambda: exports.frames_workbook({t(f"actions.title.{n}", lang): widgets.labelled(f, lang)

@@ -18,7 +18,7 @@ if not widgets.require_orders(ctx):
 
 scored = cache.scored(ctx)
 provided = cache_explore.provided_columns(ctx)
-dims = explore.available_dimensions(scored, provided)
+dims = cache_explore.of_scored(ctx, scored, "available_dimensions", provided)
 if widgets.features_only(ctx, "order_slices"):  # features computed elsewhere: customer-level slices only
     dims = tuple(d for d in dims if d not in explore.ORDER_DIMENSIONS)
 cost_known = explore.has_cost(provided)
@@ -98,7 +98,7 @@ with tab_three:
     seg_kind = c3.radio(t("explore.chart_kind", lang), ["sunburst", "treemap"], horizontal=True,
                         format_func=lambda k: t(f"explore.chart.{k}", lang), key="explore::seg_kind")
     path = ("tier", "rfm_segment", by)
-    cube = explore.customer_slice(scored, path, seg_measure)
+    cube = cache_explore.of_scored(ctx, scored, "customer_slice", path, seg_measure)
     st.plotly_chart(cx.segment_chart(cube, path, seg_measure, lang, seg_kind,
                                      cx.slice_subtitle(path, None, ctx.as_of, lang)),
                     key="explore_segments")
@@ -107,18 +107,18 @@ with tab_three:
 
 # ---- CLV against acquisition cost by channel --------------------------------------
 with tab_cac:
-    missing = explore.clv_cac_missing(scored)
+    missing = cache_explore.of_scored(ctx, scored, "clv_cac_missing")
     for column in missing:
         st.warning(t(f"explore.missing.{column}", lang))
     if "acquisition_cost" not in missing:
-        overall = explore.clv_cac_overall(scored)
+        overall = cache_explore.of_scored(ctx, scored, "clv_cac_overall")
         m = st.columns(4)
         m[0].metric(t("explore.col.mean_clv", lang), format_money(overall["mean_clv"], lang))
         m[1].metric(t("explore.col.mean_cac", lang), format_money(overall["mean_cac"], lang))
         m[2].metric(t("explore.col.clv_cac_ratio", lang), cx.format_measure("clv_cac_ratio", overall["clv_cac_ratio"]))
         m[3].metric(t("explore.col.customers_with_cac", lang),
                     f"{overall['customers_with_cac']:,} / {overall['customers']:,}")
-    cac_table = explore.clv_vs_cac(scored, "channel")
+    cac_table = cache_explore.of_scored(ctx, scored, "clv_vs_cac", "channel")
     st.plotly_chart(cx.clv_cac_chart(cac_table, lang), key="explore_cac")
     cache_explore.show_table(cac_table, lang)
     download(cac_table, "clv_vs_cac", "download_explore_cac")
@@ -129,7 +129,7 @@ with tab_top:
     top_by = c1.selectbox(t("explore.top_by", lang), ("composite", "clv", "net_profit_12m"),
                           format_func=lambda m: t(f"feat.{m}", lang), key="explore::top_by")
     top_n = c2.slider(t("explore.top_n", lang), 5, 50, 20, 5, key="explore::top_n")
-    top = explore.top_customers(scored, top_by, top_n)
+    top = cache_explore.of_scored(ctx, scored, "top_customers", top_by, top_n)
     st.plotly_chart(cx.top_customers_chart(top, top_by, lang), key="explore_top")
     st.dataframe(widgets.labelled(top, lang), hide_index=True, column_config=widgets.number_columns(lang))
     download(top, f"top_{top_by}", "download_explore_top")
@@ -145,8 +145,7 @@ with tab_top:
     rank_by = c3.radio(t("explore.growth_rank", lang), ["rate", "change"], horizontal=True,
                        format_func=lambda r: t(f"explore.growth_rank.{r}", lang), key="explore::growth_rank")
     windows = explore.growth_windows(ctx.as_of, g_months)
-    change = cache_explore.revenue_change(ctx, g_months)
-    growers = explore.fastest_growing(change, scored, min_base, top_n, rank_by)
+    growers = cache_explore.fastest_growing(ctx, scored, g_months, min_base, top_n, rank_by)
     window_text = t("explore.growth_windows", lang, b0=format_date(windows["before_first"], lang),
                     b1=format_date(windows["mid"], lang), r0=format_date(windows["recent_first"], lang),
                     r1=format_date(windows["as_of"], lang))
