@@ -12,11 +12,7 @@ No target: it shows which page a big dataset makes slow.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -26,28 +22,12 @@ from bench import common  # noqa: E402
 PAGES = ("tuning", "lifecycle", "customers", "clv", "explore", "dynamics", "actions", "present", "data")
 
 
-def timed_run(at) -> float:
-    start = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - start
-    assert not at.exception, [e.message for e in at.exception]
-    return elapsed
-
-
 def measure(customers: int, pages: tuple[str, ...]) -> dict:
-    from streamlit.testing.v1 import AppTest
-
-    with tempfile.TemporaryDirectory(dir=common.BENCH_DIR.parent if common.BENCH_DIR.exists() else None) as tmp:
-        db = Path(tmp) / "app.duckdb"
-        shutil.copy(common.store_file(customers), db)
-        os.environ["VALUATION_DB"] = str(db)
-        at = AppTest.from_file(str(common.REPO / "app.py"), default_timeout=1800)
-        at.session_state["lang"] = "en"
-        at.session_state["dataset"] = f"db:{common.DATASET}"
-        times = {"overview": (timed_run(at), timed_run(at))}
+    with common.app_on_store(customers, timeout=1800) as at:
+        times = {"overview": (common.timed_run(at), common.timed_run(at))}
         for page in pages:
             at.switch_page(f"views/{page}.py")
-            times[page] = (timed_run(at), timed_run(at))
+            times[page] = (common.timed_run(at), common.timed_run(at))
     return {"customers": customers, "times": times, "load": common.load_average()}
 
 

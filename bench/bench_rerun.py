@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shutil
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,33 +24,12 @@ from bench import common  # noqa: E402
 TUNING = "views/tuning.py"
 
 
-def timed_run(at) -> float:
-    start = time.perf_counter()
-    at.run()
-    elapsed = time.perf_counter() - start
-    assert not at.exception, [e.message for e in at.exception]
-    return elapsed
-
-
 def measure(customers: int, moves: int, repeat: int) -> dict:
-    from streamlit.testing.v1 import AppTest
-
-    with tempfile.TemporaryDirectory(dir=common.BENCH_DIR.parent if common.BENCH_DIR.exists() else None) as tmp:
-        db = Path(tmp) / "app.duckdb"
-        shutil.copy(common.store_file(customers), db)
-        os.environ["VALUATION_DB"] = str(db)
-        at = AppTest.from_file(str(common.REPO / "app.py"), default_timeout=900)
-        at.session_state["lang"] = "en"
-        at.session_state["dataset"] = f"db:{common.DATASET}"
-        start = time.perf_counter()
-        at.run()
-        first_page = time.perf_counter() - start
-        assert not at.exception, [e.message for e in at.exception]
+    timed_run = common.timed_run
+    with common.app_on_store(customers) as at:
+        first_page = timed_run(at)
         at.switch_page(TUNING)
-        start = time.perf_counter()
-        at.run()
-        tuning_first = time.perf_counter() - start
-        assert not at.exception, [e.message for e in at.exception]
+        tuning_first = timed_run(at)
         assert at.title[0].value == "Weight tuning"
         timed_run(at)  # settle: widgets registered, caches warm
         unchanged = [timed_run(at) for _ in range(repeat)]

@@ -6,12 +6,15 @@ Big files live under ``$BENCH_DIR`` (default ``/tmp/valuation_bench``), never in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -171,3 +174,28 @@ def open_store(customers: int, read_only: bool = True):
     from valuation.store import Store
 
     return Store(store_file(customers), read_only=read_only)
+
+
+@contextlib.contextmanager
+def app_on_store(customers: int, timeout: int = 900):
+    """An AppTest of ``app.py`` on a temporary copy of the generated store, in English, with the
+    benchmark dataset selected (the app writes the sample dataset into its file, so a copy)."""
+    from streamlit.testing.v1 import AppTest
+
+    with tempfile.TemporaryDirectory(dir=BENCH_DIR.parent if BENCH_DIR.exists() else None) as tmp:
+        db = Path(tmp) / "app.duckdb"
+        shutil.copy(store_file(customers), db)
+        os.environ["VALUATION_DB"] = str(db)
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=timeout)
+        at.session_state["lang"] = "en"
+        at.session_state["dataset"] = f"db:{DATASET}"
+        yield at
+
+
+def timed_run(at) -> float:
+    """Seconds of one AppTest run; a page that raised fails the benchmark."""
+    start = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - start
+    assert not at.exception, [e.message for e in at.exception]
+    return elapsed
