@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import replace
-from pathlib import Path
 
 import pandas as pd
 import pytest
-from streamlit.testing.v1 import AppTest
+
+from tests.apptest import metric, open_page, start
 
 from valuation import insights, lifecycle, pipeline
 from valuation.settings import Settings
 from valuation.store import SAMPLE_DATASET, Store, ensure_sample
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -38,23 +36,7 @@ def engine(db_path):
 
 @pytest.fixture
 def app(db_path, monkeypatch):
-    monkeypatch.setenv("VALUATION_DB", str(db_path))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = "en"
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def open_page(at, name):
-    at.switch_page(f"views/{name}.py")
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
+    return start(db_path, monkeypatch)
 
 
 def test_overview_shows_the_engine_figures(app, engine):
@@ -204,10 +186,7 @@ def thin_db(tmp_path_factory):
 
 @pytest.mark.parametrize("dataset", ["one", "orders_only"])
 def test_thin_datasets_render_every_page_and_say_what_is_missing(thin_db, monkeypatch, dataset):
-    monkeypatch.setenv("VALUATION_DB", str(thin_db))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = "en"
-    at.run()
+    at = start(thin_db, monkeypatch)
     at.selectbox(key="dataset").set_value(f"db:{dataset}").run()
     assert not at.exception, [e.message for e in at.exception]
     expanders = [e.label for e in at.expander]

@@ -7,12 +7,12 @@ import base64
 import io
 import json
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
+from tests import apptest
+from tests.apptest import metric, open_page
 from tests.scale_data import write_parquet_dataset
 from ui.safe import md_params
 from valuation import charts_explore as cx
@@ -20,7 +20,6 @@ from valuation import engines, explore, pipeline, sources
 from valuation.i18n import format_date, t
 from valuation.store import SAMPLE_DATASET, Store, ensure_sample
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGES = ("overview", "tuning", "lifecycle", "customers", "clv", "explore", "dynamics", "actions", "data",
          "present")
 
@@ -64,29 +63,13 @@ def db_path(tmp_path):
 
 
 def start(db_path, monkeypatch, lang="en", page="data"):
-    monkeypatch.setenv("VALUATION_DB", str(db_path))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = lang
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return open_page(at, page)
-
-
-def open_page(at, name):
-    at.switch_page(f"views/{name}.py")
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return open_page(apptest.start(db_path, monkeypatch, lang), page)
 
 
 def uploader(at):
     """The Data page's uploader (its key changes after each save, which empties it)."""
     (widget,) = at.get("file_uploader")
     return widget
-
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
 
 
 def stored(db_path) -> Store:

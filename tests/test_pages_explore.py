@@ -5,16 +5,15 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+
+from tests.apptest import metric, open_page, start
 
 from valuation import explore, pipeline, snapshots
 from valuation.store import SAMPLE_DATASET, Store, ensure_sample
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 FIRST_ORDER, LAST_ORDER = dt.date(2023, 9, 30), dt.date(2026, 9, 30)  # the sample's order history
 
 
@@ -48,19 +47,7 @@ def engine(db_path):
 
 @pytest.fixture
 def app(db_path, monkeypatch):
-    monkeypatch.setenv("VALUATION_DB", str(db_path))
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["lang"] = "en"
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def open_page(at, name):
-    at.switch_page(f"views/{name}.py")
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return start(db_path, monkeypatch)
 
 
 def figures(at) -> dict[str, dict]:
@@ -81,10 +68,6 @@ def array(value) -> np.ndarray:
 
 def snapshot_picker(at):
     return next(m for m in at.multiselect if m.label == "Snapshot dates")
-
-
-def metric(at, label):
-    return next(m.value for m in at.metric if m.label == label)
 
 
 # --------------------------------------------------------------------------- explore
