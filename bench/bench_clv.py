@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -14,7 +13,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from valuation.clv import BetaGeoModel, GammaGammaModel, simulate_bgnbd
+from bench import common  # noqa: E402
+from valuation.clv import BetaGeoModel, GammaGammaModel, simulate_bgnbd  # noqa: E402
 
 # Published CDNOW estimates (weeks): Fader, Hardie & Lee (2005); Fader & Hardie (2013).
 BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
@@ -120,7 +120,7 @@ def main() -> None:
     args = parser.parse_args()
     result = measure(args.customers, args.repeat, args.continuous)
     if args.json:
-        print(json.dumps(result, default=str))
+        common.emit(result)  # one JSON line (bench/run.py reads it)
     else:
         report(result)
 

@@ -15,7 +15,6 @@ Targets at 1,000,000 rows: <= 10 s (UTF-8), <= 15 s (GB18030).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -137,7 +136,7 @@ def main() -> None:
     args = parser.parse_args()
     result = measure(args.rows, args.repeat, apptest=args.apptest)
     if args.json:
-        print(json.dumps(result, default=str))
+        common.emit(result)  # one JSON line (bench/run.py reads it)
     else:
         report(result)
 

@@ -13,7 +13,6 @@ Target at 100,000 customers: median rerun after a slider move <= 500 ms.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -68,7 +67,7 @@ def main() -> None:
     args = parser.parse_args()
     result = measure(args.customers, args.moves, args.repeat)
     if args.json:
-        print(json.dumps(result, default=str))
+        common.emit(result)  # one JSON line (bench/run.py reads it)
     else:
         report(result)
 

@@ -10,7 +10,6 @@ overview page), against the baseline of a bare pandas.read_csv of the same file.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -20,6 +19,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+
+from bench import common  # noqa: E402
 
 
 def make_file(rows: int, folder: Path) -> Path:
@@ -122,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     result = measure(args.rows, args.repeat, apptest=not args.no_apptest)
     if args.json:
-        print(json.dumps(result, default=str))
+        common.emit(result)  # one JSON line (bench/run.py reads it)
     else:
         report(result)
 
