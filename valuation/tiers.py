@@ -197,6 +197,11 @@ def concentration(scored: pd.DataFrame) -> pd.DataFrame:
         customers=("tier", "size"), revenue_12m=("revenue_12m", "sum"),
         net_profit_12m=("net_profit_12m", "sum"))
     g = g.reindex([t for t in TIERS if t in g.index])
+    return _with_shares(g)
+
+
+def _with_shares(g: pd.DataFrame) -> pd.DataFrame:
+    """Per-tier totals (indexed by tier) with each one's share of customers, revenue and profit."""
     total_customers = g["customers"].sum()
     total_revenue = g["revenue_12m"].sum()
     total_profit = g["net_profit_12m"].sum()
@@ -220,13 +225,7 @@ def concentration_from_codes(codes: np.ndarray, revenue_12m, net_profit_12m) -> 
     g = pd.DataFrame({"customers": customers[present].astype("int64"), "revenue_12m": revenue[present],
                       "net_profit_12m": profit[present]},
                      index=pd.Index(np.array(TIERS, dtype=object)[present], name="tier"))
-    total_customers = g["customers"].sum()
-    total_revenue = g["revenue_12m"].sum()
-    total_profit = g["net_profit_12m"].sum()
-    g["customer_share"] = g["customers"] / total_customers if total_customers else 0.0
-    g["revenue_share"] = g["revenue_12m"] / total_revenue if total_revenue else 0.0
-    g["profit_share"] = g["net_profit_12m"] / total_profit if total_profit else 0.0
-    return g.reset_index()
+    return _with_shares(g)
 
 
 def migration_from_codes(before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
