@@ -7,22 +7,14 @@ heading, charts) must run no script, create no image and request nothing from th
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.browser import CHROMIUM, require_chromium, streamlit_server
 from valuation.store import Store, ensure_sample
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 IMG = '<img src=x onerror="window.__pwned=1"><a href="http://127.0.0.1:9/l"><b>link</b></a>'
 NAMES = {"H1": IMG, "H2": "<script>window.__pwned=2</script>",
          "H3": "![p](http://127.0.0.1:9/pixel.png) [click](http://127.0.0.1:9/)"}
@@ -32,12 +24,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        message = "Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    pytest.importorskip("playwright")
+    require_chromium()
     db = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
     store = Store(db)
     ensure_sample(store)
@@ -48,32 +35,8 @@ def server(tmp_path_factory):
     customers = pd.DataFrame({"customer_id": list(NAMES), "name": list(NAMES.values())})
     store.replace_dataset("hostile", {"orders": orders, "customers": customers}, source="hostile.csv")
     store.close()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env={**os.environ, "VALUATION_DB": str(db)}, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not start")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with streamlit_server(db) as url:
+        yield url
 
 
 def test_hostile_names_show_as_text_on_the_customers_page(server):

@@ -8,27 +8,19 @@ on the machine, so this test asserts only that every move was answered without a
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.browser import REPO, require_chromium
+
 
 pytestmark = pytest.mark.browser
 
 
 def test_three_sessions_moving_sliders_for_ten_seconds_get_every_answer_without_errors():
-    if not Path(CHROMIUM).exists():
-        message = "Debian's chromium is not installed (apt-get install chromium fonts-noto-cjk)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    pytest.importorskip("playwright")
+    require_chromium()
     proc = subprocess.run([sys.executable, "bench/load_test.py", "--sessions", "3", "--seconds", "10", "--json"],
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     assert proc.stdout.strip(), proc.stderr[-3000:]
