@@ -114,6 +114,11 @@ def test_clear_errors_for_a_missing_folder_missing_orders_or_columns(tables, tmp
     with pytest.raises(StoreError) as err:
         sources.attach_parquet(store, "x", str(tmp_path) + "/*")
     assert err.value.code == "bad_path"
+    (tmp_path / "damaged" / "orders").mkdir(parents=True)
+    (tmp_path / "damaged" / "orders" / "part-0.parquet").write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(StoreError) as err:  # DuckDB's own error, named and translated, not a traceback
+        sources.attach_parquet(store, "x", tmp_path / "damaged")
+    assert err.value.code == "parquet_unreadable" and str(tmp_path / "damaged") in err.value.params["path"]
     assert store.datasets() == []  # nothing half-written
 
 

@@ -327,8 +327,12 @@ def attach_parquet(store: Store, name: str, path: str | Path) -> dict:
     a cast fails on the first rows; the store is then unchanged.
     """
     cur = store.cursor()
-    src = locate(path, cur)
-    selects, columns = parquet_views(cur, src)
+    try:
+        src = locate(path, cur)
+        selects, columns = parquet_views(cur, src)
+    except (duckdb.Error, OSError) as exc:  # e.g. object storage without httpfs or credentials
+        raise StoreError("parquet_unreadable", f"The Parquet files under {path} cannot be read: {exc}",
+                         path=str(path), detail=str(exc)) from None
     provided = provided_from_source(columns)
     for table, select in selects.items():  # fail before writing when a cast cannot work
         try:

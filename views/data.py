@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 import streamlit as st
 
 from ui import state, widgets
@@ -206,10 +205,6 @@ with st.expander(t("scale.attach_title", lang)):
                 attached = sources.attach_parquet(state.store_for(state.DB), name, folder)
             except StoreError as exc:
                 state.show_error(exc, lang)
-                st.warning(t("scale.attach_failed", lang))
-            except (duckdb.Error, OSError) as exc:  # e.g. object storage without httpfs or credentials
-                state.show_error(StoreError("parquet_unreadable", str(exc), path=folder, detail=str(exc)),
-                                 lang)
                 st.warning(t("scale.attach_failed", lang))
             else:
                 state.clear_dataset_caches()
