@@ -3,8 +3,8 @@
 import streamlit as st
 
 from ui import share, sidebar, state
-from valuation.i18n import t
-from valuation.store import StoreError
+from valuation.data.store import StoreError
+from valuation.i18n.text import t
 
 st.set_page_config(page_title="客户价值 · Customer value", layout="wide")
 

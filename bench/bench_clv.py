@@ -14,7 +14,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import common  # noqa: E402
-from valuation.clv import BetaGeoModel, GammaGammaModel, simulate_bgnbd  # noqa: E402
+from valuation.model.clv import BetaGeoModel, GammaGammaModel, simulate_bgnbd  # noqa: E402
 
 # Published CDNOW estimates (weeks): Fader, Hardie & Lee (2005); Fader & Hardie (2013).
 BGNBD = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}

@@ -37,7 +37,7 @@ def measure(mode: str, customers: int) -> dict:
     """One measurement in this process (meant to be a fresh one): seconds, CPU seconds, peak MB."""
     import pandas as pd  # noqa: F401  (imports are not part of the timing)
 
-    from valuation import features
+    from valuation.data import features
 
     if mode == "pandas":
         from bench import pandas_features
@@ -90,7 +90,7 @@ def check(customers: int) -> None:
     import pandas as pd
 
     from bench import pandas_features
-    from valuation import features
+    from valuation.data import features
 
     store = common.open_store(customers)
     sql = features.compute_features(store, common.DATASET)

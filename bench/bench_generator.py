@@ -2,7 +2,7 @@
 
     python bench/bench_generator.py [--customers 1000000]
 
-Runs ``valuation.sample.generate`` into a temporary folder under BENCH_DIR (deleted after)
+Runs ``valuation.data.sample.generate`` into a temporary folder under BENCH_DIR (deleted after)
 and reports rows written, seconds, peak resident memory and the size of the CSVs.
 Target at 1,000,000 customers (~11.6 million orders): <= 3 minutes, bounded memory
 (the generator works in chunks of 50,000 customers, so the peak does not grow with size).
@@ -23,7 +23,7 @@ from bench import common  # noqa: E402
 
 
 def measure(customers: int) -> dict:
-    from valuation import sample
+    from valuation.data import sample
 
     common.BENCH_DIR.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="generator_", dir=common.BENCH_DIR))

@@ -44,8 +44,9 @@ def make_files(rows: int) -> dict[str, Path]:
 
 
 def engine_path(path: Path) -> dict:
-    from valuation import ingest, pipeline
-    from valuation.store import Store
+    from valuation.data import ingest
+    from valuation.data.store import Store
+    from valuation.model import pipeline
 
     steps = {}
     start = time.perf_counter()

@@ -1,6 +1,6 @@
 """Feature time and peak memory on three paths: the DuckDB file, DuckDB over Parquet, Spark local.
 
-The same generated data (``valuation.sample.generate``; ~1.2M orders per 100k customers) as a
+The same generated data (``valuation.data.sample.generate``; ~1.2M orders per 100k customers) as a
 DuckDB store file and as a Parquet dataset folder (orders hive-partitioned by year, the other
 tables as single files). Each measurement runs in a fresh process, interleaved, ``--repeat``
 times; medians are reported with the load average (the machine is shared).
@@ -43,9 +43,9 @@ def parquet_dataset(customers: int) -> Path:
         return folder
     import duckdb
 
-    from valuation import schema
-    from valuation.sources import sql_string
-    from valuation.store import _schema_name, quote_ident
+    from valuation.data import schema
+    from valuation.data.sources import sql_string
+    from valuation.data.store import _schema_name, quote_ident
 
     if folder.exists():
         shutil.rmtree(folder)
@@ -92,7 +92,7 @@ def measure(mode: str, customers: int) -> dict:
     """One measurement in this (fresh) process."""
     import pandas as pd  # noqa: F401
 
-    from valuation import engines, features
+    from valuation.data import engines, features
 
     out = {"mode": mode, "customers": customers, "start_seconds": 0.0, "warm_seconds": 0.0}
     if mode == "duckdb_file":
@@ -128,7 +128,7 @@ def check(customers: int) -> None:
     """The three paths give the same features (1e-9 relative) on the benchmark data."""
     import pandas as pd
 
-    from valuation import engines, features
+    from valuation.data import engines, features
 
     base = features.compute_features(common.open_store(customers), common.DATASET)
     folder = parquet_dataset(customers)

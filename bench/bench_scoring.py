@@ -50,8 +50,11 @@ def numpy_floor(scores, weights) -> float:
 def measure(customers: int, moves: int) -> dict:
     import numpy as np
 
-    from valuation import charts, features, insights, pipeline, tiers
-    from valuation.settings import PRESETS, Settings
+    from valuation.analysis import insights
+    from valuation.data import features
+    from valuation.model import pipeline, tiers
+    from valuation.model.settings import PRESETS, Settings
+    from valuation.present import charts
 
     store = common.open_store(customers)
     t = time.perf_counter()

@@ -27,7 +27,7 @@ def make_file(rows: int, folder: Path) -> Path:
     """An orders CSV of about ``rows`` rows from the sample generator (customer attributes included)."""
     import pandas as pd
 
-    from valuation import sample
+    from valuation.data import sample
 
     customers = max(50, int(rows / 11))  # about 12 orders each: a little more than needed
     sample.generate(folder / "gen", customers=customers, prospects=0, seed=11)
@@ -46,8 +46,10 @@ def timed(fn):
 
 
 def engine_path(path: Path) -> dict:
-    from valuation import charts, ingest, pipeline
-    from valuation.store import Store
+    from valuation.data import ingest
+    from valuation.data.store import Store
+    from valuation.model import pipeline
+    from valuation.present import charts
 
     data = path.read_bytes()
     steps = {}

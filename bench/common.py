@@ -87,7 +87,7 @@ def emit(result: dict) -> None:
 
 def generated(customers: int, seed: int = 7) -> Path:
     """Sample-generator CSVs for ``customers`` ordering customers (cached under BENCH_DIR)."""
-    from valuation import sample
+    from valuation.data import sample
 
     folder = BENCH_DIR / f"gen_{customers}_{seed}"
     done = folder / "rows.json"
@@ -110,10 +110,10 @@ def load_store(csv_dir: Path, db_path: Path, dataset: str = DATASET):
     """A store file holding the generator's CSVs as dataset ``dataset``, loaded by DuckDB's
     ``read_csv`` straight into the canonical tables (the Python ingest is benchmarked apart).
 
-    Returns the open :class:`valuation.store.Store`.
+    Returns the open :class:`valuation.data.store.Store`.
     """
-    from valuation import schema
-    from valuation.store import META, Store, _create_table_sql, _schema_name, quote_ident
+    from valuation.data import schema
+    from valuation.data.store import META, Store, _create_table_sql, _schema_name, quote_ident
 
     if db_path.exists():
         db_path.unlink()
@@ -155,8 +155,8 @@ def parquet_dir(customers: int) -> Path:
     if not (folder / "done").exists():
         import duckdb
 
-        from valuation import schema
-        from valuation.store import _schema_name, quote_ident
+        from valuation.data import schema
+        from valuation.data.store import _schema_name, quote_ident
 
         folder.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(store_file(customers)), read_only=True)
@@ -171,7 +171,7 @@ def parquet_dir(customers: int) -> Path:
 
 
 def open_store(customers: int, read_only: bool = True):
-    from valuation.store import Store
+    from valuation.data.store import Store
 
     return Store(store_file(customers), read_only=read_only)
 

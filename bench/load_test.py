@@ -55,7 +55,7 @@ def free_port() -> int:
 
 def start_server(db: Path) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` on a free loopback port, with a prebuilt database; waits for health."""
-    from valuation.store import Store, ensure_sample
+    from valuation.data.store import Store, ensure_sample
 
     store = Store(db)
     ensure_sample(store)  # built before any session, so no session pays for it

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from valuation.features import Availability, finish_features, window_params
+from valuation.data.features import Availability, finish_features, window_params
 
 COMPLAINT_KINDS = ("complaint", "投诉")
 

@@ -1,7 +1,7 @@
 """A corpus of hostile and broken files, generated: one function per case returning (file name, bytes).
 
 Each case's documented outcome is in docs/reliability.md (the "Bad-input corpus" table) and is
-checked by tests/test_corpus.py against the library, the command line and the Data page.
+checked by tests/test_data_corpus.py against the library, the command line and the Data page.
 Files are built in memory; the largest (``huge_field``) is about 50 MB.
 """
 

@@ -1,7 +1,7 @@
 """A small dataset with the edge cases of the feature query, and writers of it as Parquet folders.
 
-Used by test_sources.py (DuckDB over Parquet against the imported data) and
-test_spark_parity.py (DuckDB against Spark). Deterministic.
+Used by test_data_sources.py (DuckDB over Parquet against the imported data) and
+test_data_spark_parity.py (DuckDB against Spark). Deterministic.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from valuation.features import window_params
+from valuation.data.features import window_params
 
 AS_OF = dt.date(2024, 6, 30)
 LEAP_AS_OF = dt.date(2024, 2, 29)  # months back from a leap day: 2023-02-28, 2022-02-28

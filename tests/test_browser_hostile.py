@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from tests.browser import CHROMIUM, require_chromium, streamlit_server
-from valuation.store import Store, ensure_sample
+from valuation.data.store import Store, ensure_sample
 
 IMG = '<img src=x onerror="window.__pwned=1"><a href="http://127.0.0.1:9/l"><b>link</b></a>'
 NAMES = {"H1": IMG, "H2": "<script>window.__pwned=2</script>",

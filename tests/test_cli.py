@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from valuation.cli import main
-from valuation.store import Store
+from valuation.cli.main import main
+from valuation.data.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from valuation import lifecycle, tiers
-from valuation.i18n import TEXT, format_date, format_money, lang_from_locale, t
-from valuation.settings import DIMENSIONS, OPTIONAL_DIMENSIONS, PRESETS
+from valuation.i18n.format import format_date, format_money
+from valuation.i18n.text import TEXT, lang_from_locale, t
+from valuation.model import lifecycle, tiers
+from valuation.model.settings import DIMENSIONS, OPTIONAL_DIMENSIONS, PRESETS
 
 REPO = Path(__file__).resolve().parents[1]
 LITERAL_KEY = re.compile(r"""\bt\(\s*["']([a-z_]+(?:\.[A-Za-z0-9_]+)+)["']""")

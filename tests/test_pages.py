@@ -9,11 +9,10 @@ import pandas as pd
 import pytest
 
 from tests.apptest import metric, open_page, start
-
-from valuation import insights, lifecycle, pipeline
-from valuation.settings import Settings
-from valuation.store import SAMPLE_DATASET, Store, ensure_sample
-
+from valuation.analysis import insights
+from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.model import lifecycle, pipeline
+from valuation.model.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +123,7 @@ def test_clv_calculator_follows_its_sliders(app):
     assert metric(app, "Lifetime value") != first
     # 10,000 a year, r = 0.5, d = 10%, 5 years, minus 5,000 acquisition
     expected = sum(10_000 * 0.5 ** k / 1.1 ** k for k in range(1, 6)) - 5_000
-    from valuation.i18n import format_money
+    from valuation.i18n.format import format_money
 
     assert metric(app, "Lifetime value") == format_money(expected, "en")
 
@@ -219,7 +218,7 @@ def test_presentation_mode_steps_through_the_slides_with_the_configuration_in_th
 
 
 def test_action_lists_switch_and_match_the_engine(app, engine):
-    from valuation import actions
+    from valuation.analysis import actions
 
     open_page(app, "actions")
     assert app.title[0].value == "Actions and reports"

@@ -15,10 +15,13 @@ from tests import apptest
 from tests.apptest import metric, open_page
 from tests.scale_data import write_parquet_dataset
 from ui.safe import md_params
-from valuation import charts_explore as cx
-from valuation import engines, explore, pipeline, sources
-from valuation.i18n import format_date, t
-from valuation.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.analysis import explore
+from valuation.data import engines, sources
+from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.i18n.format import format_date
+from valuation.i18n.text import t
+from valuation.model import pipeline
+from valuation.present import charts_explore as cx
 
 PAGES = ("overview", "tuning", "lifecycle", "customers", "clv", "explore", "dynamics", "actions", "data",
          "present")
@@ -332,7 +335,7 @@ def test_every_page_renders_for_a_features_dataset(features_db, monkeypatch, lan
 
 
 def test_a_saved_upload_is_parsed_once_and_the_uploader_empties(db_path, monkeypatch):
-    from valuation import ingest
+    from valuation.data import ingest
 
     calls = {"read_table": 0, "sniff": 0}
     for func in calls:

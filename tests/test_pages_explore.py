@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from tests.apptest import metric, open_page, start
-
-from valuation import explore, pipeline, snapshots
-from valuation.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.analysis import explore, snapshots
+from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.model import pipeline
 
 FIRST_ORDER, LAST_ORDER = dt.date(2023, 9, 30), dt.date(2026, 9, 30)  # the sample's order history
 
@@ -191,9 +191,9 @@ def test_cached_tables_follow_the_settings_and_equal_the_engine_on_every_rerun(a
     import shutil
     from dataclasses import replace
 
-    from valuation import actions
-    from valuation.exports import labelled
-    from valuation.settings import Settings, Weights
+    from valuation.analysis import actions
+    from valuation.model.settings import Settings, Weights
+    from valuation.present.exports import labelled
 
     copy = tmp_path / "engine.duckdb"  # the app holds the file open: the engine reads a copy of it
     shutil.copy(db_path, copy)

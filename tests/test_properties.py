@@ -17,18 +17,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from valuation import schema, scoring, tiers
-from valuation.features import Availability
-from valuation.ingest import candidate_columns, detect_mapping
-from valuation.parsing import (
-    YEAR_RANGE,
-    normalise_header,
-    parse_amount,
-    parse_amounts,
-    parse_date,
-    parse_dates,
-)
-from valuation.settings import DIMENSIONS, TierCuts, Weights
+from valuation.data import schema
+from valuation.data.features import Availability
+from valuation.data.mapping import candidate_columns, detect_mapping
+from valuation.data.parsing import YEAR_RANGE, normalise_header, parse_amount, parse_amounts, parse_date, parse_dates
+from valuation.model import scoring, tiers
+from valuation.model.settings import DIMENSIONS, TierCuts, Weights
 
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SOME = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -271,10 +265,9 @@ def test_tier_sizes_follow_the_cut_offs(rows, cuts):
 @pytest.fixture(scope="module")
 def sample_features(tmp_path_factory):
     """Features (with CLV) of the bundled sample, computed once."""
-    from valuation import pipeline
-    from valuation.store import SAMPLE_DATASET, Store, ensure_sample
-
-    from valuation.features import compute_features
+    from valuation.data.features import compute_features
+    from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+    from valuation.model import pipeline
 
     store = Store(tmp_path_factory.mktemp("props") / "p.duckdb")
     ensure_sample(store)
@@ -305,7 +298,7 @@ def test_tiers_do_not_depend_on_row_order(sample_features, seed, weights):
 
 
 def test_the_whole_pipeline_gives_the_same_tiers_whatever_the_row_order(sample_features):
-    from valuation import pipeline
+    from valuation.model import pipeline
 
     prepared, raw = sample_features
     base = pipeline.score(prepared).set_index("customer_id")["tier"].sort_index()

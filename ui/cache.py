@@ -9,10 +9,10 @@ import pandas as pd
 import streamlit as st
 
 from ui import state
-from valuation import pipeline
-from valuation.i18n import t
-from valuation.settings import ClvSettings, Settings
-from valuation.store import META
+from valuation.data.store import META
+from valuation.i18n.text import t
+from valuation.model import pipeline
+from valuation.model.settings import ClvSettings, Settings
 
 SETTINGS_KEY = "settings"
 
@@ -99,7 +99,7 @@ def tier_codes(ctx: state.Context, value: Settings | None = None):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _clv_diagnostics(version: str, as_of: dt.date | None, weeks: int, _store, dataset: str) -> dict:
-    from valuation import insights
+    from valuation.analysis import insights
 
     orders = insights.transactions(_store, dataset, as_of)
     return insights.clv_diagnostics(orders, as_of, weeks)
@@ -112,7 +112,7 @@ def clv_diagnostics(ctx: state.Context, weeks: int) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _customer_categories(version: str, as_of: dt.date | None, _store, dataset: str) -> pd.DataFrame:
-    from valuation import actions
+    from valuation.analysis import actions
 
     return actions.customer_categories(_store, dataset, as_of)
 

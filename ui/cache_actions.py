@@ -8,8 +8,8 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache, state
-from valuation import actions
-from valuation.settings import Settings
+from valuation.analysis import actions
+from valuation.model.settings import Settings
 
 
 # cache_resource, not cache_data: the growable list of a million customers has hundreds of

@@ -14,8 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache, state
-from valuation import charts, snapshots
-from valuation.settings import Settings
+from valuation.analysis import snapshots
+from valuation.model.settings import Settings
+from valuation.present import charts
 
 
 def key(ctx: state.Context, dates, value: Settings | None = None) -> tuple:

@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache, state
-from valuation import charts_explore, explore
-from valuation.settings import Settings
+from valuation.analysis import explore
+from valuation.model.settings import Settings
+from valuation.present import charts_explore
 
 
 def version(ctx: state.Context) -> str:

@@ -7,8 +7,8 @@ from dataclasses import replace
 import streamlit as st
 
 from ui import cache
-from valuation.i18n import t
-from valuation.settings import DIMENSIONS, PRESETS, LifecycleRules, TierCuts, Weights
+from valuation.i18n.text import t
+from valuation.model.settings import DIMENSIONS, PRESETS, LifecycleRules, TierCuts, Weights
 
 PRESET_KEY = "preset"
 

@@ -8,10 +8,10 @@ import streamlit as st
 
 from ui import cache, state
 from ui.safe import md
-from valuation import store as store_mod
-from valuation.i18n import t
-from valuation.store import StoreError
-from valuation.viewconfig import ViewConfig, from_query, to_query
+from valuation.data import store as store_mod
+from valuation.data.store import StoreError
+from valuation.i18n.text import t
+from valuation.present.viewconfig import ViewConfig, from_query, to_query
 
 RESTORED_KEY = "_url_restored"
 WIDGET_PREFIXES = ("w::", "cut::", "life::")

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import share, state
 from ui.safe import md
-from valuation.i18n import LANG_NAMES, LANGS, lang_from_locale, t
+from valuation.i18n.text import LANG_NAMES, LANGS, lang_from_locale, t
 
 
 def language() -> str:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ui.safe import md, md_params
-from valuation.i18n import t
-from valuation.store import SAMPLE_DATASET, Store, StoreError, default_db_path, ensure_sample
+from valuation.data.store import SAMPLE_DATASET, Store, StoreError, default_db_path, ensure_sample
+from valuation.i18n.text import t
 
 SESSION_STORE_KEY = "_session_store"
 CONTEXT_KEY = "_context"
@@ -102,7 +102,7 @@ def order_date_range(store: Store, dataset: str) -> tuple[dt.date | None, dt.dat
 
     A features dataset (computed on Spark, valuation/sources.py) has one date: its as-of date.
     """
-    from valuation.sources import date_range
+    from valuation.data.sources import date_range
 
     first, last = date_range(store, dataset)
     return first, last
@@ -123,7 +123,7 @@ def features_info(ctx: Context) -> dict | None:
 
     Such a dataset has no order rows: pages that read orders say so instead of drawing nothing.
     """
-    from valuation.sources import KIND_FEATURES, kind_info
+    from valuation.data.sources import KIND_FEATURES, kind_info
 
     info = kind_info(ctx.store, ctx.dataset)
     return info if info and info["kind"] == KIND_FEATURES else None

@@ -6,9 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from ui.safe import md
-from valuation import exports, ingest, schema
-from valuation.exports import csv_bytes
-from valuation.i18n import TEXT, format_money, t
+from valuation.data import ingest, schema
+from valuation.data.mapping import candidate_columns, detect_mapping
+from valuation.i18n.format import format_money
+from valuation.i18n.text import TEXT, t
+from valuation.present import exports
+from valuation.present.exports import csv_bytes
 
 NOT_USED = ""
 
@@ -67,7 +70,7 @@ def _features(key: tuple[str, str, int], _data: bytes):
     import tempfile
     from pathlib import Path
 
-    from valuation import sources
+    from valuation.data import sources
 
     with tempfile.TemporaryDirectory(prefix="valuation_upload_") as folder:
         path = Path(folder) / "upload.parquet"
@@ -120,12 +123,12 @@ def delimiter_label(delimiter: str | None) -> str:
 
 def mapping_editor(file_name: str, table: str, headers: list[str], lang: str) -> dict[str, str]:
     """One select box per canonical column, preset to the detected header; returns canonical -> header."""
-    detected = ingest.detect_mapping(headers, table)
+    detected = detect_mapping(headers, table)
     missing_required = [c for c in schema.required(table) if c not in detected]
     mapping: dict[str, str] = {}
     with st.expander(t("data.mapping", lang), expanded=bool(missing_required)):
         cols = st.columns(3)
-        for i, column in enumerate(ingest.candidate_columns(table)):
+        for i, column in enumerate(candidate_columns(table)):
             options = [NOT_USED] + list(headers)
             default = detected.get(column.name, NOT_USED)
             label = column.name + (" *" if column.required else "")
@@ -186,7 +189,7 @@ def features_only(ctx, what: str) -> bool:
     """True, with a message, when the dataset holds features computed elsewhere and ``what``
     (a ``scale.what.*`` label) needs its individual orders, which it does not have."""
     from ui import state
-    from valuation.i18n import format_date
+    from valuation.i18n.format import format_date
 
     info = state.features_info(ctx)
     if info is None:
@@ -231,7 +234,7 @@ def data_notes(scored: pd.DataFrame, lang: str) -> None:
 
 def class_actions(scored: pd.DataFrame, lang: str) -> None:
     """One card per value class: how many customers, their profit, and the recommended action."""
-    from valuation.tiers import VALUE_CLASSES
+    from valuation.model.tiers import VALUE_CLASSES
 
     # As in the value matrix: prospects have no actual value yet. Two columns, not the whole
     # frame: filtering every column of a million customers five times took about a second.

@@ -2,6 +2,6 @@
 
 import sys
 
-from valuation.cli import main
+from valuation.cli.main import main
 
 sys.exit(main())

@@ -7,9 +7,10 @@ import datetime as dt
 import streamlit as st
 
 from ui import cache, cache_actions, state, widgets
-from valuation import exports, pipeline
-from valuation.i18n import t
-from valuation.report import build_report
+from valuation.i18n.text import t
+from valuation.model import pipeline
+from valuation.present import exports
+from valuation.present.report import build_report
 
 ctx = state.context()
 lang = ctx.lang

@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache, state, widgets
-from valuation import charts, clv
-from valuation.i18n import format_money, format_pct, t
+from valuation.i18n.format import format_money, format_pct
+from valuation.i18n.text import t
+from valuation.model import clv
+from valuation.present import charts_clv
 
 ctx = state.context()
 lang = ctx.lang
@@ -30,7 +32,7 @@ with right:
                   d=format_pct(discount), h=horizon, ac=format_money(acquisition, lang),
                   first=format_money(margin * retention / (1 + discount), lang),
                   value=format_money(value, lang)))
-    st.plotly_chart(charts.formula_clv_chart(table, lang), key="formula_chart")
+    st.plotly_chart(charts_clv.formula_clv_chart(table, lang), key="formula_chart")
 
 st.divider()
 if not widgets.require_orders(ctx):
@@ -48,7 +50,7 @@ if fit is not None and fit.method == "bgnbd_gg":
                  horizon=cache.settings().clv.horizon_months))
 else:
     st.warning(t("note.clv_formula", lang, reason=fit.reason if fit else ""))
-st.plotly_chart(charts.clv_by_tier(scored, lang), key="clv_by_tier")
+st.plotly_chart(charts_clv.clv_by_tier(scored, lang), key="clv_by_tier")
 
 # ---- diagnostics -----------------------------------------------------------------
 st.subheader(t("clv.diagnostics", lang))
@@ -62,5 +64,5 @@ else:
     st.markdown(t("clv.holdout_total", lang, end=str(diag["calibration_end"]), actual=f"{diag['actual_total']:,}",
                   predicted=f"{diag['predicted_total']:,.0f}"))
     left, right = st.columns(2)
-    left.plotly_chart(charts.holdout_chart(diag["holdout"], lang), key="holdout")
-    right.plotly_chart(charts.p_alive_heatmap(diag["p_alive"], lang), key="p_alive")
+    left.plotly_chart(charts_clv.holdout_chart(diag["holdout"], lang), key="holdout")
+    right.plotly_chart(charts_clv.p_alive_heatmap(diag["p_alive"], lang), key="p_alive")

@@ -6,10 +6,12 @@ import streamlit as st
 
 from ui import cache, state, widgets
 from ui.safe import md
-from valuation import charts, insights
-from valuation.exports import csv_bytes
-from valuation.i18n import format_money, format_pct, t
-from valuation.pipeline import output_frame
+from valuation.analysis import insights
+from valuation.i18n.format import format_money, format_pct
+from valuation.i18n.text import t
+from valuation.model.pipeline import output_frame
+from valuation.present import charts
+from valuation.present.exports import csv_bytes
 
 TABLE_ROWS = 5000        # rows sent to the browser; the download has them all
 PROFILE_OPTIONS = 1000   # customers offered in the profile selector

@@ -8,10 +8,12 @@ import streamlit as st
 
 from ui import state, widgets
 from ui.safe import md
-from valuation import ingest, schema, sources
-from valuation.i18n import format_date, t
-from valuation.ingest import IngestError
-from valuation.store import SAMPLE_DATASET, StoreError, merge_tables
+from valuation.data import ingest, schema, sources
+from valuation.data.files import IngestError
+from valuation.data.reading import PARQUET
+from valuation.data.store import SAMPLE_DATASET, StoreError, merge_tables
+from valuation.i18n.format import format_date
+from valuation.i18n.text import t
 
 ctx = state.context()
 lang = ctx.lang
@@ -109,7 +111,7 @@ for upload in files or []:
         detected = st.empty()  # the whole file's encoding replaces the preview's once it is read
 
         def show_detected(encoding: str) -> None:
-            if sniffed["kind"] == ingest.PARQUET:
+            if sniffed["kind"] == PARQUET:
                 detected.caption(t("scale.parquet_detected", lang, columns=len(sniffed["headers"])))
             else:
                 detected.caption(t("data.detected", lang, encoding=encoding,

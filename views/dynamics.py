@@ -6,10 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache_dynamics, cache_explore, state, widgets
-from valuation import charts, snapshots
-from valuation import charts_explore as cx
-from valuation.exports import csv_bytes
-from valuation.i18n import format_date, t
+from valuation.analysis import snapshots
+from valuation.i18n.format import format_date
+from valuation.i18n.text import t
+from valuation.present import charts
+from valuation.present import charts_explore as cx
+from valuation.present.exports import csv_bytes
 
 ctx = state.context()
 lang = ctx.lang

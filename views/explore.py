@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache, cache_explore, state, widgets
-from valuation import charts_explore as cx
-from valuation import explore
-from valuation.exports import csv_bytes
-from valuation.i18n import format_date, format_money, t
+from valuation.analysis import explore
+from valuation.i18n.format import format_date, format_money
+from valuation.i18n.text import t
+from valuation.present import charts_explore as cx
+from valuation.present.exports import csv_bytes
 
 ctx = state.context()
 lang = ctx.lang

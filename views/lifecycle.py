@@ -5,9 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache, controls, state, widgets
-from valuation import charts, lifecycle
-from valuation.exports import csv_bytes
-from valuation.i18n import t
+from valuation.i18n.text import t
+from valuation.model import lifecycle
+from valuation.present import charts
+from valuation.present.exports import csv_bytes
 
 ctx = state.context()
 lang = ctx.lang

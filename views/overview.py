@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache, state, widgets
-from valuation import charts, insights
-from valuation.i18n import format_money, format_pct, t
+from valuation.analysis import insights
+from valuation.i18n.format import format_money, format_pct
+from valuation.i18n.text import t
+from valuation.present import charts
 
 ctx = state.context()
 lang = ctx.lang

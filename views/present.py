@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache, state, widgets
-from valuation import charts, lifecycle
-from valuation.i18n import format_money, format_pct, t
+from valuation.i18n.format import format_money, format_pct
+from valuation.i18n.text import t
+from valuation.model import lifecycle
+from valuation.present import charts
 
 SLIDES = ("pyramid", "matrix", "whale", "funnel", "at_risk")
 

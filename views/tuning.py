@@ -8,9 +8,12 @@ import numpy as np
 import streamlit as st
 
 from ui import cache, controls, state, widgets
-from valuation import charts, exports, insights, scoring, tiers
-from valuation.i18n import format_pct, t
-from valuation.settings import PRESETS
+from valuation.analysis import insights
+from valuation.i18n.format import format_pct
+from valuation.i18n.text import t
+from valuation.model import scoring, tiers
+from valuation.model.settings import PRESETS
+from valuation.present import charts, exports
 
 ctx = state.context()
 lang = ctx.lang

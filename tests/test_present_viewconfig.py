@@ -1,0 +1,140 @@
+"""Saved views and share links: the same configuration comes back, to the same tiers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from valuation.data import store as store_mod
+from valuation.data.store import Store, StoreError, ensure_sample
+from valuation.model.settings import LifecycleRules, Settings, TierCuts, Weights
+from valuation.present.viewconfig import ViewConfig, from_query, to_query
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+TUNED = ViewConfig(
+    dataset="db:sample", as_of=dt.date(2026, 6, 30), lang="en",
+    settings=Settings(weights=Weights(current=20, future=20, credit=10, loyalty=40, growth=10,
+                                      custom=(("importance", 15.0),)),
+                      tiers=TierCuts(a=0.1, b=0.2, c=0.3),
+                      lifecycle=replace(LifecycleRules(), at_risk_days=60, gap_multiple=2.5)))
+
+
+def test_a_view_round_trips_through_json():
+    assert ViewConfig.from_json(TUNED.to_json()) == TUNED
+
+
+def test_a_view_round_trips_through_query_parameters():
+    params = to_query(TUNED)
+    assert params["asof"] == "2026-06-30" and params["lang"] == "en"
+    assert "loyalty:40" in params["w"] and "custom:importance:15" in params["w"]
+    config, ignored = from_query(params)
+    assert ignored == []
+    assert config == TUNED
+
+
+def test_a_hand_edited_link_keeps_what_it_can_and_names_what_it_ignored():
+    params = to_query(TUNED) | {"tiers": "5,lots,30", "lang": "fr"}
+    config, ignored = from_query(params)
+    assert sorted(ignored) == ["lang", "tiers"]
+    assert config.settings.weights == TUNED.settings.weights
+    assert config.settings.tiers == TierCuts()
+
+
+def test_saved_views_can_be_listed_loaded_renamed_and_deleted(tmp_path):
+    store = Store(tmp_path / "v.duckdb")
+    store_mod.save_view(store, "季度经营会", TUNED.to_json())
+    store_mod.save_view(store, "default", ViewConfig().to_json())
+    assert store_mod.list_views(store) == ["default", "季度经营会"]
+    assert ViewConfig.from_json(store_mod.load_view(store, "季度经营会")) == TUNED
+    store_mod.rename_view(store, "季度经营会", "Q3 review")
+    with pytest.raises(StoreError):
+        store_mod.rename_view(store, "default", "Q3 review")
+    store_mod.delete_view(store, "default")
+    assert store_mod.list_views(store) == ["Q3 review"]
+    with pytest.raises(StoreError):
+        store_mod.load_view(store, "default")
+
+
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("views") / "app.duckdb"
+    store = Store(path)
+    ensure_sample(store)
+    store.close()
+    return path
+
+
+@pytest.fixture
+def app(db_path, monkeypatch):
+    monkeypatch.setenv("VALUATION_DB", str(db_path))
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def tiers_shown(at):
+    """Customer -> tier as the customers page shows them."""
+    at.switch_page("views/customers.py").run()
+    assert not at.exception, [e.message for e in at.exception]
+    table = at.dataframe[0].value
+    return dict(zip(table["Customer ID"], table["Tier"]))
+
+
+def test_a_share_link_rebuilds_the_same_configuration(app):
+    for key, value in to_query(TUNED).items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    assert app.radio(key="lang").value == "en"
+    assert app.date_input(key="as_of::db:sample").value == dt.date(2026, 6, 30)
+    app.switch_page("views/tuning.py").run()
+    assert app.slider(key="w::loyalty").value == 40.0
+    assert app.slider(key="w::custom:importance").value == 15.0
+    assert app.session_state["settings"] == TUNED.settings
+    app.switch_page("views/lifecycle.py").run()
+    assert app.number_input(key="life::at_risk_days").value == 60
+    # The URL the app keeps is the same link.
+    assert {k: app.query_params[k][0] if isinstance(app.query_params[k], list) else app.query_params[k]
+            for k in to_query(TUNED)} == to_query(TUNED)
+
+
+def test_a_saved_view_reloads_to_the_same_tiers(app):
+    app.session_state["lang"] = "en"
+    app.run()
+    app.switch_page("views/tuning.py").run()
+    app.selectbox(key="preset").set_value("loyalty_first").run()
+    tuned = tiers_shown(app)
+    app.text_input(key="view_name").set_value("loyalty view")
+    app.button(key="view_save").click().run()
+    assert "Saved view “loyalty view”." in [s.value for s in app.success]
+    # Change everything, then load the view back.
+    app.switch_page("views/tuning.py").run()
+    app.selectbox(key="preset").set_value("growth_first").run()
+    assert tiers_shown(app) != tuned
+    app.selectbox(key="view_choice").set_value("loyalty view")
+    app.button(key="view_load").click().run()
+    assert tiers_shown(app) == tuned
+    app.switch_page("views/tuning.py").run()
+    assert app.slider(key="w::loyalty").value == 40.0
+
+
+def test_a_bad_or_taken_view_name_gets_a_translated_message_and_saves_nothing(app):
+    from valuation.i18n.text import t
+
+    app.session_state["lang"] = "zh"
+    app.run()
+    app.text_input(key="view_name").set_value("   ")
+    app.button(key="view_save").click().run()
+    assert [e.value for e in app.error] == [t("err.bad_view_name", "zh")]
+    app.text_input(key="view_name").set_value("季度回顾")
+    app.button(key="view_save").click().run()
+    app.text_input(key="view_name").set_value("第二个")
+    app.button(key="view_save").click().run()
+    app.selectbox(key="view_choice").set_value("第二个")
+    app.text_input(key="view_rename").set_value("季度回顾")
+    app.button(key="view_rename_button").click().run()
+    assert [e.value for e in app.error] == [t("err.view_exists", "zh", name="季度回顾")]
+    assert not app.exception

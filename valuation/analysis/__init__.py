@@ -1,0 +1,1 @@
+"""Questions the pages ask of scored customers: KPIs, profiles, slices, snapshots over time, action lists."""

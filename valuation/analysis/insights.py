@@ -1,0 +1,226 @@
+"""What the pages show beyond the scores: KPIs, migrations, filters, profiles, CLV diagnostics."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+
+from valuation.data.store import Store
+from valuation.model import clv as clv_models
+from valuation.model import lifecycle, tiers
+
+LOWER_TIER = {"A": "B", "B": "C", "C": "D", "D": "D"}
+
+
+def kpis(scored: pd.DataFrame) -> dict:
+    """Headline figures: customers, 12-month revenue and net profit, tier A's profit share, value at risk.
+
+    Value at risk is the CLV of customers on the at-risk alert list (at risk by
+    silence, or silent beyond their own usual gap).
+    """
+    has = scored["has_orders"].astype(bool)
+    profit = float(scored.loc[has, "net_profit_12m"].sum())
+    a_profit = float(scored.loc[scored["tier"] == "A", "net_profit_12m"].sum())
+    alerts = lifecycle.at_risk_alerts(scored)
+    return {
+        "customers": int(has.sum()),
+        "prospects": int((~has).sum()),
+        "revenue_12m": float(scored.loc[has, "revenue_12m"].sum()),
+        "net_profit_12m": profit,
+        "tier_a_profit_share": a_profit / profit if profit else float("nan"),
+        "value_at_risk": float(alerts["clv"].sum()) if "clv" in alerts else 0.0,
+        "customers_at_risk": int(len(alerts)),
+        "below_zero": int((scored["tier"] == "below_zero").sum()),
+    }
+
+
+def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
+              direction: str = "all", codes: tuple | None = None) -> pd.DataFrame:
+    """Customers whose tier or composite moved between two scorings of the same customers.
+
+    ``direction`` "up" keeps customers who moved to a better tier (largest score
+    gain first), "down" those who moved to a worse one (largest loss first), and
+    "all" every customer whose tier or score moved, tier changes first.
+    ``codes`` (before, after): the two scorings' tier codes (``pipeline.tier_codes``), which
+    spare looking up a million tier labels.
+    """
+    if codes is not None:
+        steps = pd.Series(np.asarray(codes[1], dtype=np.int64) - np.asarray(codes[0], dtype=np.int64))
+    else:
+        order = {t: i for i, t in enumerate(tiers.TIERS)}
+        # Negative steps = towards A.
+        steps = (pd.Series(after["tier"].to_numpy()).map(order)
+                 - pd.Series(before["tier"].to_numpy()).map(order))
+    composite_before = before["composite"].to_numpy()
+    composite_after = after["composite"].to_numpy()
+    score_moved = composite_after - composite_before
+    if direction == "up":
+        rows = np.flatnonzero((steps < 0).to_numpy())
+        rows = rows[_candidates(None, score_moved[rows], top)]
+    elif direction == "down":
+        rows = np.flatnonzero((steps > 0).to_numpy())
+        rows = rows[_candidates(None, -score_moved[rows], top)]
+    else:
+        rows = np.flatnonzero(((steps != 0) | (np.abs(score_moved) > 1e-9)).to_numpy())
+        rows = rows[_candidates(np.abs(steps.to_numpy()[rows]), np.abs(score_moved[rows]), top)]
+    # Only the rows that can make the list are built and sorted (the same order as sorting all).
+    joined = pd.DataFrame({
+        "customer_id": _text_rows(after["customer_id"], rows),
+        "name": _text_rows(after["name"], rows) if "name" in after else None,
+        "tier_before": _tier_rows(before["tier"], rows, None if codes is None else codes[0]),
+        "tier_after": _tier_rows(after["tier"], rows, None if codes is None else codes[1]),
+        "composite_before": composite_before[rows],
+        "composite_after": composite_after[rows],
+    })
+    joined["score_moved"] = joined["composite_after"] - joined["composite_before"]
+    joined["tier_steps"] = steps.to_numpy()[rows]
+    if direction == "up":
+        moved = joined.sort_values(["score_moved", "customer_id"], ascending=[False, True])
+    elif direction == "down":
+        moved = joined.sort_values(["score_moved", "customer_id"])
+    else:
+        moved = joined.assign(_tier=joined["tier_steps"].abs(), _abs=joined["score_moved"].abs())
+        moved = moved.sort_values(["_tier", "_abs", "customer_id"], ascending=[False, False, True])
+        moved = moved.drop(columns=["_tier", "_abs"])
+    if top is not None:
+        moved = moved.head(top)
+    return moved.reset_index(drop=True)
+
+
+def _tier_rows(column: pd.Series, rows: np.ndarray, codes):
+    """The tier labels of ``rows``: from the codes when given (every label is text), else the column."""
+    if codes is None or len(rows) == len(column):
+        return _text_rows(column, rows)
+    return pd.array(tiers.TIER_LABELS[np.asarray(codes)[rows]], dtype="str")
+
+
+def _text_rows(column: pd.Series, rows: np.ndarray):
+    """``column.to_numpy()[rows]`` typed as a frame of the whole column would type it (str when
+    every value present is text, else object), however few rows are taken."""
+    if len(rows) == len(column):
+        return column.to_numpy()
+    if isinstance(column.dtype, pd.StringDtype):  # text already: str unless nothing is there
+        text = bool(column.notna().any())
+    else:
+        text = pd.api.types.infer_dtype(column.to_numpy(), skipna=True) == "string"
+    return pd.array(column.iloc[rows].to_numpy(), dtype="str" if text else object)
+
+
+def _candidates(primary: np.ndarray | None, secondary: np.ndarray, top: int | None) -> np.ndarray:
+    """Positions of the rows that can be among the ``top`` first by (primary, secondary) descending.
+
+    Rows tied on both keys at the cut are all kept (the final sort breaks those ties), so
+    sorting only these rows gives the same head as sorting every row. Linear time.
+    """
+    m = len(secondary)
+    if top is None or m <= top or np.isnan(secondary).any() or (
+            primary is not None and np.isnan(primary.astype(float)).any()):
+        return np.arange(m)
+    if top <= 0:
+        return np.arange(0)
+    if primary is None:
+        kth = np.partition(secondary, m - top)[m - top]
+        return np.flatnonzero(secondary >= kth)
+    keep, count = [], 0
+    for level in np.unique(primary)[::-1]:
+        at = np.flatnonzero(primary == level)
+        if count + len(at) <= top:
+            keep.append(at)
+            count += len(at)
+            if count == top:
+                break
+            continue
+        need = top - count
+        values = secondary[at]
+        kth = np.partition(values, len(values) - need)[len(values) - need]
+        keep.append(at[values >= kth])
+        break
+    return np.sort(np.concatenate(keep)) if keep else np.arange(0)
+
+
+def filter_customers(scored: pd.DataFrame, search: str = "", **choices) -> pd.DataFrame:
+    """Rows matching a free-text search (id or name) and every non-empty choice list.
+
+    ``choices`` maps a column (tier, value_class, rfm_segment, lifecycle_stage,
+    region, industry) to the values to keep; an empty list keeps all.
+    """
+    mask = pd.Series(True, index=scored.index)
+    text = (search or "").strip().lower()
+    if text:
+        ids = scored["customer_id"].astype(str).str.lower()
+        names = scored["name"].fillna("").astype(str).str.lower() if "name" in scored else ids
+        mask &= ids.str.contains(text, regex=False) | names.str.contains(text, regex=False)
+    for column, values in choices.items():
+        if values and column in scored:
+            mask &= scored[column].isin(values)
+    return scored[mask]
+
+
+def replacement_count(scored: pd.DataFrame, customer_id: str) -> dict:
+    """What losing a customer means: how many average customers of the tier below replace their profit."""
+    row = scored.loc[scored["customer_id"] == customer_id].iloc[0]
+    tier = row["tier"]
+    lower = LOWER_TIER.get(tier)
+    if lower is None or row["net_profit_12m"] <= 0:
+        return {"tier": tier, "lower_tier": lower, "count": None, "profit": float(row["net_profit_12m"])}
+    peers = scored.loc[scored["tier"] == lower, "net_profit_12m"]
+    avg = float(peers.mean()) if len(peers) else float("nan")
+    count = float(row["net_profit_12m"] / avg) if avg and avg > 0 else None
+    return {"tier": tier, "lower_tier": lower, "count": count, "profit": float(row["net_profit_12m"]),
+            "lower_average": avg}
+
+
+def tier_average_scores(scored: pd.DataFrame, dimensions: tuple[str, ...]) -> pd.DataFrame:
+    """Mean dimension scores per tier (for the profile radar)."""
+    return scored.groupby("tier")[list(dimensions)].mean()
+
+
+def customer_orders(store: Store, dataset: str, customer_id: str, as_of: dt.date | None) -> pd.DataFrame:
+    """One customer's orders on or before the as-of date."""
+    ref = store.table_ref(dataset, "orders")
+    sql = (f"SELECT order_date, amount, cost, category, product, order_id FROM {ref} "
+           "WHERE customer_id = $c AND ($as_of IS NULL OR order_date <= $as_of) ORDER BY order_date")
+    return store.cursor().execute(sql, {"c": customer_id, "as_of": as_of}).df()
+
+
+def transactions(store: Store, dataset: str, as_of: dt.date | None) -> pd.DataFrame:
+    """customer_id, order_date, amount of every purchase (amount > 0) on or before the as-of date."""
+    ref = store.table_ref(dataset, "orders")
+    sql = (f"SELECT customer_id, order_date, amount FROM {ref} "
+           "WHERE amount > 0 AND ($as_of IS NULL OR order_date <= $as_of)")
+    return store.cursor().execute(sql, {"as_of": as_of}).df()
+
+
+def clv_diagnostics(orders: pd.DataFrame, as_of: dt.date, holdout_weeks: int = 26) -> dict:
+    """Fit BG/NBD on a calibration period and compare with the holdout that follows.
+
+    The calibration period ends ``holdout_weeks`` before the as-of date. Returns
+    the fitted parameters, the holdout comparison by frequency, the totals, and
+    P(alive) by frequency and recency; or ``{"error": message}`` when the data
+    cannot support the models (too short, too few repeat buyers).
+    """
+    as_of = pd.Timestamp(as_of)
+    calibration_end = as_of - pd.Timedelta(weeks=holdout_weeks)
+    if orders.empty or orders["order_date"].min() >= calibration_end:
+        return {"error": "too_short", "calibration_end": calibration_end.date()}
+    try:
+        summary = clv_models.calibration_holdout_summary(
+            orders, calibration_end=calibration_end, holdout_end=as_of, time_unit="W")
+        model = clv_models.BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
+    except clv_models.ConvergenceError as exc:
+        return {"error": "no_fit", "detail": str(exc), "calibration_end": calibration_end.date()}
+    by_freq = clv_models.holdout_by_frequency(summary, model)
+    duration = float(summary["duration_holdout"].iloc[0])
+    predicted = np.asarray(model.conditional_expected_purchases(
+        duration, summary["frequency"], summary["recency"], summary["T"]))
+    max_recency = int(min(summary["T"].max(), 156))
+    return {
+        "calibration_end": calibration_end.date(),
+        "params": model.params_,
+        "holdout": by_freq,
+        "actual_total": int(summary["frequency_holdout"].sum()),
+        "predicted_total": float(predicted.sum()),
+        "p_alive": clv_models.probability_alive_matrix(model, 20, max_recency, max_recency),
+    }

@@ -1,0 +1,1 @@
+"""python -m valuation …: one module per command family, wired together in main.py."""

@@ -1,0 +1,119 @@
+"""python -m valuation alerts: the three action lists for a sales team, printed or written for a scheduled job."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from valuation.analysis.actions import action_lists, customer_categories
+from valuation.cli.common import UsageError, _scoring_source, _settings
+from valuation.data.files import IngestError
+from valuation.data.store import StoreError
+from valuation.i18n.text import t
+from valuation.model import pipeline
+from valuation.present.exports import write_lists
+
+JSON_ROWS = 10  # rows of each list that --json prints
+
+
+def _records(frame: pd.DataFrame, n: int = JSON_ROWS) -> list[dict]:
+    head = frame.head(n).copy()
+    for col in head.columns:
+        if pd.api.types.is_datetime64_any_dtype(head[col]):
+            head[col] = head[col].dt.strftime("%Y-%m-%d")
+    return json.loads(head.to_json(orient="records", force_ascii=False, date_format="iso"))
+
+
+_FILE_SUFFIXES = {".csv", ".xls", ".json", ".parquet", ".txt", ".tsv", ".html"}
+
+
+def add_parsers(sub):
+    """Add ``alerts`` to the subcommands of ``python -m valuation``; returns its parser."""
+    p = sub.add_parser("alerts", help="action lists: high-value customers at risk, declining most valuable "
+                                      "customers, growable customers with cross-sell suggestions",
+                       description="Score the customers and write the three action lists a sales team works "
+                                   "through. Exit code 0 on success, 2 on bad input.")
+    p.add_argument("file", nargs="?", help="an orders file to score (instead of a stored dataset)")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: data/valuation.duckdb)")
+    p.add_argument("--dataset", default=None, help="dataset in the DuckDB file (default: the sample)")
+    p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: the last order date)")
+    p.add_argument("--weights", default=None, help="e.g. current=30,future=25,credit=15,loyalty=15,growth=15")
+    p.add_argument("--lang", choices=["zh", "en"], default="en", help="language of the actions and headers")
+    p.add_argument("--out", type=Path, default=None,
+                   help="a folder for at_risk.csv, declining.csv and growable.csv, or a .xlsx file")
+    p.add_argument("--json", action="store_true",
+                   help="print the count of each list and its first 10 rows as one JSON object")
+    p.set_defaults(func=cmd_alerts)
+    return p
+
+
+def _parse_as_of(text: str | None) -> dt.date | None:
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"--as-of takes a date as YYYY-MM-DD, got {text!r}.") from None
+
+
+def _check_out(out: Path | None) -> None:
+    if out is None or out.suffix.lower() == ".xlsx":
+        return
+    if out.suffix.lower() in _FILE_SUFFIXES or (out.exists() and not out.is_dir()):
+        raise UsageError(f"--out takes a folder (for the CSV files) or a .xlsx file, got {str(out)!r}.")
+
+
+def _alerts(args) -> int:
+
+    as_of = _parse_as_of(args.as_of)
+    _check_out(args.out)
+    settings = _settings(args)
+    store, dataset = _scoring_source(args)
+    try:
+        scored = pipeline.run(store, dataset, as_of, settings)
+        availability = scored.attrs.get("availability")
+        categories = (customer_categories(store, dataset, scored.attrs.get("as_of"))
+                      if availability is None or availability.category else None)
+    finally:
+        store.close()
+    lists = action_lists(scored, categories, args.lang)
+    files: list[Path] = []
+    if args.out:
+        try:
+            files = write_lists(lists, args.out, args.lang)
+        except OSError as exc:
+            raise UsageError(f"Cannot write {args.out}: {exc.strerror or exc}.") from None
+    notes = {k: f.attrs["note"] for k, f in lists.items() if f.attrs.get("note")}
+    if args.json:
+        print(json.dumps({
+            "dataset": dataset if not args.file else str(args.file),
+            "as_of": str(scored.attrs.get("as_of")),
+            "lang": args.lang,
+            "counts": {k: int(len(f)) for k, f in lists.items()},
+            "notes": notes,
+            "files": [str(p) for p in files],
+            "top": {k: _records(f) for k, f in lists.items()},
+        }, ensure_ascii=False, default=str))
+    else:
+        for key, frame in lists.items():
+            print(f"{t(f'actions.title.{key}', args.lang)}: {len(frame)}")
+        for note in notes.values():
+            print(f"note: {note}")
+        for path in files:
+            print(f"written: {path}")
+        if not files:
+            print("Add --out FOLDER or --out FILE.xlsx to write the lists, or --json to print them.")
+    return 0
+
+
+def cmd_alerts(args) -> int:
+    """``python -m valuation alerts``: 0 on success; 2 with one line on stderr when the input is wrong."""
+    try:
+        return _alerts(args)
+    except (UsageError, IngestError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,65 @@
+"""What the commands share: the usage error, --map and --weights parsing, and where scores come from."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+class UsageError(Exception):
+    """A mistake in the command's arguments; the message says how to fix it."""
+
+
+def _parse_map(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    mapping = {}
+    for pair in pairs:
+        canonical, sep, header = pair.partition("=")
+        if not sep or not canonical.strip() or not header.strip():
+            raise UsageError(f"--map takes canonical=Header, got {pair!r} "
+                             "(for example --map amount=销售额).")
+        mapping[canonical.strip()] = header.strip()
+    return mapping
+
+
+def _scoring_source(args):
+    """(store, dataset, owned) for score/alerts: a FILE in memory, a --db dataset, or the sample."""
+    from valuation.data import ingest
+    from valuation.data.store import SAMPLE_DATASET, Store, default_db_path, ensure_sample
+
+    if args.file:
+        path = Path(args.file)
+        if not path.exists():
+            raise UsageError(f"File {args.file} does not exist.")
+        result = ingest.read_table(path, table="orders")
+        ingest.check_loadable(result)
+        for warning in result.warnings:
+            print(f"note: {warning}", file=sys.stderr)
+        if result.rows_rejected:
+            print(f"note: {result.rows_rejected} rows of {path.name} were rejected; "
+                  f"see them with: python -m valuation ingest {path.name} --dry-run --rejects rejects.csv",
+                  file=sys.stderr)
+        store = Store(":memory:")
+        store.replace_dataset("file", result.tables, source=path.name)
+        return store, "file"
+    store = Store(args.db or default_db_path())
+    if args.dataset:
+        if not store.has_dataset(args.dataset):
+            names = ", ".join(store.datasets()) or "none"
+            raise UsageError(f"There is no dataset {args.dataset!r} in {store.path}; datasets: {names}.")
+        return store, args.dataset
+    ensure_sample(store)
+    return store, SAMPLE_DATASET
+
+
+def _settings(args):
+    from valuation.model.settings import Settings, Weights
+
+    settings = Settings()
+    if args.weights:
+        try:
+            settings = Settings(weights=Weights.parse(args.weights))
+        except ValueError as exc:
+            raise UsageError(f"--weights: {exc}") from None
+    return settings

@@ -1,0 +1,45 @@
+"""Command line: python -m valuation sample | ingest | score | clv | alerts | attach | features | report."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from valuation.cli import alerts, data, report, scale, score
+from valuation.cli.common import UsageError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m valuation",
+                                     description="Customer valuation engine, headless.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    data.add_parsers(sub)  # sample, ingest
+    score.add_parsers(sub)  # score, clv
+    alerts.add_parsers(sub)
+    scale.add_parsers(sub)  # attach (Parquet in place, features files) and features (DuckDB / Spark)
+    report.add_parsers(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from valuation.data.files import IngestError
+    from valuation.data.store import StoreError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (IngestError, StoreError, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; nothing was changed.", file=sys.stderr)
+        return 130
+    except Exception as exc:  # never a traceback for a user, unless they ask for one
+        if os.environ.get("VALUATION_DEBUG"):
+            traceback.print_exc()
+        print(f"error: unexpected {type(exc).__name__}: {exc}. Nothing stored was changed. "
+              "Set VALUATION_DEBUG=1 for details.", file=sys.stderr)
+        return 1

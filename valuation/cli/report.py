@@ -1,0 +1,35 @@
+"""python -m valuation report: the self-contained HTML report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from valuation.cli.common import _scoring_source, _settings
+
+
+def cmd_report(args) -> int:
+    from valuation.model import pipeline
+    from valuation.present.report import build_report
+
+    settings = _settings(args)
+    store, dataset = _scoring_source(args)
+    try:
+        scored = pipeline.run(store, dataset, args.as_of, settings)
+    finally:
+        store.close()
+    html = build_report(scored, lang=args.lang, dataset=args.dataset or args.file or dataset, settings=settings)
+    args.out.write_text(html, encoding="utf-8")
+    print(f"wrote {args.out} ({len(html) / 1e6:.1f} MB)")
+    return 0
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("report", help="write the self-contained HTML report")
+    p.add_argument("file", nargs="?", help="an orders file (instead of a stored dataset)")
+    p.add_argument("--db", type=Path, default=None)
+    p.add_argument("--dataset", default=None)
+    p.add_argument("--as-of", default=None)
+    p.add_argument("--weights", default=None)
+    p.add_argument("--lang", choices=["zh", "en"], default="zh")
+    p.add_argument("--out", type=Path, required=True, help="the .html file to write")
+    p.set_defaults(func=cmd_report)

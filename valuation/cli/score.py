@@ -1,0 +1,79 @@
+"""python -m valuation score | clv: tiers and classes for every customer, and the CLV fit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from valuation.cli.common import UsageError, _scoring_source, _settings
+
+
+def cmd_score(args) -> int:
+    from valuation.model import pipeline
+    from valuation.present.exports import write_table
+
+    if args.features:  # features computed elsewhere (python -m valuation features): score them as they are
+        from valuation.cli.scale import score_features_file
+
+        scored = score_features_file(args.features, args.as_of, _settings(args))
+    else:
+        store, dataset = _scoring_source(args)
+        try:
+            scored = pipeline.run(store, dataset, args.as_of, _settings(args))
+        finally:
+            store.close()
+    if args.out:
+        write_table(pipeline.output_frame(scored), args.out)
+    if args.json:
+        print(json.dumps(pipeline.summary(scored), ensure_ascii=False, default=str))
+    elif not args.out:
+        write_out = pipeline.output_frame(scored)
+        print(write_out.to_csv(index=False), end="")
+    return 0
+
+
+def cmd_clv(args) -> int:
+    from valuation.data import ingest
+    from valuation.model import clv
+
+    path = Path(args.file)
+    if not path.exists():
+        raise UsageError(f"File {args.file} does not exist.")
+    orders = ingest.read_table(path, table="orders").tables["orders"]
+    try:
+        report = clv.fit_clv(orders, calibration_end=args.calibration_end, holdout_end=args.holdout_end,
+                             time_unit=args.time_unit)
+    except clv.ConvergenceError as exc:
+        raise UsageError(f"The CLV models could not be fitted on {path.name}: {exc}") from None
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        bg, gg = report["bgnbd"], report["gamma_gamma"]
+        print(f"BG/NBD: r={bg['r']:.4f} alpha={bg['alpha']:.4f} a={bg['a']:.4f} b={bg['b']:.4f} "
+              f"loglik={bg['loglik']:.2f}")
+        print(f"Gamma-Gamma: p={gg['p']:.4f} q={gg['q']:.4f} gamma={gg['gamma']:.4f}")
+        if "holdout" in report:
+            print(f"Holdout: actual {report['holdout']['actual']}, predicted {report['holdout']['predicted']:.1f}")
+    return 0
+
+
+def add_parsers(sub) -> None:
+    p = sub.add_parser("score", help="score and classify every customer")
+    p.add_argument("file", nargs="?", help="an orders file to score (instead of a stored dataset)")
+    p.add_argument("--db", type=Path, default=None)
+    p.add_argument("--dataset", default=None)
+    p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: the last order date)")
+    p.add_argument("--weights", default=None, help="e.g. current=30,future=25,credit=15,loyalty=15,growth=15")
+    p.add_argument("--out", type=Path, default=None, help=".csv, .xlsx or .parquet")
+    p.add_argument("--json", action="store_true", help="print counts and shares as one JSON object")
+    p.add_argument("--features", type=Path, default=None,
+                   help="a features .parquet file written by `python -m valuation features`")
+    p.set_defaults(func=cmd_score)
+
+    p = sub.add_parser("clv", help="fit BG/NBD + Gamma-Gamma on an orders file")
+    p.add_argument("file")
+    p.add_argument("--calibration-end", required=True)
+    p.add_argument("--holdout-end", default=None)
+    p.add_argument("--time-unit", choices=["D", "W"], default="W")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_clv)

@@ -1,0 +1,327 @@
+"""Files in: size limits, what kind of file it is, and which text encoding (GB18030/GBK, UTF-8, UTF-16, mixed)."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+DELIMITERS = (",", "\t", ";", "|")
+_SAMPLE_BYTES = 65536
+# How many leading records may precede the header (report titles, export dates, blank lines).
+_HEADER_SEARCH = 30
+_MAX_LINES_IN_WARNING = 10
+# Files over this size are refused before they are read: the app's upload limit
+# (server.maxUploadSize). VALUATION_MAX_FILE_MB or ``max_mb=`` changes it.
+MAX_FILE_MB = 200.0
+# A value longer than this rejects its row (Excel's own cell limit): it is a runaway quote or junk,
+# and keeping it would cost memory in every later step.
+MAX_FIELD_CHARS = 32_767
+
+
+class IngestError(Exception):
+    """A file that cannot be used at all.
+
+    ``str(e)`` is the user-facing English message; ``e.code`` a stable key (``empty_file``,
+    ``header_only``, ``not_a_table``, ``old_excel_format``, ``missing_columns``, ``unknown_table``,
+    ``bad_mapping``, ``bad_sheet``, ``unreadable_encoding``, ``file_not_found``, ``too_large``,
+    ``read_failed``);
+    ``e.params`` the values in the message (``file``, ``missing``, ``found`` ...) for translation.
+    """
+
+    def __init__(self, code: str, message: str, **params):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.params = params
+
+
+def max_file_bytes(max_mb: float | None = None) -> int:
+    """The size limit in bytes: ``max_mb``, else VALUATION_MAX_FILE_MB, else MAX_FILE_MB."""
+    if max_mb is None:
+        try:
+            max_mb = float(os.environ.get("VALUATION_MAX_FILE_MB") or MAX_FILE_MB)
+        except ValueError:
+            max_mb = MAX_FILE_MB
+    return int(max_mb * 1_000_000)
+
+
+def _check_size(size: int, name: str, limit: int | None) -> None:
+    if limit is not None and size > limit:
+        raise IngestError(
+            "too_large",
+            f"{name} is {size / 1e6:,.1f} MB; files over {limit / 1e6:,.1f} MB are not loaded. "
+            "Split it (for example by year), or raise the limit (VALUATION_MAX_FILE_MB).",
+            file=name, size_mb=round(size / 1e6, 1), limit_mb=round(limit / 1e6, 1))
+
+
+def _source_bytes(source, name: str | None, limit: int | None = None) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        shown = name or "uploaded file"
+        _check_size(len(source), shown, limit)
+        return bytes(source), shown
+    if hasattr(source, "getvalue") or hasattr(source, "read"):
+        # File-like objects, e.g. Streamlit's UploadedFile.
+        data = source.getvalue() if hasattr(source, "getvalue") else source.read()
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        shown = name or getattr(source, "name", None) or "uploaded file"
+        _check_size(len(data), shown, limit)
+        return bytes(data), shown
+    path = Path(source)
+    shown = name or path.name
+    try:
+        if path.is_file():
+            _check_size(path.stat().st_size, shown, limit)  # before reading it into memory
+        return path.read_bytes(), shown
+    except FileNotFoundError:
+        raise IngestError("file_not_found", f"{shown}: file not found ({path}).",
+                          file=shown, path=str(path)) from None
+    except IsADirectoryError:
+        raise IngestError("not_a_table", f"{shown} is a folder, not a table file.",
+                          file=shown, detail="a folder") from None
+
+
+_MAGIC = [
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"), (b"\x1f\x8b", "a gzip archive"), (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"), (b"BM", None), (b"SQLite format 3", "an SQLite database"),
+    (b"PAR1", "a Parquet file"), (b"DUCK", "a DuckDB database"),
+]
+
+
+def _not_a_table(name: str, detail: str) -> IngestError:
+    return IngestError(
+        "not_a_table",
+        f"{name} is not a table: it looks like {detail}. Upload a CSV, TSV/TXT or .xlsx file.",
+        file=name, detail=detail)
+
+
+def _file_kind(data: bytes, name: str) -> str:
+    """``"xlsx"`` or ``"text"``, decided by content; raise for empty and known binary files."""
+    if not data.strip():
+        raise IngestError("empty_file", f"{name} is empty: there is nothing to load.", file=name)
+    if data.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise IngestError(
+            "old_excel_format",
+            f"{name} is an old Excel 97-2003 (.xls) workbook, which cannot be read. Open it in "
+            "Excel and save it as .xlsx or as 'CSV UTF-8', then upload that.", file=name)
+    for magic, what in _MAGIC:
+        if what and data.startswith(magic):
+            raise _not_a_table(name, what)
+    return "text"
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Guess UTF-16 without a BOM from the NUL pattern of mostly-ASCII text."""
+    sample = data[:4096]
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    if odd.count(0) > 0.4 * len(odd) and even.count(0) < 0.05 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.4 * len(even) and odd.count(0) < 0.05 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8192]
+    return bool(sample) and len(_CONTROL.findall(sample)) > max(2, 0.01 * len(sample))
+
+
+def _decode(data: bytes, name: str) -> tuple[str, bytes]:
+    """Return (encoding, UTF-8 bytes without BOM). Python decodes; DuckDB/Arrow cannot do GBK."""
+    if data.startswith(codecs.BOM_UTF8):
+        encoding, body = "utf-8-sig", data[len(codecs.BOM_UTF8):]
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise IngestError(
+                "unreadable_encoding",
+                f"{name} starts with a UTF-8 marker but is not valid UTF-8 text. Save it from "
+                "Excel as 'CSV UTF-8' and upload it again.", file=name) from None
+        utf8 = body
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _not_a_table(name, "binary data (a UTF-16 marker but no valid UTF-16 text)") \
+                from None
+        utf8 = text.encode("utf-8")
+    else:
+        guess = _utf16_without_bom(data) if b"\x00" in data[:4096] else None
+        text = None
+        if guess:
+            try:
+                text, encoding = data.decode(guess), guess
+            except UnicodeDecodeError:
+                text = None
+        if text is None:
+            if b"\x00" in data:
+                raise _not_a_table(name, "binary data (it contains NUL bytes)")
+            try:
+                # Strict UTF-8 first: GB18030 would also "decode" most UTF-8 text, wrongly.
+                text, encoding = data.decode("utf-8"), "utf-8"
+                utf8 = data
+            except UnicodeDecodeError:
+                try:
+                    text, encoding = data.decode("gb18030"), "gb18030"
+                except UnicodeDecodeError:
+                    if _looks_binary(data[:8192].decode("latin-1")):
+                        raise _not_a_table(name, "binary data") from None
+                    raise IngestError(
+                        "unreadable_encoding",
+                        f"{name} is not UTF-8, UTF-16 or GB18030/GBK text, so its characters "
+                        "cannot be read. Save it from Excel as 'CSV UTF-8' and upload it again.",
+                        file=name) from None
+        if encoding != "utf-8":
+            utf8 = text.encode("utf-8")
+    if _looks_binary(text):
+        raise _not_a_table(name, "binary data (control characters, not text)")
+    if not text.replace("\ufeff", "").strip():
+        raise IngestError("empty_file", f"{name} is empty: there is nothing to load.", file=name)
+    return encoding, utf8
+
+
+# ============================================================================ mapping
+
+
+MIXED_ENCODING = "utf-8+gb18030"
+
+
+def _is_utf8_line(line: bytes) -> bool:
+    text = line.decode("utf-8", "replace")
+    if "\ufffd" not in text:
+        return True
+    if b"\xef\xbf\xbd" not in line:  # a real U+FFFD in the line, or a replaced byte?
+        return False
+    try:
+        line.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _plausible_utf8(text: str) -> bool:
+    wide = [ord(c) for c in text if ord(c) >= 0x80]
+    return any(c >= 0x800 for c in wide) or all(c < 0x250 for c in wide)
+
+
+def _decode_by_line(data: bytes, whole_gb18030: bool = False) -> tuple[str, bytes, list[str], bool] | None:
+    """Decode a file that is not one encoding (rows pasted from a UTF-8 and a GBK export) line by line.
+
+    Every line with non-ASCII text is UTF-8 if it is valid UTF-8, else GB18030; a line that is
+    neither keeps U+FFFD for its undecodable bytes and its row is rejected (``bad_encoding``).
+    Returns None when the file is plain GB18030 (no line is valid, non-ASCII UTF-8) or when most
+    lines decode in neither encoding (some other encoding: the caller refuses the file).
+    ``whole_gb18030``: the whole file decodes as GB18030, so every line does. Costs one lenient
+    UTF-8 decode per non-ASCII line, paid only by files that are not UTF-8.
+    """
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    # The pass every GBK file pays: a lenient UTF-8 decode of the whole file (a newline never
+    # becomes part of a replaced sequence, so its lines are the byte lines), then two C-level
+    # string tests per line. A line holding a real U+FFFD is checked on its own.
+    lenient = body.decode("utf-8", "replace").split("\n")  # old-Mac CR-only files: one "line"
+    if b"\xef\xbf\xbd" in body:
+        utf8_lines = [i for i, (text, line) in enumerate(zip(lenient, body.split(b"\n")))
+                      if not text.isascii() and _is_utf8_line(line)]
+    else:
+        utf8_lines = [i for i, text in enumerate(lenient) if not text.isascii() and "\ufffd" not in text]
+    if whole_gb18030:
+        # The line reads in both: a short GBK line can be valid UTF-8 by chance ("司" is CB BE,
+        # also U+02FE). Take UTF-8 only when it gives Chinese (or any 3-byte character) or Latin.
+        utf8_lines = [i for i in utf8_lines if _plausible_utf8(lenient[i])]
+    del lenient
+    if not utf8_lines and whole_gb18030:
+        return None  # plain GB18030: the common case ends here
+    lines = body.split(b"\n")
+    utf8_set = set(utf8_lines)
+    gb_lines, bad_lines = [], []
+    for i, line in enumerate(lines):
+        if i in utf8_set or line.isascii():
+            continue
+        try:
+            line.decode("gb18030")
+            gb_lines.append(i)
+        except UnicodeDecodeError:
+            bad_lines.append(i)
+    if not utf8_lines and not bad_lines:
+        return None  # plain GB18030
+    if len(bad_lines) * 2 > len(utf8_lines) + len(gb_lines) + len(bad_lines):
+        return None  # mostly neither: not a Chinese/UTF-8 text file
+    if not gb_lines and not bad_lines:
+        return None  # valid UTF-8 after all (not reached: the caller tried UTF-8 first)
+    text = "\n".join(line.decode("utf-8") if i in utf8_set
+                     else line.decode("gb18030", "replace") for i, line in enumerate(lines))
+    if _looks_binary(text):
+        return None
+    numbers = lambda idx: _line_list(np.asarray(idx, dtype=np.int64) + 1)  # noqa: E731
+    notes = []
+    if utf8_lines and gb_lines:
+        notes.append(f"the file mixes encodings: {len(utf8_lines)} line(s) are UTF-8 (lines "
+                     f"{numbers(utf8_lines)}) and {len(gb_lines)} GB18030/GBK (lines "
+                     f"{numbers(gb_lines)}); each line was read in its own encoding")
+    if bad_lines:
+        notes.append(f"{len(bad_lines)} line(s) are neither UTF-8 nor GB18030/GBK text (lines "
+                     f"{numbers(bad_lines)}); their rows are rejected")
+    encoding = MIXED_ENCODING if utf8_lines and gb_lines else ("gb18030" if gb_lines else "utf-8")
+    return encoding, text.encode("utf-8"), notes, bool(bad_lines)
+
+
+_SNIFF_HEAD_BYTES = 1 << 20
+
+
+def _valid_utf8(data: bytes, start: int = 0, stop: int | None = None) -> bool:
+    """Whether ``data[start:stop]`` is strict UTF-8: Arrow's validator, no copy and no str built."""
+    body = pa.py_buffer(data).slice(start, (len(data) if stop is None else stop) - start)
+    offsets = pa.py_buffer(np.array([0, body.size], dtype=np.int64).tobytes())
+    try:
+        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, body]).cast(pa.large_string())
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _sniff_head(data: bytes) -> bytes:
+    """What :func:`sniff` decodes: a big text file's first megabyte, cut after a line end; else all.
+
+    A preview needs the first 64 KB of text, but decoding a 100 MB GB18030 file took seconds.
+    The cut is after a line feed: byte 0x0A is never part of a UTF-8 or GB18030/GBK multi-byte
+    character, so no character is split. The head gives the encoding of the whole file:
+
+    - a head that is not UTF-8 is GB18030/GBK from its first lines on (or mixes encodings within
+      the head, which its decoding reports); ``read_table`` decodes every byte and reports lines
+      further on in another encoding;
+    - a head that reads as UTF-8 (plain ASCII included) is used only when the rest of the file
+      is valid UTF-8 too (a validation, not a decode); otherwise the file is GBK after an ASCII
+      head, or mixed, and is decoded whole, as before.
+
+    Workbooks, Parquet, UTF-16 (NUL bytes), small files and files whose first megabyte holds
+    fewer than 64 KB of whole lines are returned whole.
+    """
+    if (len(data) <= _SNIFF_HEAD_BYTES or data[:4] in (b"PK\x03\x04", b"PAR1")
+            or b"\x00" in data[:4096] or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))):
+        return data
+    cut = data.rfind(b"\n", 0, _SNIFF_HEAD_BYTES)
+    if cut < _SAMPLE_BYTES:  # very long lines (or CR-only line ends): the preview needs more
+        return data
+    head = data[:cut + 1]
+    if not _valid_utf8(data, len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0, cut + 1):
+        return head
+    return head if _valid_utf8(data, cut + 1) else data
+
+
+def _line_list(lines: np.ndarray) -> str:
+    shown = ", ".join(str(int(x)) for x in lines[:_MAX_LINES_IN_WARNING])
+    return shown + (", ..." if len(lines) > _MAX_LINES_IN_WARNING else "")

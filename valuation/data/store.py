@@ -1,0 +1,423 @@
+"""DuckDB store: named datasets side by side, all-or-nothing imports, thread-safe cursors."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from valuation.data import schema
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_DIR = REPO_ROOT / "sample_data"
+SAMPLE_DATASET = "sample"
+META = "_meta"
+DATASET_PREFIX = "ds_"
+
+# Letters (any script, so Chinese names work), digits, space, dot, dash, underscore.
+_DATASET_NAME = re.compile(r"^[\w][\w .\-]{0,63}$", re.UNICODE)
+
+
+def default_db_path() -> Path:
+    """The database file the app and the command line use unless told otherwise.
+
+    ``VALUATION_DB`` overrides it; the default lives in the git-ignored ``data/`` folder.
+    """
+    return Path(os.environ.get("VALUATION_DB") or REPO_ROOT / "data" / "valuation.duckdb")
+
+
+class StoreError(Exception):
+    """A problem with the store a user can act on; ``str(e)`` is the message.
+
+    ``code`` is a stable key and ``params`` the values in the message, so a UI
+    can show it in another language.
+    """
+
+    def __init__(self, code: str, message: str, **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
+
+
+def quote_ident(name: str) -> str:
+    """Quote an SQL identifier for DuckDB: the only way a user-given name reaches SQL."""
+    if "\x00" in name:
+        raise StoreError("bad_identifier", "An SQL name may not contain a NUL character.")
+    return '"' + name.replace('"', '""') + '"'
+
+
+def validate_dataset_name(name: str) -> str:
+    """Return ``name`` stripped, or raise StoreError saying what a name may contain."""
+    cleaned = (name or "").strip()
+    if not _DATASET_NAME.match(cleaned):
+        raise StoreError(
+            "bad_dataset_name",
+            f"Dataset name {name!r} is not allowed: use 1 to 64 letters, digits, spaces, "
+            "dots, dashes or underscores, starting with a letter or digit.",
+            name=name,
+        )
+    return cleaned
+
+
+@dataclass
+class DatasetInfo:
+    name: str
+    source: str
+    created_at: pd.Timestamp
+    tables: dict[str, int] = field(default_factory=dict)  # table -> row count
+    provided: dict[str, list[str]] = field(default_factory=dict)  # table -> columns the file had
+
+
+def _schema_name(dataset: str) -> str:
+    return DATASET_PREFIX + dataset
+
+
+def _create_table_sql(qualified: str, table: str) -> str:
+    cols = ", ".join(
+        f"{quote_ident(c.name)} {schema.SQL_TYPES[c.kind]}" for c in schema.stored_columns(table)
+    )
+    return f"CREATE TABLE {qualified} ({cols})"
+
+
+class Store:
+    """One DuckDB database holding any number of named datasets.
+
+    Each dataset is a schema ``ds_<name>`` with all four canonical tables
+    (orders, customers, payments, service), every canonical column present;
+    a table or column the user did not provide is empty / NULL, and
+    ``_meta.columns`` records what was provided so the engine can say which
+    dimensions run on real data.
+
+    The connection is shared; every use takes its own ``cursor()``, which is
+    what DuckDB requires across threads (Streamlit runs sessions in threads).
+    Writes are serialised by a lock and run in one transaction each.
+    """
+
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False):
+        self.path = str(path)
+        self.read_only = read_only
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path, read_only=read_only)
+        except duckdb.IOException as exc:
+            raise _locked_or_unreadable(self.path, exc) from None
+        except duckdb.Error as exc:
+            raise StoreError(
+                "db_unreadable",
+                f"The database file {self.path} could not be opened ({exc}). "
+                "If it is not a DuckDB file, move it away and the app builds a new one.",
+                path=self.path, detail=str(exc),
+            ) from None
+        self._write_lock = threading.Lock()
+        if not read_only:
+            self._ensure_meta()
+
+    # ---- connections -------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new cursor on the shared database: use one per thread or per request."""
+        return self._con.cursor()
+
+    def close(self) -> None:
+        self._con.close()
+
+    def _ensure_meta(self) -> None:
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {META}")
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {META}.datasets ("
+                "name VARCHAR PRIMARY KEY, source VARCHAR, created_at TIMESTAMP)"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {META}.columns ("
+                "dataset VARCHAR, table_name VARCHAR, column_name VARCHAR)"
+            )
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS {META}.views ("
+                "name VARCHAR PRIMARY KEY, config VARCHAR, saved_at TIMESTAMP)"
+            )
+
+    # ---- reading -----------------------------------------------------------------
+    def datasets(self) -> list[str]:
+        """Names of the stored datasets, sample first, then alphabetical."""
+        names = [r[0] for r in self.cursor().execute(
+            f"SELECT name FROM {META}.datasets ORDER BY name").fetchall()]
+        return sorted(names, key=lambda n: (n != SAMPLE_DATASET, n))
+
+    def has_dataset(self, name: str) -> bool:
+        return self.cursor().execute(
+            f"SELECT count(*) FROM {META}.datasets WHERE name = $name", {"name": name}
+        ).fetchone()[0] > 0
+
+    def table_ref(self, dataset: str, table: str) -> str:
+        """Quoted ``schema.table`` for SQL; raises StoreError for an unknown dataset/table."""
+        if table not in schema.TABLES:
+            raise StoreError("unknown_table", f"Unknown table {table!r}.", table=table)
+        if not self.has_dataset(dataset):
+            raise StoreError("unknown_dataset", f"There is no dataset named {dataset!r}.",
+                             name=dataset)
+        return f"{quote_ident(_schema_name(dataset))}.{quote_ident(table)}"
+
+    def read(self, dataset: str, table: str) -> pd.DataFrame:
+        """A whole canonical table as a DataFrame."""
+        return self.cursor().execute(f"SELECT * FROM {self.table_ref(dataset, table)}").df()
+
+    def provided_columns(self, dataset: str) -> dict[str, list[str]]:
+        """table -> the canonical columns the imported files actually had."""
+        rows = self.cursor().execute(
+            f"SELECT table_name, column_name FROM {META}.columns WHERE dataset = $d "
+            "ORDER BY table_name, column_name", {"d": dataset}).fetchall()
+        out: dict[str, list[str]] = {}
+        for table, column in rows:
+            out.setdefault(table, []).append(column)
+        return out
+
+    def info(self, dataset: str) -> DatasetInfo:
+        row = self.cursor().execute(
+            f"SELECT name, source, created_at FROM {META}.datasets WHERE name = $d",
+            {"d": dataset}).fetchone()
+        if row is None:
+            raise StoreError("unknown_dataset", f"There is no dataset named {dataset!r}.",
+                             name=dataset)
+        cur = self.cursor()
+        counts = {t: cur.execute(f"SELECT count(*) FROM {self.table_ref(dataset, t)}").fetchone()[0]
+                  for t in schema.TABLES}
+        return DatasetInfo(row[0], row[1], pd.Timestamp(row[2]), counts,
+                           self.provided_columns(dataset))
+
+    def table_summary(self, dataset: str) -> pd.DataFrame:
+        """One row per table: rows, customers, first and last date (for the Data page)."""
+        date_col = {"orders": "order_date", "customers": "created_at",
+                    "payments": "due_date", "service": "date"}
+        cur = self.cursor()
+        rows = []
+        for table in schema.TABLES:
+            ref = self.table_ref(dataset, table)
+            d = quote_ident(date_col[table])
+            n, customers, first, last = cur.execute(
+                f"SELECT count(*), count(DISTINCT customer_id), min({d}), max({d}) FROM {ref}"
+            ).fetchone()
+            rows.append({"table": table, "rows": n, "customers": customers,
+                         "first_date": first, "last_date": last})
+        return pd.DataFrame(rows)
+
+    # ---- writing -----------------------------------------------------------------
+    def replace_dataset(self, name: str, tables: dict[str, pd.DataFrame], *,
+                        source: str = "") -> None:
+        """Create or replace dataset ``name`` from canonical DataFrames, all or nothing.
+
+        ``tables`` maps table name to a frame with canonical column names (a
+        subset is fine; missing columns become NULL, missing tables empty).
+        ``orders`` is required. If anything fails, the transaction is rolled
+        back and every stored dataset stays exactly as it was.
+        """
+        name = validate_dataset_name(name)
+        self._check_writable()
+        unknown = set(tables) - set(schema.TABLES) - {schema.METRICS_TABLE}
+        if unknown:
+            raise StoreError("unknown_table", f"Unknown table(s): {', '.join(sorted(unknown))}.",
+                             table=", ".join(sorted(unknown)))
+        if "orders" not in tables:
+            raise StoreError("no_orders", "A dataset needs an orders table.")
+        sch = quote_ident(_schema_name(name))
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute(f"DROP SCHEMA IF EXISTS {sch} CASCADE")
+                cur.execute(f"CREATE SCHEMA {sch}")
+                cur.execute(f"DELETE FROM {META}.columns WHERE dataset = $d", {"d": name})
+                for table in schema.TABLES:
+                    ref = f"{sch}.{quote_ident(table)}"
+                    cur.execute(_create_table_sql(ref, table))
+                    frame = tables.get(table)
+                    if frame is None:
+                        continue
+                    present = [c.name for c in schema.stored_columns(table) if c.name in frame]
+                    if not present:
+                        continue
+                    cur.register("_incoming", frame[present])
+                    cols = ", ".join(quote_ident(c) for c in present)
+                    cur.execute(f"INSERT INTO {ref} ({cols}) SELECT {cols} FROM _incoming")
+                    cur.unregister("_incoming")
+                    cur.executemany(
+                        f"INSERT INTO {META}.columns VALUES (?, ?, ?)",
+                        [(name, table, c) for c in present],
+                    )
+                metrics_ref = f"{sch}.{quote_ident(schema.METRICS_TABLE)}"
+                cur.execute(f"CREATE TABLE {metrics_ref} (" + ", ".join(
+                    f"{quote_ident(c)} {kind}" for c, kind in schema.METRICS_COLUMNS) + ")")
+                metrics = tables.get(schema.METRICS_TABLE)
+                if metrics is not None and len(metrics):
+                    cur.register("_incoming", metrics[[c for c, _ in schema.METRICS_COLUMNS]])
+                    cur.execute(f"INSERT INTO {metrics_ref} SELECT * FROM _incoming")
+                    cur.unregister("_incoming")
+                cur.execute(f"DELETE FROM {META}.datasets WHERE name = $d", {"d": name})
+                cur.execute(f"INSERT INTO {META}.datasets VALUES ($d, $s, now())",
+                            {"d": name, "s": source})
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def delete_dataset(self, name: str) -> None:
+        self._check_writable()
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(_schema_name(name))} CASCADE")
+                cur.execute(f"DELETE FROM {META}.columns WHERE dataset = $d", {"d": name})
+                cur.execute(f"DELETE FROM {META}.datasets WHERE name = $d", {"d": name})
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def export_tables(self, name: str) -> dict[str, pd.DataFrame]:
+        """All tables of a dataset, only the provided columns: input for ``replace_dataset``."""
+        provided = self.provided_columns(name)
+        out = {t: self.read(name, t)[cols] for t, cols in provided.items()}
+        metrics = self.customer_metrics(name)
+        if len(metrics):
+            out[schema.METRICS_TABLE] = metrics
+        return out
+
+    def customer_metrics(self, dataset: str) -> pd.DataFrame:
+        """The extra numeric customer columns in long form (customer_id, metric, value); may be empty."""
+        self.table_ref(dataset, "customers")  # validates the dataset
+        ref = f"{quote_ident(_schema_name(dataset))}.{quote_ident(schema.METRICS_TABLE)}"
+        try:
+            return self.cursor().execute(f"SELECT * FROM {ref} ORDER BY metric, customer_id").df()
+        except duckdb.CatalogException:  # a dataset stored before metrics existed
+            return pd.DataFrame({c: [] for c, _ in schema.METRICS_COLUMNS})
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise StoreError("read_only", f"The database {self.path} is open read-only; "
+                             "changes cannot be saved.", path=self.path)
+
+
+def _locked_or_unreadable(path: str, exc: Exception) -> StoreError:
+    text = str(exc)
+    if "lock" in text.lower():
+        pid = re.search(r"PID (\d+)", text)
+        who = f" (process {pid.group(1)})" if pid else ""
+        return StoreError(
+            "db_locked",
+            f"The database file {path} is in use by another program{who}. "
+            "Close that program or the other dashboard, then try again; or start this one "
+            "with another file (VALUATION_DB=other.duckdb or --db other.duckdb).",
+            path=path, pid=pid.group(1) if pid else "",
+        )
+    return StoreError("db_unreadable", f"The database file {path} could not be opened: {text}",
+                      path=path, detail=text)
+
+
+@contextmanager
+def open_store(path: str | Path | None = None, *, read_only: bool = False):
+    """Context manager for command-line use: open, yield, close."""
+    store = Store(path or default_db_path(), read_only=read_only)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def load_sample(store: Store, *, name: str = SAMPLE_DATASET, folder: Path = SAMPLE_DIR) -> None:
+    """Import the bundled sample CSVs into ``store`` as dataset ``name`` (same path as uploads)."""
+    from valuation.data import ingest
+
+    tables = {}
+    for table in schema.TABLES:
+        path = folder / f"{table}.csv"
+        if path.exists():
+            result = ingest.read_table(path, table=table)
+            tables[table] = result.tables[table]
+    store.replace_dataset(name, tables, source=f"bundled sample ({folder.name}/)")
+
+
+def ensure_sample(store: Store) -> bool:
+    """Build the sample dataset when the store lacks it; True when it was built now."""
+    if store.has_dataset(SAMPLE_DATASET) or store.read_only:
+        return False
+    load_sample(store)
+    return True
+
+
+def merge_tables(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Combine the tables of several imported files into one dataset's tables.
+
+    Rows of the same table are stacked. Customer attributes lifted from an
+    orders file fill only what an earlier part left empty, one row per customer_id.
+    Pass a customers file's tables before orders files' so its values win.
+    """
+    stacked: dict[str, list[pd.DataFrame]] = {}
+    for tables in parts:
+        for table, frame in tables.items():
+            stacked.setdefault(table, []).append(frame)
+    out = {t: pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+           for t, frames in stacked.items()}
+    if "customers" in out and len(stacked["customers"]) > 1:
+        # groupby.first takes the first non-null value per column: earlier parts win.
+        out["customers"] = out["customers"].groupby("customer_id", sort=False,
+                                                    as_index=False).first()
+    return out
+
+
+# ---- saved views ------------------------------------------------------------------
+def _view_name(name: str) -> str:
+    cleaned = (name or "").strip()
+    if not cleaned or len(cleaned) > 80 or any(ord(ch) < 32 for ch in cleaned):
+        raise StoreError("bad_view_name", "A view name needs 1 to 80 printable characters.", name=name)
+    return cleaned
+
+
+def save_view(store: Store, name: str, config_json: str) -> None:
+    """Save (or overwrite) a named view configuration in the database file."""
+    name = _view_name(name)
+    store._check_writable()
+    with store._write_lock:
+        cur = store.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            cur.execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})
+            cur.execute(f"INSERT INTO {META}.views VALUES ($n, $c, now())", {"n": name, "c": config_json})
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+
+def list_views(store: Store) -> list[str]:
+    return [r[0] for r in store.cursor().execute(f"SELECT name FROM {META}.views ORDER BY name").fetchall()]
+
+
+def load_view(store: Store, name: str) -> str:
+    row = store.cursor().execute(f"SELECT config FROM {META}.views WHERE name = $n", {"n": name}).fetchone()
+    if row is None:
+        raise StoreError("unknown_view", f"There is no saved view named {name!r}.", name=name)
+    return row[0]
+
+
+def rename_view(store: Store, old: str, new: str) -> None:
+    new = _view_name(new)
+    store._check_writable()
+    with store._write_lock:
+        cur = store.cursor()
+        if cur.execute(f"SELECT count(*) FROM {META}.views WHERE name = $n", {"n": new}).fetchone()[0]:
+            raise StoreError("view_exists", f"A view named {new!r} exists already.", name=new)
+        cur.execute(f"UPDATE {META}.views SET name = $new WHERE name = $old", {"new": new, "old": old})
+
+
+def delete_view(store: Store, name: str) -> None:
+    store._check_writable()
+    with store._write_lock:
+        store.cursor().execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})

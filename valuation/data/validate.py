@@ -1,0 +1,383 @@
+"""From text columns to canonical tables: values parsed, rows rejected with line, column and reason, attributes lifted."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from valuation.data import schema
+from valuation.data.files import MAX_FIELD_CHARS, _line_list
+from valuation.data.mapping import _missing_error, _resolve, _unique_headers, candidate_columns
+from valuation.data.parsing import REASONS, STR, TOTAL_TOKENS, Parsed, parse_column
+from valuation.data.reading import _has_breaks, _header_only, _Raw
+
+REJECT_COLUMNS = ["line", "column", "value", "reason", "reason_code"]
+
+
+@dataclass
+class IngestResult:
+    """What ``read_table`` loaded, and everything it left out and why.
+
+    Attributes
+    ----------
+    tables : dict[str, pd.DataFrame]
+        Canonical tables: the target table, plus ``customers`` lifted from attribute columns of
+        an orders file. Columns are canonical names in ``schema.stored_columns`` order; ids and
+        text are ``str`` dtype, dates ``datetime64[us]`` at midnight, money/number ``float64``.
+    rejects : pd.DataFrame
+        One entry per problem: ``line`` (1-based physical line, header = line 1; sheet row for
+        xlsx), ``column`` (source header, empty for a whole-line problem), ``value`` (raw text),
+        ``reason`` (English sentence), ``reason_code``.
+    rows_read, rows_loaded, rows_rejected : int
+        Data rows seen (blank rows excluded), loaded and rejected; ``rows_read ==
+        rows_loaded + rows_rejected``. A row with two problems counts once.
+    """
+
+    tables: dict[str, pd.DataFrame]
+    rejects: pd.DataFrame
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    encoding: str
+    delimiter: str | None
+    source_name: str
+    table: str
+    mapping: dict[str, str]
+    unmapped: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        """A JSON-able summary of the load (counts, total amount, encoding, mapping, warnings)."""
+        target = self.tables.get(self.table)
+        customers = amount_total = None
+        if target is not None:
+            customers = int(target["customer_id"].nunique())
+            if "amount" in target.columns:
+                amount_total = round(float(target["amount"].sum()), 2)
+        return {
+            "table": self.table,
+            "source": self.source_name,
+            "rows_read": self.rows_read,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+            "customers": customers,
+            "amount_total": amount_total,
+            "encoding": self.encoding,
+            "delimiter": self.delimiter,
+            "mapping": dict(self.mapping),
+            "unmapped": list(self.unmapped),
+            "warnings": list(self.warnings),
+        }
+
+
+def _runaway_quotes(values: pd.Series, delimiter: str, ncols: int):
+    """Rows where a quoted value swallowed following lines that look like whole rows.
+
+    A stray opening quote makes a CSV reader run on to the next quote, taking real rows into one
+    field; when the field counts still work out nothing else would notice.
+    """
+    multi = _has_breaks(values)
+    runaway = np.zeros(len(values), dtype=bool)
+    spans = np.zeros(len(values), dtype=np.int64)
+    for pos in np.flatnonzero(multi):  # only the rare values holding line breaks
+        parts = re.split(r"\r\n|\r|\n", values.iloc[pos].rstrip("\r\n"))
+        if any(part.count(delimiter) >= ncols - 1 for part in parts[1:]):
+            runaway[pos], spans[pos] = True, len(parts)
+    return runaway, spans
+
+
+def _too_long(s: pd.Series) -> np.ndarray | None:
+    """Mask of values over MAX_FIELD_CHARS characters; None, cheaply (from offsets), if none."""
+    arr = pa.array(s.array)
+    longest = pc.max(pc.binary_length(arr)).as_py()
+    if longest is None or longest <= MAX_FIELD_CHARS:  # bytes >= characters
+        return None
+    mask = pc.fill_null(pc.greater(pc.utf8_length(arr), MAX_FIELD_CHARS), False)
+    mask = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    return mask if mask.any() else None
+
+
+def _reject_unreadable(columns: list, lines: np.ndarray, headers: list[str],
+                       where: dict[str, int], replaced: bool):
+    """Rows holding a value longer than MAX_FIELD_CHARS (``value_too_long``) or undecodable text
+    (``bad_encoding``, when decoding replaced bytes): their reject entries, and the columns and
+    lines without them."""
+    label = {i: c for c, i in where.items()}
+    parts, bad = [], np.zeros(len(lines), dtype=bool)
+    for i, s in enumerate(columns):
+        found = [(_too_long(s), "value_too_long")]
+        if replaced:
+            found.append((s.str.contains("\ufffd", regex=False).fillna(False)
+                          .to_numpy(dtype=bool), "bad_encoding"))
+        for mask, code in found:
+            if mask is None or not mask.any():
+                continue
+            parts.append(pd.DataFrame({
+                "line": lines[mask], "column": headers[i],
+                "value": s[mask].fillna("").str.slice(0, 500).to_numpy(dtype=object),
+                "reason": REASONS[code].format(col=label.get(i, headers[i])),
+                "reason_code": code}))
+            bad |= mask
+    if not bad.any():
+        return [], columns, lines, 0
+    ok = ~bad
+    return parts, [s[ok].reset_index(drop=True) for s in columns], lines[ok], int(bad.sum())
+
+
+def _duplicate_rows(columns: list, ok: np.ndarray, keys: list[pd.Series]) -> np.ndarray:
+    """Rows (among ``ok``) equal in every field to an earlier row.
+
+    A cheap pass first: a hash of the parsed required values (``keys``, aligned with the ``ok``
+    rows) finds candidates; only those are compared on every raw field.
+    """
+    out = np.zeros(len(ok), dtype=bool)
+    idx = np.flatnonzero(ok)
+    if len(idx) < 2 or not keys:
+        return out
+    h = np.zeros(len(idx), dtype=np.uint64)
+    for key in keys:
+        h = h * np.uint64(1_000_003) ^ pd.util.hash_pandas_object(key, index=False).to_numpy()
+    candidate = pd.Series(h).duplicated(keep=False).to_numpy()
+    if not candidate.any():
+        return out
+    rows = idx[candidate]
+    full = pd.DataFrame({i: c.iloc[rows].reset_index(drop=True) for i, c in enumerate(columns)})
+    out[rows[full.duplicated().to_numpy()]] = True
+    return out
+
+
+def _trimmed_id_collisions(raw_ids: pd.Series, ids: pd.Series) -> list[str]:
+    """The customer ids written both with and without surrounding whitespace."""
+    raw = raw_ids.reset_index(drop=True)
+    padded = np.array((raw.str.len() != ids.str.len()).fillna(False), dtype=bool)
+    if not padded.any():
+        return []
+    padded &= ~raw.str.startswith('="').fillna(False).to_numpy(dtype=bool)  # Excel's ="00123"
+    plain = set(ids[~padded].dropna().unique())
+    return [v for v in ids[padded].dropna().unique() if v in plain]
+
+
+def _all_blank(s: pd.Series) -> bool:
+    return bool((s.str.strip().fillna("") == "").all())
+
+
+def _blank_rows(data: pd.DataFrame) -> np.ndarray:
+    """Rows whose every field is empty or whitespace; checked column by column on the rows still
+    in doubt, so a normal file costs one pass over its first column."""
+    doubt = np.ones(len(data), dtype=bool)
+    for i in data.columns:
+        if not doubt.any():
+            break
+        idx = np.flatnonzero(doubt)
+        s = data[i].iloc[idx] if len(idx) < len(data) else data[i]
+        doubt[idx] = (s.str.strip().fillna("") == "").to_numpy(dtype=bool)
+    return doubt
+
+
+def _scientific_ids(ids: pd.Series) -> int:
+    """How many ids look like Excel's scientific notation (1.23457E+11)."""
+    plus = ids.str.contains("+", regex=False).fillna(False).to_numpy(dtype=bool)
+    if not plus.any():
+        return 0
+    return int(ids[plus].str.fullmatch(r"[0-9]\.[0-9]+[eE]\+[0-9]+").sum())
+
+
+# Every character for which str.isspace() is true (what \s matches in a str pattern), ":" and "：".
+_SPACE_OR_COLON = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000:：]"
+
+
+def _total_rows(ids: pd.Series) -> np.ndarray:
+    """Rows whose customer id is a totals label such as 合计, "合 计" or "Total:"."""
+    lowered = ids.str.lower()
+    out = np.array(lowered.isin(TOTAL_TOKENS).to_numpy(dtype=bool))  # writable copy
+    # The characters of Python's \s spelled out, so Arrow's regex engine runs this (pandas sends
+    # \s itself to Python's re, one row at a time: half a second per million ids).
+    padded = lowered.str.contains(_SPACE_OR_COLON, regex=True).fillna(False).to_numpy(dtype=bool)
+    if padded.any():
+        squeezed = lowered[padded].str.replace(r"[\s:：]+", "", regex=True)
+        out[padded] |= squeezed.isin(TOTAL_TOKENS).to_numpy(dtype=bool)
+    return out
+
+
+def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> IngestResult:
+    warnings = list(raw.warnings)
+    headers, duplicates = _unique_headers(raw.headers)
+    if duplicates:
+        warnings.append(duplicates)
+    data = raw.data
+    ncols = len(headers)
+    blank = _blank_rows(data)
+    if blank.any():
+        word = "sheet row(s)" if raw.delimiter is None else "line(s)"
+        warnings.append(f"{int(blank.sum())} empty row(s) skipped ({word} "
+                        f"{_line_list(raw.lines[blank])})")
+    keep = ~blank
+    # Columns of the data rows, raw text; copying only when blank rows must go.
+    columns = ([data[i][keep].reset_index(drop=True) for i in range(ncols)] if blank.any()
+               else [data[i].reset_index(drop=True) for i in range(ncols)])
+    rows_read = int(keep.sum()) + len(raw.ragged)
+    if rows_read == 0:
+        raise _header_only(name, raw.header_line)
+
+    where = _resolve(headers, table, mapping, name)
+    missing = [c for c in schema.required(table) if c not in where]
+    if missing:
+        raise _missing_error(name, table, missing, headers)
+
+    lines = raw.lines[keep]
+    # Values no row of data holds (over-long, undecodable) reject their row before any parsing.
+    early_parts, columns, lines, n_early = _reject_unreadable(columns, lines, headers, where,
+                                                              raw.replaced)
+    n = len(lines)
+    kinds = {c.name: c for c in candidate_columns(table)}
+    required = set(schema.required(table))
+    parsed: dict[str, Parsed] = {}
+    reject_parts: list[pd.DataFrame] = list(early_parts)
+    rejected = np.zeros(n, dtype=bool)
+
+    def add_rejects(mask: np.ndarray, canon: str, code: str, *, index: int | None = None,
+                    **fmt) -> None:
+        nonlocal rejected
+        if not mask.any():
+            return
+        i = where[canon] if index is None else index
+        raw_values = columns[i][mask]
+        reject_parts.append(pd.DataFrame({
+            "line": lines[mask],
+            "column": headers[i],
+            "value": raw_values.fillna("").str.slice(0, 500).to_numpy(dtype=object),
+            "reason": REASONS[code].format(col=canon, **fmt),
+            "reason_code": code,
+        }))
+        rejected |= mask
+
+    for canon, i in where.items():
+        col = kinds[canon]
+        p = parse_column(columns[i], col.kind, column=canon)
+        parsed[canon] = p
+        warnings.extend(p.warnings)
+        if canon in required:
+            add_rejects(p.missing, canon, "missing_value")
+        if p.bad.any():
+            codes = p.errors.to_numpy(dtype=object)
+            for code in pd.unique(codes[p.bad]):
+                order = "day-first" if p.dayfirst else "month-first"
+                add_rejects(p.bad & (codes == code), canon, code, order=order)
+        if canon == "customer_id":
+            add_rejects(_total_rows(p.values), canon, "total_row")
+        if col.kind == "id":
+            mangled = _scientific_ids(p.values)
+            if mangled:
+                warnings.append(f"{canon}: {mangled} value(s) look like numbers Excel turned into "
+                                "scientific notation (e.g. 1.23457E+11); different ids may have "
+                                "collapsed into one. Export the column as text")
+
+    if raw.quoted and ncols > 1:
+        for i in range(ncols):  # every column, mapped or not: a runaway quote hides rows
+            runaway, spans = _runaway_quotes(columns[i], raw.delimiter, ncols)
+            for lines_spanned in sorted(set(spans[runaway])):
+                label = next((c for c, j in where.items() if j == i), headers[i])
+                add_rejects(runaway & (spans == lines_spanned), label, "unbalanced_quote",
+                            index=i, lines=lines_spanned)
+
+    if raw.ragged:
+        expected = ncols
+        reject_parts.append(pd.DataFrame({
+            "line": [r[0] for r in raw.ragged],
+            "column": "",
+            "value": [r[2][:500] for r in raw.ragged],
+            "reason": [REASONS["wrong_field_count"].format(found=r[1], expected=expected)
+                       for r in raw.ragged],
+            "reason_code": "wrong_field_count",
+        }))
+
+    ok = ~rejected
+    values = {canon: p.values[ok].reset_index(drop=True) for canon, p in parsed.items()}
+    copies = _duplicate_rows(columns, ok, [values[c] for c in schema.required(table) if c in values])
+    if copies.any():
+        warnings.append(f"{int(copies.sum())} row(s) repeat an earlier row exactly (lines "
+                        f"{_line_list(lines[copies])}); they were loaded: if the file holds an "
+                        "export twice, remove them")
+    if "customer_id" in where:
+        collided = _trimmed_id_collisions(columns[where["customer_id"]][ok], values["customer_id"])
+        if collided:
+            warnings.append(f"customer_id: {len(collided)} id(s) are written both with and "
+                            f"without surrounding spaces (e.g. '{collided[0]}'); spaces are "
+                            "trimmed, so each is one customer")
+
+    if table == "orders":
+        if "margin" in values and "cost" not in values:
+            values["cost"] = values["amount"] - values["margin"]
+            warnings.append("cost computed as amount - margin (the file has a margin column "
+                            "and no cost column)")
+        elif "margin" in values:
+            warnings.append("the file has both cost and margin: cost is used, margin ignored")
+        elif "cost" not in values:
+            warnings.append("no cost column: profit falls back to revenue")
+
+    tables: dict[str, pd.DataFrame] = {}
+    stored = [c.name for c in schema.stored_columns(table)]
+    tables[table] = pd.DataFrame({c: values[c] for c in stored if c in values})
+    if table == "orders":
+        lifted = [c.name for c in schema.stored_columns("customers")
+                  if c.name in schema.LIFTED_CUSTOMER_COLUMNS and c.name in values]
+        if lifted:
+            attrs = pd.DataFrame({c: values[c] for c in ["customer_id"] + lifted})
+            # First non-empty value per customer and column (groupby.first skips missing).
+            tables["customers"] = (attrs.groupby("customer_id", sort=False, as_index=False)
+                                   .first().reset_index(drop=True))
+
+    if table == "customers":
+        metrics = _numeric_extras(headers, columns, set(where.values()), ok, values["customer_id"])
+        if metrics is not None:
+            tables["customer_metrics"] = metrics
+
+    rejects = (pd.concat(reject_parts, ignore_index=True) if reject_parts
+               else pd.DataFrame({c: [] for c in REJECT_COLUMNS}))
+    rejects = rejects.sort_values("line", kind="stable").reset_index(drop=True)
+    rejects["line"] = rejects["line"].astype(np.int64)
+    for c in REJECT_COLUMNS[1:]:
+        rejects[c] = rejects[c].astype(STR)
+    rows_rejected = int(rejected.sum()) + len(raw.ragged) + n_early
+    if rows_rejected:
+        warnings.append(f"{rows_rejected} of {rows_read} row(s) rejected; see the rejects report")
+
+    used = set(where.values())
+    # Unnamed columns that hold nothing (trailing delimiters) are not worth mentioning.
+    unmapped = [h for i, h in enumerate(headers) if i not in used
+                and not (h.startswith("(column ") and _all_blank(columns[i]))]
+    return IngestResult(
+        tables=tables, rejects=rejects, rows_read=rows_read, rows_loaded=int(ok.sum()),
+        rows_rejected=rows_rejected, encoding=raw.encoding, delimiter=raw.delimiter,
+        source_name=name, table=table, mapping={c: headers[i] for c, i in where.items()},
+        unmapped=unmapped, warnings=warnings)
+
+
+def _numeric_extras(headers: list[str], columns: list, used: set[int], ok: np.ndarray,
+                    ids: pd.Series) -> pd.DataFrame | None:
+    """Numeric columns of a customers file that match no canonical column, in long form.
+
+    Managers keep judgement the data lacks (a strategic-importance score, a credit
+    rating) in extra columns; every such column whose filled cells all read as
+    numbers is kept as (customer_id, metric, value) so it can become a custom
+    dimension. Columns with any text in them are not metrics and are left out.
+    """
+    parts = []
+    for i, header in enumerate(headers):
+        if i in used or header.startswith("(column "):
+            continue
+        parsed = parse_column(columns[i][ok].reset_index(drop=True), "number", column=header)
+        present = ~parsed.missing
+        if not present.any() or parsed.bad.any():
+            continue
+        keep = present & parsed.values.notna().to_numpy()
+        parts.append(pd.DataFrame({"customer_id": ids[keep].to_numpy(), "metric": header,
+                                   "value": parsed.values[keep].to_numpy(dtype=float)}))
+    if not parts:
+        return None
+    return pd.concat(parts, ignore_index=True)

@@ -1,0 +1,1 @@
+"""Chinese and English: the label tables by area (text.py merges them) and number/date formatting."""

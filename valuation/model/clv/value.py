@@ -1,0 +1,185 @@
+"""Customer lifetime value from the purchase and spend models, and the fit-and-report of the `clv` command."""
+
+# References (cited in comments as [n]):
+# [1] Fader, P.S., Hardie, B.G.S. & Lee, K.L. (2005). "'Counting Your Customers' the
+#     Easy Way: An Alternative to the Pareto/NBD Model." Marketing Science 24(2), 275-284.
+# [2] Fader, P.S., Hardie, B.G.S. & Lee, K.L. (2008). "Computing P(alive) Using the
+#     BG/NBD Model." http://www.brucehardie.com/notes/021/
+# [3] Fader, P.S. & Hardie, B.G.S. (2013). "The Gamma-Gamma Model of Monetary Value."
+#     http://www.brucehardie.com/notes/025/
+# [4] Fader, P.S., Hardie, B.G.S. & Lee, K.L. (2005). "RFM and CLV: Using Iso-Value
+#     Curves for Customer Base Analysis." Journal of Marketing Research 42(4), 415-430.
+# [5] Fader, P.S. & Hardie, B.G.S. (2013). "Overcoming the BG/NBD Model's #NUM! Error
+#     Problem." http://www.brucehardie.com/notes/027/
+# [6] Abramowitz, M. & Stegun, I.A. (1964). Handbook of Mathematical Functions, 15.3.3
+#     (Euler's transformation of the Gauss hypergeometric function).
+# [7] Gupta, S. & Lehmann, D.R. (2003). "Customers as Assets." Journal of Interactive
+#     Marketing 17(1), 9-24 (the retention-based CLV formula).
+# [8] lifetimes 0.11.3 (C. Davidson-Pilon): `summary_data_from_transaction_data`,
+#     `calibration_and_holdout_data`, `customer_lifetime_value` -- the data definitions
+#     and the monthly CLV sum followed here.
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from valuation.model.clv.base import DAYS_PER_MONTH, _as_float, _check_rfm, _day, _unit_days, _wrap
+from valuation.model.clv.purchase import _PAIRS_FROM, BetaGeoModel, _bgnbd_bracket, _PairBracket
+from valuation.model.clv.spend import GammaGammaModel
+from valuation.model.clv.summary import calibration_holdout_summary, rfm_summary
+
+# --------------------------------------------------------------------------- CLV
+
+
+def customer_lifetime_value(
+    bgnbd: BetaGeoModel,
+    gg: GammaGammaModel,
+    frequency,
+    recency,
+    T,
+    monetary_value,
+    *,
+    horizon_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+    margin=1.0,
+    time_unit: str = "W",
+    days_per_month: float = DAYS_PER_MONTH,
+):
+    """Discounted expected margin over the next ``horizon_months`` months per customer.
+
+    ``CLV = sum_{k=1..H} (E[Y(k)] - E[Y(k-1)]) * E[M] * margin / (1 + d)^k`` where
+    ``E[Y(k)]`` is the BG/NBD expectation of purchases in the next k months (Eq. (10)
+    in [1]), ``E[M]`` the Gamma-Gamma expected spend (Eq. (5) in [3]) and ``d`` the
+    monthly discount rate -- the discrete sum of lifetimes' ``customer_lifetime_value``
+    [8]. Months are converted to the models' time unit with ``days_per_month`` (365.25/12
+    by default; lifetimes uses 30 days or 4.345 weeks).
+
+    Parameters
+    ----------
+    bgnbd, gg : fitted BetaGeoModel and GammaGammaModel
+        The BG/NBD must have been fitted in ``time_unit``.
+    frequency, recency, T, monetary_value : array_like
+        Customer histories, e.g. the columns of :func:`rfm_summary`.
+    horizon_months : int, default 12
+    monthly_discount_rate : float, default 0.01
+    margin : float or array_like, default 1.0
+        Share of spend that is profit (1.0 gives discounted revenue).
+    time_unit : {"W", "D"}
+    days_per_month : float
+
+    Returns
+    -------
+    float, ndarray or Series
+        CLV per customer (same money unit as ``monetary_value``).
+    """
+    if horizon_months < 0 or horizon_months != int(horizon_months):
+        raise ValueError("horizon_months must be a non-negative whole number")
+    if monthly_discount_rate <= -1:
+        raise ValueError("monthly_discount_rate must be greater than -1")
+    step = days_per_month / _unit_days(time_unit)
+    x, tx, age = _check_rfm(frequency, recency, T)
+    x, tx, age = x.ravel(), tx.ravel(), age.ravel()
+    m = _as_float(monetary_value, "monetary_value").ravel()
+    spend = np.asarray(gg.expected_customer_spend(x, m))
+    # E[Y(k)] = bracket(k, x, T) * P(alive | x, t_x, T) (Eq. (10) in [1], as in
+    # BetaGeoModel.conditional_expected_purchases): P(alive) once per customer, the
+    # hypergeometric bracket once per distinct (x, T) pair and month.
+    r, alpha, a, b = bgnbd._params()
+    alive = np.asarray(bgnbd.probability_alive(x, tx, age), dtype=float)
+    bracket = _PairBracket(x, age) if x.ndim == 1 and len(x) >= _PAIRS_FROM else None
+    discounted_purchases = np.zeros(x.shape)
+    previous = np.zeros(x.shape)
+    cumulative = np.empty(x.shape)
+    in_month = np.empty(x.shape)
+    for k in range(1, int(horizon_months) + 1):
+        t = np.asarray(k * step, dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if bracket is not None:
+                bracket(t, r, alpha, a, b, out=cumulative)
+            else:
+                cumulative[...] = _bgnbd_bracket(t, x, age, r, alpha, a, b)
+            cumulative *= alive
+        # (cumulative - previous) / (1 + d)^k, in place: a million customers, 36 months.
+        np.subtract(cumulative, previous, out=in_month)
+        in_month /= (1.0 + monthly_discount_rate) ** k
+        discounted_purchases += in_month
+        previous, cumulative = cumulative, previous
+    clv = discounted_purchases * spend * np.asarray(margin, dtype=float)
+    return _wrap(clv, frequency, recency, T, monetary_value)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def fit_clv(
+    transactions: pd.DataFrame,
+    *,
+    calibration_end,
+    holdout_end=None,
+    time_unit: str = "W",
+    customer_col: str = "customer_id",
+    date_col: str = "order_date",
+    amount_col: str = "amount",
+    observation_start=None,
+    positive_amounts_only: bool = False,
+) -> dict:
+    """Fit BG/NBD and Gamma-Gamma on the calibration period and report as plain JSON data.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        Required columns ``customer_col``, ``date_col``, ``amount_col``. Not modified.
+    calibration_end : date-like
+        Last day of the calibration period (inclusive).
+    holdout_end : date-like, optional
+        When given, the report adds actual vs predicted repeat purchase days in
+        ``(calibration_end, holdout_end]``.
+    time_unit : {"W", "D"}
+    customer_col, date_col, amount_col, observation_start, positive_amounts_only
+        As in :func:`rfm_summary`.
+
+    Returns
+    -------
+    dict
+        ``{"time_unit", "calibration_end", "customers", "repeat_buyers",
+        "bgnbd": {"r", "alpha", "a", "b", "loglik"},
+        "gamma_gamma": {"p", "q", "gamma", "loglik", "customers"},
+        "holdout": {"end", "duration", "actual", "predicted"}}`` (``holdout`` only with
+        ``holdout_end``).
+
+    Raises
+    ------
+    ConvergenceError
+        When either model cannot be fitted.
+    """
+    common = dict(customer_col=customer_col, date_col=date_col, amount_col=amount_col,
+                  observation_start=observation_start, time_unit=time_unit,
+                  positive_amounts_only=positive_amounts_only)
+    if holdout_end is None:
+        summary = rfm_summary(transactions, observation_end=calibration_end, **common)
+    else:
+        summary = calibration_holdout_summary(
+            transactions, calibration_end=calibration_end, holdout_end=holdout_end, **common
+        )
+    x, tx, age = (summary[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
+    bg = BetaGeoModel().fit(x, tx, age)
+    gg = GammaGammaModel().fit(x, summary["monetary_value"].to_numpy(dtype=float))
+    report = {
+        "time_unit": time_unit,
+        "calibration_end": _day(calibration_end).date().isoformat(),
+        "customers": int(len(summary)),
+        "repeat_buyers": int((x > 0).sum()),
+        "bgnbd": {**bg.params_, "loglik": bg.loglik_},
+        "gamma_gamma": {**gg.params_, "loglik": gg.loglik_, "customers": int(gg.n_customers_)},
+    }
+    if holdout_end is not None:
+        duration = float(summary["duration_holdout"].iloc[0]) if len(summary) else 0.0
+        predicted = np.asarray(bg.conditional_expected_purchases(duration, x, tx, age))
+        report["holdout"] = {
+            "end": _day(holdout_end).date().isoformat(),
+            "duration": duration,
+            "actual": int(summary["frequency_holdout"].sum()),
+            "predicted": float(predicted.sum()),
+        }
+    return report

@@ -1,0 +1,360 @@
+"""From a stored dataset to scored customers: prepare once per dataset and as-of date, score per setting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from valuation.data.features import Availability, compute_features
+from valuation.data.store import Store
+from valuation.model import clv as clv_models
+from valuation.model import lifecycle, scoring, tiers
+from valuation.model.settings import ClvSettings, Settings
+
+MIN_REPEAT_BUYERS = 20
+BGNBD_PENALIZER = 1e-4  # ridge on log-parameters, used only when the plain fit does not converge  # fewer than this and the purchase model has too little to learn from
+
+CUSTOM_EXCLUDED = {"acquisition_cost"}
+
+
+@dataclass
+class ClvFit:
+    """How the future-contribution CLV was obtained for a dataset."""
+
+    method: str  # "bgnbd_gg" or "formula"
+    bgnbd: dict | None = None
+    gamma_gamma: dict | None = None
+    margin: float = 1.0
+    reason: str = ""  # why the formula was used instead of the models
+
+
+@dataclass
+class Prepared:
+    """The expensive part, cached per dataset and as-of date: features, CLV and dimension scores.
+
+    Moving a weight slider re-runs only :func:`score` on this: no SQL, no model fit.
+    """
+
+    features: pd.DataFrame
+    scores: pd.DataFrame
+    report: scoring.DimensionReport
+    clv_fit: ClvFit
+    as_of: dt.date
+    availability: Availability
+    custom_candidates: tuple[str, ...] = field(default=())
+    # What score() derives from the fields above once, and per setting it has seen (bounded):
+    # RFM, loss drivers, the tier ranker, value classes, lifecycle stages. Not an argument.
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def memo(self, key, compute, limit: int | None = None):
+        """``compute()`` once per ``key``; with ``limit``, keep at most that many keys of its kind."""
+        try:
+            return self._memo[key]
+        except KeyError:
+            pass
+        value = compute()
+        if limit is not None:  # list(): a copy taken at once, safe while other sessions add keys
+            kind = [k for k in list(self._memo) if isinstance(k, tuple) and k[0] == key[0]]
+            for old in kind[: max(0, len(kind) - limit + 1)]:
+                self._memo.pop(old, None)
+        self._memo[key] = value
+        return value
+
+
+def _dataset_margin(features: pd.DataFrame, availability: Availability) -> float:
+    if not availability.cost:
+        return 1.0
+    revenue = features["revenue_12m"].clip(lower=0).sum()
+    if revenue <= 0:
+        return 1.0
+    return float(np.clip(features["gross_profit_12m"].sum() / revenue, 0.0, 1.0))
+
+
+def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
+            availability: Availability | None = None) -> tuple[pd.DataFrame, ClvFit]:
+    """Add ``clv``, ``p_alive`` and ``expected_purchases_12m`` per customer.
+
+    BG/NBD + Gamma-Gamma in weeks on purchase days (see docs/clv.md), with each
+    customer's own 12-month gross margin rate (the dataset's when they had no
+    revenue; 100% without cost data). With too few repeat buyers the models are
+    not identified; then CLV falls back to the formula on the last 12 months'
+    gross profit with the dataset's repeat rate as retention, and says so.
+    """
+    availability = availability or features.attrs.get("availability") or Availability()
+    f = features.copy(deep=False)  # copy-on-write: the columns added below never reach the caller
+    has = f["has_orders"].to_numpy(dtype=bool)
+    margin_all = settings.margin if settings.margin is not None else _dataset_margin(f, availability)
+    revenue = f["revenue_12m"].clip(lower=0)
+    own_rate = np.where(revenue > 0, f["gross_profit_12m"] / revenue.where(revenue > 0, 1.0), margin_all)
+    margin = np.clip(own_rate, -1.0, 1.0) if (availability.cost and settings.margin is None) else margin_all
+    x = f["frequency"].to_numpy(dtype=float)
+    t_x = f["recency_days"].to_numpy(dtype=float) / 7.0
+    T = f["T_days"].to_numpy(dtype=float) / 7.0
+    monetary = f["monetary_value"].to_numpy(dtype=float)
+    monthly_rate = (1 + settings.annual_discount_rate) ** (1 / 12) - 1
+    repeat_buyers = int(((x > 0) & has & (monetary > 0)).sum())
+    # The three columns are filled as arrays and set once (setting rows of a column of a
+    # 1.5-million-row frame by a mask cost as much as the CLV itself).
+    clv = np.zeros(len(f))
+    p_alive = np.full(len(f), np.nan)
+    expected = np.zeros(len(f))
+    fit = None
+    if repeat_buyers >= MIN_REPEAT_BUYERS:
+        xh, txh, Th = x[has], t_x[has], T[has]
+        try:
+            try:
+                bg = clv_models.BetaGeoModel().fit(xh, txh, Th)
+            except clv_models.ConvergenceError:
+                # Typical of B2B data where accounts rarely lapse: regularise the dropout part.
+                bg = clv_models.BetaGeoModel().fit(xh, txh, Th, penalizer=BGNBD_PENALIZER)
+            gg = clv_models.GammaGammaModel().fit(xh, monetary[has])
+        except clv_models.ConvergenceError as exc:
+            reason = str(exc)
+        else:
+            value = clv_models.customer_lifetime_value(
+                bg, gg, xh, txh, Th, monetary[has],
+                horizon_months=settings.horizon_months, monthly_discount_rate=monthly_rate,
+                margin=np.broadcast_to(margin, x.shape)[has], time_unit="W")
+            clv[has] = np.nan_to_num(np.asarray(value, dtype=float))
+            p_alive[has] = np.asarray(bg.probability_alive(xh, txh, Th), dtype=float)
+            expected[has] = np.asarray(bg.conditional_expected_purchases(52.18, xh, txh, Th), dtype=float)
+            fit = ClvFit("bgnbd_gg", {**bg.params_, "loglik": bg.loglik_, "penalizer": bg.penalizer_},
+                         {**gg.params_, "loglik": gg.loglik_}, float(margin_all))
+    else:
+        reason = f"only {repeat_buyers} repeat buyers (at least {MIN_REPEAT_BUYERS} needed for the models)"
+    if fit is None:
+        # Formula CLV: this year's gross profit, retained at the share of customers who bought again.
+        retention = float((f.loc[has, "purchase_days"] > 1).mean()) if has.any() else 0.0
+        years = max(1, int(round(settings.horizon_months / 12)))
+        per_year = f["gross_profit_12m"].to_numpy(dtype=float)
+        clv = np.where(has, clv_models.formula_clv(per_year, retention, settings.annual_discount_rate,
+                                                   years), 0.0)
+        fit = ClvFit("formula", margin=float(margin_all), reason=reason)
+    f["clv"] = clv
+    f["p_alive"] = p_alive
+    f["expected_purchases_12m"] = expected
+    return f, fit
+
+
+def custom_candidates(features: pd.DataFrame) -> tuple[str, ...]:
+    """Numeric customer columns a manager may add as a custom dimension."""
+    cols = ("satisfaction", "referrals", "importance", "wallet_estimate") + tuple(
+        features.attrs.get("extra_metrics", ()))
+    return tuple(c for c in cols if c in features and features[c].notna().any())
+
+
+def prepare(store: Store, dataset: str, as_of: dt.date | str | None = None,
+            clv_settings: ClvSettings = ClvSettings(), custom_columns: tuple[str, ...] = ()) -> Prepared:
+    """Features, CLV and dimension scores for a dataset as of a date (the cacheable step)."""
+    features = add_customer_metrics(compute_features(store, dataset, as_of), store.customer_metrics(dataset))
+    return prepare_features(features, clv_settings, custom_columns)
+
+
+def add_customer_metrics(features: pd.DataFrame, metrics: pd.DataFrame) -> pd.DataFrame:
+    """Join the extra numeric customer columns (long form) as columns named by their header."""
+    if metrics is None or metrics.empty:
+        return features
+    wide = metrics.pivot_table(index="customer_id", columns="metric", values="value", aggfunc="last")
+    wide = wide[[c for c in wide.columns if c not in features.columns]]
+    out = features.merge(wide, left_on="customer_id", right_index=True, how="left")
+    out.attrs.update(features.attrs)
+    out.attrs["extra_metrics"] = tuple(wide.columns)
+    return out
+
+
+def prepare_features(features: pd.DataFrame, clv_settings: ClvSettings = ClvSettings(),
+                     custom_columns: tuple[str, ...] = ()) -> Prepared:
+    """:func:`prepare` for features that are already computed (by any engine)."""
+    availability = features.attrs.get("availability") or Availability()
+    as_of = features.attrs.get("as_of")
+    with_clv, fit = add_clv(features, clv_settings, availability)
+    with_clv.attrs.update(features.attrs)
+    scores, report = scoring.dimension_scores(with_clv, availability, custom_columns)
+    return Prepared(with_clv, scores, report, fit, as_of, availability, custom_candidates(with_clv))
+
+
+SCORE_COLUMNS = ("composite", "tier", "actual_value", "strategic_value", "value_class", "r_score",
+                 "f_score", "m_score", "rfm_segment", "lifecycle_stage", "silent_beyond_usual",
+                 "cost_to_serve", "thin_margin", "unpaid_invoices", "main_loss_driver")
+
+
+def _with_custom_scores(prepared: Prepared, settings: Settings) -> pd.DataFrame:
+    """The prepared dimension scores, plus custom ones the settings weigh but prepare did not score."""
+    scores = prepared.scores
+    if any(c.startswith("custom:") for c in settings.weights.as_dict()) and settings.weights.custom:
+        wanted = tuple(c for c, _ in settings.weights.custom)
+        missing = [c for c in wanted if f"custom:{c}" not in scores]
+        if missing:
+            extra, _ = scoring.dimension_scores(prepared.features, prepared.availability, tuple(missing))
+            scores = scores.join(extra[[c for c in extra.columns if c.startswith("custom:")]])
+    return scores
+
+
+def _static(prepared: Prepared) -> dict:
+    """What scoring derives from the prepared data whatever the settings (computed once)."""
+    def build():
+        f, scores = prepared.features, prepared.scores
+        has = f["has_orders"].astype(bool)
+        rfm = tiers.rfm_scores(f["days_since_last_order"], f["purchase_days"], f["revenue_total"], has)
+        rfm["rfm_segment"] = tiers.rfm_segment(rfm["r_score"], rfm["f_score"], rfm["m_score"])
+        return {
+            "has": has,
+            "ranker": tiers.TierRanker(f["net_profit_12m"], has, f["customer_id"], index=f.index),
+            "actual_value": tiers.actual_value(scores),
+            "strategic_value": tiers.strategic_value(scores),
+            "rfm": rfm,
+            "loss": scoring.loss_drivers(f),
+        }
+    return prepared.memo(("static",), build)
+
+
+def _composite(prepared: Prepared, scores: pd.DataFrame, weights) -> pd.Series:
+    """:func:`scoring.composite`, with the score matrix of the weighted dimensions kept."""
+    eff = scoring.effective_weights(weights, tuple(scores.columns))
+    if not eff:
+        return pd.Series(0.0, index=scores.index, name="composite")
+    cols = list(eff)
+    if scores is prepared.scores:
+        matrix = prepared.memo(("matrix", tuple(cols)), lambda: scores[cols].to_numpy(), limit=8)
+    else:
+        matrix = scores[cols].to_numpy()
+    return pd.Series(matrix @ np.array([eff[c] for c in cols]), index=scores.index, name="composite")
+
+
+def tier_codes(prepared: Prepared, settings: Settings = Settings()) -> np.ndarray:
+    """Tier per customer as codes into ``tiers.TIERS`` (what :func:`score` labels), kept per setting.
+
+    Chart data for a slider move (tier counts, the migration against a baseline) come from
+    these codes in microseconds instead of grouping a million labels again.
+    """
+    scores = _with_custom_scores(prepared, settings)
+
+    def compute():
+        composite = _composite(prepared, scores, settings.weights)
+        return _static(prepared)["ranker"].codes(composite.to_numpy(), settings.tiers)
+    key = ("tiers", settings.weights, settings.tiers, tuple(scores.columns))
+    return prepared.memo(key, compute, limit=32)
+
+
+def score(prepared: Prepared, settings: Settings = Settings()) -> pd.DataFrame:
+    """Composite, tier, value class, RFM segment and lifecycle stage for every customer.
+
+    Cheap: runs on the cached :class:`Prepared` only (vectorised, no SQL, no fit). What
+    does not depend on the settings (RFM, loss drivers, the id order that breaks ties) is
+    derived once per prepared dataset; value classes and lifecycle stages once per rule
+    set; a weight change costs one matrix product, a linear-time tier cut and assembling
+    the frame from columns already computed (no copy of the features).
+    """
+    f = prepared.features
+    scores = _with_custom_scores(prepared, settings)
+    names = [f"score_{dim}" if dim.startswith("custom:") else dim for dim in scores.columns]
+    if (set(names) | set(SCORE_COLUMNS)) & set(f.columns) or f.columns.has_duplicates \
+            or len(set(names)) != len(names) or not scores.index.equals(f.index):
+        return _score_by_columns(prepared, scores, settings)  # unusual columns: the plain way
+    static = _static(prepared)
+    has = static["has"]
+    composite = _composite(prepared, scores, settings.weights)
+    codes = prepared.memo(("tiers", settings.weights, settings.tiers, tuple(scores.columns)),
+                          lambda: static["ranker"].codes(composite.to_numpy(), settings.tiers), limit=32)
+    value_class = prepared.memo(("classes", settings.classes), lambda: tiers.assign_value_class(
+        static["actual_value"], static["strategic_value"], f["net_profit_12m"], has, settings.classes),
+        limit=8)
+    stage = prepared.memo(("lifecycle", settings.lifecycle), lambda: pd.DataFrame({
+        "lifecycle_stage": lifecycle.lifecycle_stage(f, settings.lifecycle),
+        "silent_beyond_usual": lifecycle.silent_beyond_usual(f, settings.lifecycle)}, copy=False),
+        limit=8)
+    dims = scores.set_axis(names, axis=1)
+    middle = pd.DataFrame({"composite": composite, "tier": static["ranker"].labels(codes),
+                           "actual_value": static["actual_value"],
+                           "strategic_value": static["strategic_value"], "value_class": value_class},
+                          copy=False)
+    out = pd.concat([f, dims, middle, static["rfm"], stage, static["loss"]], axis=1)
+    out.attrs = {**f.attrs, "dimensions": prepared.report, "clv_fit": prepared.clv_fit}
+    return out
+
+
+def _score_by_columns(prepared: Prepared, scores: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """:func:`score` step by step on a copy of the features (any column names; slower)."""
+    f = prepared.features
+    has = f["has_orders"].astype(bool)
+    out = f.copy()
+    for dim in scores.columns:
+        out[f"score_{dim}" if dim.startswith("custom:") else dim] = scores[dim]
+    out["composite"] = scoring.composite(scores, settings.weights)
+    out["tier"] = tiers.assign_tiers(out["composite"], out["net_profit_12m"], has, settings.tiers,
+                                     out["customer_id"])
+    out["actual_value"] = tiers.actual_value(scores)
+    out["strategic_value"] = tiers.strategic_value(scores)
+    out["value_class"] = tiers.assign_value_class(out["actual_value"], out["strategic_value"],
+                                                  out["net_profit_12m"], has, settings.classes)
+    rfm = tiers.rfm_scores(out["days_since_last_order"], out["purchase_days"], out["revenue_total"], has)
+    out = pd.concat([out, rfm], axis=1)
+    out["rfm_segment"] = tiers.rfm_segment(rfm["r_score"], rfm["f_score"], rfm["m_score"])
+    out["lifecycle_stage"] = lifecycle.lifecycle_stage(out, settings.lifecycle)
+    out["silent_beyond_usual"] = lifecycle.silent_beyond_usual(out, settings.lifecycle)
+    out = pd.concat([out, scoring.loss_drivers(out)], axis=1)
+    out.attrs.update(f.attrs)
+    out.attrs["dimensions"] = prepared.report
+    out.attrs["clv_fit"] = prepared.clv_fit
+    return out
+
+
+def run(store: Store, dataset: str, as_of=None, settings: Settings = Settings()) -> pd.DataFrame:
+    """Prepare and score in one call (command line, scheduled jobs, tests)."""
+    custom = tuple(c for c, _ in settings.weights.custom)
+    return score(prepare_dataset(store, dataset, as_of, settings.clv, custom), settings)
+
+
+def prepare_dataset(store: Store, dataset: str, as_of: dt.date | str | None = None,
+                    clv_settings: ClvSettings = ClvSettings(),
+                    custom_columns: tuple[str, ...] = ()) -> Prepared:
+    """:func:`prepare` for any kind of dataset: imported or Parquet views run the feature SQL;
+    a features dataset (computed on Spark or elsewhere, valuation/sources.py) is scored as stored."""
+    from valuation.data import sources
+
+    if sources.dataset_kind(store, dataset) == sources.KIND_FEATURES:
+        features = add_customer_metrics(sources.load_features(store, dataset, as_of),
+                                         store.customer_metrics(dataset))
+        return prepare_features(features, clv_settings, custom_columns)
+    return prepare(store, dataset, as_of, clv_settings, custom_columns)
+
+
+OUTPUT_COLUMNS = (
+    "customer_id", "name", "region", "industry", "current", "future", "credit", "loyalty", "growth",
+    "influence", "composite", "tier", "value_class", "rfm_segment", "lifecycle_stage", "clv", "p_alive",
+    "revenue_total", "revenue_12m", "gross_profit_12m", "service_cost_12m", "bad_debt_12m",
+    "net_profit_12m", "orders", "purchase_days", "days_since_last_order", "tenure_days",
+    "avg_order_value", "mean_gap_days", "revenue_trend", "categories_bought", "category_coverage",
+    "share_of_wallet", "wallet_headroom", "on_time_payment_ratio", "avg_days_to_pay", "overdue_amount",
+    "complaints_12m", "avg_service_satisfaction", "pipeline_stage", "silent_beyond_usual",
+    "main_loss_driver", "r_score", "f_score", "m_score", "actual_value", "strategic_value",
+)
+
+
+def output_frame(scored: pd.DataFrame) -> pd.DataFrame:
+    """The columns of an export, in a stable order (custom dimension scores appended)."""
+    cols = [c for c in OUTPUT_COLUMNS if c in scored] + [c for c in scored if c.startswith("score_custom:")]
+    return scored[cols]
+
+
+def summary(scored: pd.DataFrame) -> dict:
+    """JSON-able counts per classification and each tier's share of revenue and profit."""
+    conc = tiers.concentration(scored)
+    report = scored.attrs.get("dimensions")
+    fit = scored.attrs.get("clv_fit")
+    return {
+        "customers": int(len(scored)),
+        "as_of": str(scored.attrs.get("as_of")),
+        "tier": {k: int(v) for k, v in scored["tier"].value_counts().items()},
+        "value_class": {k: int(v) for k, v in scored["value_class"].value_counts().items()},
+        "rfm_segment": {k: int(v) for k, v in scored["rfm_segment"].value_counts().items()},
+        "lifecycle_stage": {k: int(v) for k, v in scored["lifecycle_stage"].value_counts().items()},
+        "tier_share": {row.tier: {"customers": float(row.customer_share), "revenue": float(row.revenue_share),
+                                  "profit": float(row.profit_share)} for row in conc.itertuples()},
+        "whale": tiers.whale_reading(scored.loc[scored["has_orders"], "net_profit_12m"]),
+        "dimensions": {"available": list(report.available), "missing": list(report.missing)} if report else {},
+        "clv_method": fit.method if fit else None,
+    }

@@ -1,0 +1,286 @@
+"""Tier pyramid, value classes, RFM segments, recommended actions and concentration (whale curve)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from valuation.model.scoring import average_ranks, labels_from_codes
+from valuation.model.settings import ClassRules, TierCuts
+
+TIERS = ("A", "B", "C", "D", "below_zero", "prospect")
+PYRAMID = ("A", "B", "C", "D")
+VALUE_CLASSES = ("most_valuable", "growable", "below_zero", "maintain")
+RFM_SEGMENTS = ("champions", "loyal", "potential_loyalist", "new", "promising", "need_attention",
+                "about_to_sleep", "at_risk", "cant_lose", "hibernating", "lost", "no_orders")
+
+
+def assign_tiers(composite: pd.Series, net_profit_12m: pd.Series, has_orders: pd.Series,
+                 cuts: TierCuts = TierCuts(), customer_id: pd.Series | None = None) -> pd.Series:
+    """Tier per customer: A/B/C/D by composite rank, below_zero, or prospect.
+
+    Customers with negative net profit over 12 months are ``below_zero`` whatever
+    their score; customers without orders are ``prospect``. The rest are ranked
+    by composite (ties broken by customer_id, so results do not depend on row
+    order): the top ``cuts.a`` share is A, the next ``cuts.b`` B, the next ``cuts.c`` C,
+    each boundary rounded up to a whole customer.
+    """
+    ranker = TierRanker(net_profit_12m, has_orders, customer_id, index=composite.index)
+    return ranker.labels(ranker.codes(composite.to_numpy(dtype=float), cuts))
+
+
+TIER_LABELS = np.array(TIERS, dtype=object)
+
+
+class TierRanker:
+    """Tiers for many composites of the same customers (one slider move each), without sorting.
+
+    What does not depend on the composite is worked out once: who is below zero, who is a
+    prospect, and the order of the ranked customers' ids (the tie-break). Each call of
+    :meth:`codes` then finds the A/B/C/D boundaries by selection (``np.partition``, linear
+    time) instead of sorting a million scores, and only customers tied exactly on a
+    boundary score are ordered, by id. The result is the same as sorting by
+    (composite descending, customer_id ascending) and cutting at the boundaries.
+    """
+
+    def __init__(self, net_profit_12m: pd.Series, has_orders: pd.Series,
+                 customer_id: pd.Series | None = None, index: pd.Index | None = None):
+        self.index = net_profit_12m.index if index is None else index
+        has = np.asarray(has_orders, dtype=bool)
+        below = has & (np.asarray(net_profit_12m, dtype=float) < 0)
+        self.base = np.where(below, TIERS.index("below_zero"), TIERS.index("prospect")).astype(np.int8)
+        self.ranked = np.flatnonzero(has & ~below)
+        ids = (customer_id if customer_id is not None else pd.Series(self.index, index=self.index))
+        ids = pd.Series(ids).iloc[self.ranked].astype(str)
+        if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow" and not ids.hasnans:
+            values = pa.array(ids.array)  # the same strings, without a Python object per id
+        else:
+            values = pa.array(ids.to_numpy(dtype=object), pa.string())
+        # Stable: equal ids keep their row order, as the stable sort did.
+        order = np.asarray(pc.sort_indices(values, sort_keys=[("", "ascending")]))
+        self.id_rank = np.empty(len(order), dtype=np.int64)
+        self.id_rank[order] = np.arange(len(order))
+
+    def _top(self, values: np.ndarray, k: int, kth: float) -> np.ndarray:
+        """Mask of the k first ranked customers by (value descending, id ascending)."""
+        n = len(values)
+        if k <= 0:
+            return np.zeros(n, dtype=bool)
+        if k >= n:
+            return np.ones(n, dtype=bool)
+        top = values > kth
+        missing = k - int(np.count_nonzero(top))
+        tied = np.flatnonzero(values == kth)  # at least the k-th itself
+        if len(tied) > missing:  # a tie across the boundary: the smaller ids get in
+            tied = tied[np.argsort(self.id_rank[tied], kind="stable")][:missing]
+        top[tied] = True
+        return top
+
+    def codes(self, composite: np.ndarray, cuts: TierCuts = TierCuts()) -> np.ndarray:
+        """Tier codes (index into ``TIERS``) per customer for one composite score array."""
+        out = self.base.copy()
+        n = len(self.ranked)
+        if n == 0:
+            return out
+        values = np.asarray(composite, dtype=float)[self.ranked]
+        if np.isnan(values).any():  # never from the scoring, but keep sort semantics (NaN last)
+            values = np.where(np.isnan(values), -np.inf, values)
+        # Round up, so even a tiny dataset has its best customer in A (rounding first drops float noise).
+        bounds = np.ceil(np.round(np.cumsum([cuts.a, cuts.b, cuts.c]) * n, 6)).astype(int)
+        inner = sorted({n - int(b) for b in bounds if 0 < b < n})  # k-th largest = (n-k)-th smallest
+        kth = dict(zip(inner, np.partition(values, inner)[inner])) if inner else {}
+        label = np.full(n, 3, dtype=np.int8)  # D
+        for code in (2, 1, 0):  # C, B, A: each top set holds the next
+            b = int(bounds[code])
+            label[self._top(values, b, kth.get(n - b, np.nan))] = code
+        out[self.ranked] = label
+        return out
+
+    def labels(self, codes: np.ndarray) -> pd.Series:
+        return pd.Series(TIER_LABELS[codes], index=self.index, dtype=object)
+
+
+def actual_value(scores: pd.DataFrame) -> pd.Series:
+    """Actual value (实际价值) on 0–100: the mean of current and future contribution available."""
+    cols = [c for c in ("current", "future") if c in scores]
+    return scores[cols].mean(axis=1) if cols else pd.Series(0.0, index=scores.index)
+
+
+def strategic_value(scores: pd.DataFrame) -> pd.Series:
+    """Strategic value (战略价值) on 0–100: growth potential, blended with influence when present."""
+    if "growth" not in scores:
+        return pd.Series(0.0, index=scores.index)
+    if "influence" in scores:
+        return 0.75 * scores["growth"] + 0.25 * scores["influence"]
+    return scores["growth"]
+
+
+def assign_value_class(actual: pd.Series, strategic: pd.Series, net_profit_12m: pd.Series,
+                       has_orders: pd.Series, rules: ClassRules = ClassRules()) -> pd.Series:
+    """Peppers & Rogers value class: below_zero, most_valuable, growable or maintain."""
+    below = has_orders & (net_profit_12m < 0)
+    conditions = [below, actual >= rules.actual_cut, strategic >= rules.strategic_cut]
+    choices = ["below_zero", "most_valuable", "growable"]
+    if len(actual) == 0:
+        return pd.Series(np.select(conditions, choices, default="maintain"), index=actual.index)
+    codes = np.select(conditions, [0, 1, 2], default=3)
+    return labels_from_codes(choices + ["maintain"], codes, actual.index)
+
+
+def quintile(values: pd.Series, within: pd.Series) -> pd.Series:
+    """Scores 1–5 by quintile of ``values`` among ``within`` (5 = highest); 0 elsewhere."""
+    out = pd.Series(0, index=values.index, dtype="int64")
+    n = int(within.sum())
+    if n == 0:
+        return out
+    fast = (isinstance(within, pd.Series) and within.dtype == bool and within.index.equals(values.index)
+            and pd.api.types.is_numeric_dtype(values.dtype))
+    if fast:
+        mask = within.to_numpy()
+        x = values.to_numpy(dtype=float, na_value=np.nan)[mask]
+        fast = not np.isnan(x).any() and not (values.dtype.kind in "iu" and np.abs(x).max() >= 2**53)
+    if not fast:  # labels to align, missing values, integers a float cannot hold: pandas' way
+        pct = values[within].rank(method="average", pct=True)
+        out[within] = np.clip(np.ceil(pct * 5), 1, 5).astype("int64")
+        return out
+    # pandas' rank(pct=True) is the average rank over the count: the same numbers.
+    result = np.zeros(len(values), dtype="int64")
+    result[mask] = np.clip(np.ceil(average_ranks(x) / n * 5), 1, 5).astype("int64")
+    return pd.Series(result, index=values.index)
+
+
+def rfm_scores(days_since_last_order: pd.Series, frequency: pd.Series, monetary: pd.Series,
+               has_orders: pd.Series) -> pd.DataFrame:
+    """R, F and M quintile scores (5 best): R from recency (fewer days better), F from
+    purchase days, M from revenue over the whole history."""
+    return pd.DataFrame({
+        "r_score": quintile(-days_since_last_order, has_orders),
+        "f_score": quintile(frequency, has_orders),
+        "m_score": quintile(monetary, has_orders),
+    })
+
+
+def rfm_segment(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
+    """The common 11-segment map on R and FM = round((F + M) / 2); ``no_orders`` where R is 0."""
+    fm = np.floor((f + m) / 2 + 0.5).astype(int)
+    r = r.astype(int)
+    conditions = [
+        r == 0,
+        ((r == 5) & (fm >= 4)) | ((r == 4) & (fm == 5)),
+        (r >= 3) & (fm >= 4),
+        (r >= 4) & (fm >= 2) & (fm <= 3),
+        (r == 5) & (fm == 1),
+        (r == 4) & (fm == 1),
+        (r == 3) & (fm == 3),
+        (r == 3) & (fm <= 2),
+        (r <= 2) & (fm == 5),
+        (r <= 2) & (fm >= 3),
+        (r == 2) & (fm <= 2),
+    ]
+    choices = ["no_orders", "champions", "loyal", "potential_loyalist", "new", "promising",
+               "need_attention", "about_to_sleep", "cant_lose", "at_risk", "hibernating"]
+    if len(r) == 0:
+        return pd.Series(np.select(conditions, choices, default="lost"), index=r.index)
+    codes = np.select(conditions, list(range(len(choices))), default=len(choices))
+    return labels_from_codes(choices + ["lost"], codes, r.index)
+
+
+def concentration(scored: pd.DataFrame) -> pd.DataFrame:
+    """Per tier: customers, revenue and net profit over 12 months, and each one's share.
+
+    Needs ``tier``, ``revenue_12m`` and ``net_profit_12m``. Shares of profit are of
+    the total net profit, so the below-zero tier shows a negative share.
+    """
+    g = scored.groupby("tier", observed=True).agg(
+        customers=("tier", "size"), revenue_12m=("revenue_12m", "sum"),
+        net_profit_12m=("net_profit_12m", "sum"))
+    g = g.reindex([t for t in TIERS if t in g.index])
+    return _with_shares(g)
+
+
+def _with_shares(g: pd.DataFrame) -> pd.DataFrame:
+    """Per-tier totals (indexed by tier) with each one's share of customers, revenue and profit."""
+    total_customers = g["customers"].sum()
+    total_revenue = g["revenue_12m"].sum()
+    total_profit = g["net_profit_12m"].sum()
+    g["customer_share"] = g["customers"] / total_customers if total_customers else 0.0
+    g["revenue_share"] = g["revenue_12m"] / total_revenue if total_revenue else 0.0
+    g["profit_share"] = g["net_profit_12m"] / total_profit if total_profit else 0.0
+    return g.reset_index()
+
+
+def concentration_from_codes(codes: np.ndarray, revenue_12m, net_profit_12m) -> pd.DataFrame:
+    """:func:`concentration` from tier codes (``TierRanker.codes``, ``pipeline.tier_codes``).
+
+    The same table without grouping a million labels: one weighted count per column.
+    """
+    codes = np.asarray(codes)
+    k = len(TIERS)
+    customers = np.bincount(codes, minlength=k)
+    revenue = np.bincount(codes, weights=np.asarray(revenue_12m, dtype=float), minlength=k)
+    profit = np.bincount(codes, weights=np.asarray(net_profit_12m, dtype=float), minlength=k)
+    present = customers > 0
+    g = pd.DataFrame({"customers": customers[present].astype("int64"), "revenue_12m": revenue[present],
+                      "net_profit_12m": profit[present]},
+                     index=pd.Index(np.array(TIERS, dtype=object)[present], name="tier"))
+    return _with_shares(g)
+
+
+def migration_from_codes(before: np.ndarray, after: np.ndarray) -> pd.DataFrame:
+    """Customers per (tier before, tier after) from two arrays of tier codes: every tier, in order."""
+    k = len(TIERS)
+    counts = np.bincount(np.asarray(before, dtype=np.int64) * k + np.asarray(after, dtype=np.int64),
+                         minlength=k * k).reshape(k, k)
+    return pd.DataFrame(counts, index=pd.Index(TIERS, name="before"), columns=pd.Index(TIERS, name="after"))
+
+
+def whale_curve(net_profit: pd.Series, points: int = 200) -> pd.DataFrame:
+    """Cumulative share of total profit against share of customers ranked by profit (best first).
+
+    Downsampled to at most ``points`` rows (plus the ends) so a chart never carries a point per customer.
+    """
+    values = np.sort(pd.to_numeric(net_profit, errors="coerce").dropna().to_numpy())[::-1]
+    n = len(values)
+    total = values.sum()
+    if n == 0 or total == 0:
+        return pd.DataFrame({"customer_share": [0.0, 1.0], "profit_share": [0.0, 0.0]})
+    cum = np.concatenate([[0.0], np.cumsum(values)]) / total
+    share = np.arange(n + 1) / n
+    idx = np.unique(np.concatenate([np.linspace(0, n, min(points, n + 1)).round().astype(int),
+                                    [int(np.argmax(cum))]]))
+    return pd.DataFrame({"customer_share": share[idx], "profit_share": cum[idx]})
+
+
+def whale_reading(net_profit: pd.Series, top: float = 0.20, bottom: float = 0.30) -> dict:
+    """Kotler's 20/80/30 reading on the user's own data.
+
+    Returns ``top_share`` (profit share of the top ``top`` customers by profit),
+    ``bottom_share`` (profit share of the bottom ``bottom``, negative when they lose money),
+    ``peak_share`` (the curve's highest point: profit before the loss-makers) and ``customers``.
+    """
+    values = np.sort(pd.to_numeric(net_profit, errors="coerce").dropna().to_numpy())[::-1]
+    n = len(values)
+    total = values.sum()
+    if n == 0 or total == 0:
+        return {"customers": n, "total_profit": float(total), "top_share": float("nan"),
+                "bottom_share": float("nan"), "peak_share": float("nan")}
+    k_top = max(1, int(round(top * n)))
+    k_bottom = max(1, int(round(bottom * n)))
+    return {
+        "customers": n,
+        "total_profit": float(total),
+        "top_share": float(values[:k_top].sum() / total),
+        "bottom_share": float(values[n - k_bottom:].sum() / total),
+        "peak_share": float(np.max(np.cumsum(values)) / total),
+    }
+
+
+# Recommended action per value class (text in i18n under action.<class>).
+ACTIONS = {
+    "most_valuable": "action.most_valuable",
+    "growable": "action.growable",
+    "below_zero": "action.below_zero",
+    "maintain": "action.maintain",
+}

@@ -1,0 +1,1 @@
+"""What people see: plotly figures, the HTML report, Excel/CSV exports, a view as a link."""

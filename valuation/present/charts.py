@@ -1,0 +1,539 @@
+"""Plotly figures for tiers, classes, the whale curve, migration, lifecycle and one customer: pure, aggregated."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from valuation.i18n.format import format_count, format_money, format_pct
+from valuation.i18n.text import t
+from valuation.model import lifecycle, tiers
+from valuation.model.settings import ClassRules
+from valuation.present.style import (
+    ACCENT_COLOR,
+    BELOW_ZERO_RED,
+    CLASS_COLORS,
+    LINE_COLOR,
+    NEUTRAL_COLOR,
+    STAGE_COLORS,
+    TIER_COLORS,
+    _buyer_concentration,
+    _dim_label,
+    _dimension_order,
+    _empty,
+    _finish,
+    _has_orders,
+    _label,
+    _money_axis,
+    _require,
+    _rgba,
+    _sample,
+    plain,
+)
+
+WHALE_TOP = 0.20
+WHALE_BOTTOM = 0.30
+
+
+# --------------------------------------------------------------------------- 1. pyramid
+
+
+def tier_pyramid(scored: pd.DataFrame, lang: str = "en", codes=None) -> go.Figure:
+    """Customers per tier as a centred pyramid (A on top), below-zero apart in red underneath.
+
+    Needs ``tier``, ``revenue_12m`` and ``net_profit_12m``. Shares are of the revenue and
+    net profit of customers with orders; prospects are left out with a note of their count.
+    ``codes`` (optional): ``scored``'s tiers as codes (``pipeline.tier_codes``), for a
+    million customers on every slider move: the same figure without grouping labels.
+    """
+    _require(scored, ["tier", "revenue_12m", "net_profit_12m"], "tier_pyramid")
+    title, subtitle = t("chart.pyramid.title", lang), t("chart.pyramid.subtitle", lang)
+    if codes is not None:
+        prospects = int(np.count_nonzero(np.asarray(codes) == tiers.TIERS.index("prospect")))
+    else:
+        prospects = int((scored["tier"] == "prospect").sum())
+    notes = [t("chart.note.prospects_excluded", lang, count=format_count(prospects))] if prospects else []
+    conc = _buyer_concentration(scored, codes)
+    if conc["customers"].sum() == 0:
+        fig = _empty(title, lang, subtitle)
+        return _finish(fig, title, subtitle, notes, legend=False)
+
+    def rows(codes):
+        part = conc[conc["tier"].isin(codes)]
+        labels = [t(f"tier.{c}", lang) for c in part["tier"]]
+        text = [t("chart.pyramid.bar_text", lang, tier=label, customers=format_count(r.customers),
+                  revenue=format_pct(r.revenue_share), profit=format_pct(r.profit_share))
+                for label, r in zip(labels, part.itertuples())]
+        hover = ["<br>".join([f"<b>{label}</b>",
+                              t("chart.hover.customers", lang, count=format_count(r.customers)),
+                              t("chart.hover.revenue", lang, value=format_money(r.revenue_12m, lang)),
+                              t("chart.hover.profit", lang, value=format_money(r.net_profit_12m, lang))])
+                 for label, r in zip(labels, part.itertuples())]
+        counts = part["customers"].astype(int).to_numpy()
+        return part["tier"].tolist(), labels, counts, text, hover
+
+    fig = go.Figure()
+    codes, labels, counts, text, hover = rows(tiers.PYRAMID)
+    fig.add_trace(go.Bar(
+        y=labels, x=counts, base=-counts / 2, orientation="h", name=t("chart.pyramid.title", lang),
+        marker=dict(color=[TIER_COLORS[c] for c in codes]), text=text, textposition="none",
+        customdata=hover, hovertemplate="%{customdata}<extra></extra>", width=0.8))
+    below = conc[conc["tier"] == "below_zero"]
+    bz_codes, bz_labels, bz_counts, bz_text, bz_hover = rows(["below_zero"])
+    has_below = int(below["customers"].iloc[0]) > 0
+    if has_below:
+        fig.add_trace(go.Bar(
+            y=bz_labels, x=bz_counts, base=-bz_counts / 2, orientation="h", name=bz_labels[0],
+            marker=dict(color=TIER_COLORS["below_zero"]), text=bz_text, textposition="none",
+            customdata=bz_hover, hovertemplate="%{customdata}<extra></extra>", width=0.8))
+    # Bottom to top: below zero, then D, C, B and A on top.
+    order = (bz_labels if has_below else []) + labels[::-1]
+    widest = float(max(counts.max(initial=0), bz_counts.max(initial=0) if has_below else 0, 1))
+    fig.update_yaxes(categoryorder="array", categoryarray=order, showticklabels=False, showgrid=False)
+    fig.update_xaxes(visible=False, range=[-widest / 2 * 1.06, widest / 2 * 1.06], domain=[0, 0.42])
+    for label, line, code in zip(labels + (bz_labels if has_below else []),
+                                 text + (bz_text if has_below else []),
+                                 codes + (bz_codes if has_below else [])):
+        fig.add_annotation(text=line, xref="paper", yref="y", x=0.44, y=label, xanchor="left",
+                           showarrow=False, align="left",
+                           font=dict(color=BELOW_ZERO_RED if code == "below_zero" else "#333333"))
+    if has_below:  # a dashed rule keeps the loss-makers visibly apart from the pyramid
+        fig.add_shape(type="line", xref="paper", yref="y", x0=0, x1=1, y0=0.5, y1=0.5,
+                      line=dict(color="#BBBBBB", dash="dot", width=1))
+    return _finish(fig, title, subtitle, notes, legend=False, height=360 + 30 * len(order))
+
+
+# --------------------------------------------------------------------------- 2. value matrix
+
+_MATRIX_LAYER_ORDER = ("maintain", "growable", "most_valuable", "below_zero")  # red drawn last, on top
+
+
+def value_matrix(scored: pd.DataFrame, lang: str = "en", class_rules: ClassRules = ClassRules()) -> go.Figure:
+    """Actual value (x) against strategic value (y), 0–100, coloured by value class.
+
+    At most :data:`MAX_POINTS` customers are drawn (a seeded sample, said in a note);
+    the quadrant labels count every customer. Needs ``actual_value``,
+    ``strategic_value`` and ``value_class``.
+    """
+    _require(scored, ["actual_value", "strategic_value", "value_class"], "value_matrix")
+    title, subtitle = t("chart.matrix.title", lang), t("chart.matrix.subtitle", lang)
+    # Only the columns drawn: filtering and sorting a million rows of every column took ~1 s.
+    scored = scored[[c for c in ("customer_id", "name", "tier", "actual_value", "strategic_value",
+                                 "value_class") if c in scored]]
+    prospect = (scored["tier"] == "prospect").to_numpy() if "tier" in scored else np.zeros(len(scored), bool)
+    prospects = int(prospect.sum())
+    if prospects:  # the matrix is about customers who buy; prospects have no actual value yet
+        scored = scored[~prospect]
+    if len(scored) == 0:
+        return _empty(title, lang, subtitle)
+    counts = scored["value_class"].value_counts()
+    shown, sampled = _sample(scored)
+    notes = [t("chart.note.sampled", lang, shown=format_count(len(shown)), total=format_count(len(scored)))] \
+        if sampled else []
+    if prospects:
+        notes.append(t("chart.note.prospects_excluded", lang, count=format_count(prospects)))
+    who = pd.Series("", index=shown.index, dtype="string")
+    for column in ("customer_id", "name"):  # the name when there is one, else the id
+        if column in shown:
+            who = shown[column].astype("string").fillna(who)
+    who = who.fillna("").str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False) \
+        .str.replace(">", "&gt;", regex=False).to_numpy(dtype=object)  # names are text: see plain()
+    hover = (f"%{{customdata}}<br>{t('dim.actual_value', lang)} %{{x:.0f}}"
+             f"<br>{t('dim.strategic_value', lang)} %{{y:.0f}}<extra>%{{fullData.name}}</extra>")
+    fig = go.Figure()
+    for cls in _MATRIX_LAYER_ORDER:
+        mask = (shown["value_class"] == cls).to_numpy()
+        if not mask.any():
+            continue
+        fig.add_trace(go.Scatter(
+            x=shown["actual_value"].to_numpy(dtype=float)[mask],
+            y=shown["strategic_value"].to_numpy(dtype=float)[mask],
+            mode="markers", name=t(f"class.{cls}", lang), customdata=who[mask], hovertemplate=hover,
+            marker=dict(color=CLASS_COLORS[cls], size=6, opacity=0.65, line=dict(width=0))))
+    a_cut, s_cut = float(class_rules.actual_cut), float(class_rules.strategic_cut)
+    dash = dict(color="#777777", dash="dash", width=1.2)
+    fig.add_shape(type="line", x0=a_cut, x1=a_cut, y0=0, y1=100, line=dash)
+    # Growable needs actual value under its cut, so the strategic line stops there.
+    fig.add_shape(type="line", x0=0, x1=a_cut, y0=s_cut, y1=s_cut, line=dash)
+
+    def quadrant(cls, x, y, xanchor, yanchor):
+        fig.add_annotation(
+            x=x, y=y, xanchor=xanchor, yanchor=yanchor, showarrow=False, align=xanchor,
+            text=t("chart.matrix.quadrant", lang, label=t(f"class.{cls}", lang),
+                   count=format_count(int(counts.get(cls, 0))), action=t(f"chart.action_short.{cls}", lang)),
+            font=dict(size=11, color=CLASS_COLORS[cls]), bgcolor="rgba(255, 255, 255, 0.8)")
+
+    quadrant("most_valuable", 100, 100, "right", "top")
+    quadrant("growable", 1, 100, "left", "top")
+    quadrant("maintain", 1, 0, "left", "bottom")
+    quadrant("below_zero", 100, 0, "right", "bottom")
+    fig.update_xaxes(title=dict(text=t("dim.actual_value", lang)), range=[-2, 102], zeroline=False)
+    fig.update_yaxes(title=dict(text=t("dim.strategic_value", lang)), range=[-2, 102], zeroline=False)
+    return _finish(fig, title, subtitle, notes, height=560)
+
+
+# --------------------------------------------------------------------------- 3. whale curve
+
+
+def whale_sentence(reading: dict, lang: str = "en", *, top: float = WHALE_TOP,
+                   bottom: float = WHALE_BOTTOM) -> str:
+    """Kotler's 20/80/30 reading in words.
+
+    "The top 20% of customers give 89% of profit; the bottom 30% cost 9% of it"
+    ("add" instead of "cost" when the bottom customers make money).
+
+    ``reading`` is :func:`valuation.model.tiers.whale_reading` output computed with the same ``top`` and ``bottom``.
+    """
+    top_share = reading.get("top_share", float("nan"))
+    if not reading.get("customers") or top_share is None or not math.isfinite(top_share):
+        return t("chart.whale.empty", lang)
+    if reading.get("total_profit", 0.0) <= 0:
+        return t("chart.whale.negative_total", lang, total=format_money(reading["total_profit"], lang))
+    bottom_share = float(reading["bottom_share"])
+    key = "chart.whale.sentence_cost" if bottom_share < 0 else "chart.whale.sentence_add"
+    return t(key, lang, top_pct=format_pct(top), top=format_pct(top_share), bottom_pct=format_pct(bottom),
+             bottom=format_pct(abs(bottom_share)))
+
+
+def whale_curve(scored: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Cumulative share of profit against share of customers ranked by profit (customers with orders).
+
+    The title is :func:`whale_sentence`; markers show the top 20%, the drop over the
+    bottom 30% and the peak. Needs ``net_profit_12m`` (and ``has_orders`` or ``tier``).
+    """
+    _require(scored, ["net_profit_12m"], "whale_curve")
+    profit = scored.loc[_has_orders(scored), "net_profit_12m"]
+    reading = tiers.whale_reading(profit, WHALE_TOP, WHALE_BOTTOM)
+    sentence = whale_sentence(reading, lang)
+    subtitle = t("chart.whale.title", lang)
+    if not reading["customers"] or not math.isfinite(reading["top_share"]) or reading["total_profit"] <= 0:
+        return _empty(sentence, lang, subtitle)
+    curve = tiers.whale_curve(profit)
+    x = curve["customer_share"].to_numpy(dtype=float)
+    y = curve["profit_share"].to_numpy(dtype=float)
+    hover = [t("chart.whale.hover", lang, customers=format_pct(a), profit=format_pct(b)) for a, b in zip(x, y)]
+    fig = go.Figure()
+    fig.add_vrect(x0=1 - WHALE_BOTTOM, x1=1, fillcolor=_rgba(BELOW_ZERO_RED, 0.07), line_width=0, layer="below")
+    fig.add_hline(y=1.0, line=dict(color="#888888", dash="dash", width=1),
+                  annotation=dict(text=t("chart.whale.total_line", lang), font=dict(size=11, color="#777777")),
+                  annotation_position="bottom left")
+    fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=t("chart.whale.curve", lang),
+                             line=dict(color=LINE_COLOR, width=3), customdata=hover,
+                             hovertemplate="%{customdata}<extra></extra>"))
+    peak_i = int(np.argmax(y))
+    drop_y = 1.0 - reading["bottom_share"]
+    px, py = [WHALE_TOP, 1 - WHALE_BOTTOM, float(x[peak_i])], [reading["top_share"], drop_y, reading["peak_share"]]
+    labels = [t("chart.whale.top_marker", lang, pct=format_pct(WHALE_TOP), share=format_pct(reading["top_share"])),
+              t("chart.whale.bottom_marker", lang, pct=format_pct(WHALE_BOTTOM),
+                share=format_pct(reading["bottom_share"])),
+              t("chart.whale.peak", lang, share=format_pct(reading["peak_share"]))]
+    colors = [LINE_COLOR, BELOW_ZERO_RED, ACCENT_COLOR]
+    # The peak may coincide with the 70% point; then one label is enough.
+    keep = [0, 1] + ([2] if abs(px[2] - px[1]) > 0.02 or abs(py[2] - py[1]) > 0.02 else [])
+    fig.add_trace(go.Scatter(
+        x=[px[i] for i in keep], y=[py[i] for i in keep], mode="markers+text",
+        text=[labels[i] for i in keep], textposition=["bottom right", "top left", "top center"][:len(keep)],
+        marker=dict(size=11, color=[colors[i] for i in keep], line=dict(color="white", width=1.5)),
+        name=t("chart.whale.key_points", lang), hovertemplate="%{text}<extra></extra>"))
+    low = min(0.0, float(y.min()))
+    high = max(1.0, float(y.max()))
+    fig.update_xaxes(title=dict(text=t("chart.whale.x", lang)), tickformat=".0%", range=[0, 1.02])
+    fig.update_yaxes(title=dict(text=t("chart.whale.y", lang)), tickformat=".0%",
+                     range=[low - 0.05, high + 0.12])
+    return _finish(fig, sentence, subtitle, legend=False, height=480)
+
+
+# --------------------------------------------------------------------------- 4. migration
+
+
+def _canonical(values, kind: str | None) -> list:
+    present = list(pd.unique(pd.Series(list(values), dtype=object)))
+    if kind == "stage":
+        canon = list(lifecycle.STAGES) + [s for s in lifecycle.ACTIVITY if s not in lifecycle.STAGES]
+    elif kind == "tier" or set(present) <= set(tiers.TIERS):
+        canon = list(tiers.TIERS)
+    else:
+        canon = list(lifecycle.STAGES) + [s for s in lifecycle.ACTIVITY if s not in lifecycle.STAGES]
+    known = [c for c in canon if c in present]
+    return known + sorted((v for v in present if v not in known), key=str)
+
+
+def migration_matrix(before: pd.Series, after: pd.Series, kind: str | None = None) -> pd.DataFrame:
+    """Customers moving from each label (rows, ``before``) to each label (columns, ``after``).
+
+    The Series are aligned on their index; customers in only one of them are left out.
+    Rows and columns both list every label seen, in canonical order (tiers A…prospect or
+    lifecycle stages; ``kind`` "tier"/"stage" forces one, else it is inferred).
+    """
+    pair = pd.concat({"before": before, "after": after}, axis=1, join="inner").dropna()
+    order = _canonical(list(pair["before"]) + list(pair["after"]), kind)
+    if pair.empty:
+        return pd.DataFrame(index=pd.Index([], name="before"), columns=pd.Index([], name="after"), dtype="int64")
+    table = pd.crosstab(pair["before"], pair["after"]).reindex(index=order, columns=order, fill_value=0)
+    table.index.name, table.columns.name = "before", "after"
+    return table.astype("int64")
+
+
+def migration_sankey(before: pd.Series | None, after: pd.Series | None, lang: str = "en", kind: str = "tier",
+                     table: pd.DataFrame | None = None) -> go.Figure:
+    """Flows between two scorings: tier → tier (``kind="tier"``) or stage → stage (``kind="stage"``).
+
+    ``before`` and ``after`` are index-aligned Series of labels; link values add up
+    to the number of customers present in both. Or ``table``, the counts already made
+    (``tiers.migration_from_codes`` on a slider move: no million-label crosstab).
+    """
+    prefix, colors = ("stage", STAGE_COLORS) if kind == "stage" else ("tier", TIER_COLORS)
+    title = t(f"chart.migration.title_{prefix}", lang)
+    if table is None:
+        table = migration_matrix(before, after, kind=prefix)
+    total = int(table.to_numpy().sum())
+    if total == 0:
+        return _empty(title, lang)
+    moved = total - int(np.trace(table.to_numpy()))
+    subtitle = t("chart.migration.subtitle", lang, moved=format_count(moved), total=format_count(total))
+    rows = [c for c in table.index if table.loc[c].sum() > 0]
+    cols = [c for c in table.columns if table[c].sum() > 0]
+    labels = [_label(prefix, c, lang) for c in rows] + [_label(prefix, c, lang) for c in cols]
+    node_colors = [colors.get(c, NEUTRAL_COLOR) for c in rows + cols]
+    node_hover = ([t("chart.migration.node_before", lang, label=_label(prefix, c, lang),
+                     count=format_count(int(table.loc[c].sum()))) for c in rows]
+                  + [t("chart.migration.node_after", lang, label=_label(prefix, c, lang),
+                       count=format_count(int(table[c].sum()))) for c in cols])
+    source, target, value, link_colors, link_hover = [], [], [], [], []
+    for i, b in enumerate(rows):
+        for j, a in enumerate(cols):
+            n = int(table.loc[b, a])
+            if n:
+                source.append(i)
+                target.append(len(rows) + j)
+                value.append(n)
+                link_colors.append(_rgba(colors.get(b, NEUTRAL_COLOR), 0.35))
+                link_hover.append(t("chart.migration.link", lang, before=_label(prefix, b, lang),
+                                    after=_label(prefix, a, lang), count=format_count(n)))
+    fig = go.Figure(go.Sankey(
+        arrangement="snap",
+        node=dict(label=labels, color=node_colors, pad=14, thickness=18, sort="input",
+                  line=dict(color="white", width=0.5), customdata=node_hover,
+                  hovertemplate="%{customdata}<extra></extra>"),
+        link=dict(source=source, target=target, value=value, color=link_colors, customdata=link_hover,
+                  hovertemplate="%{customdata}<extra></extra>")))
+    return _finish(fig, title, subtitle, legend=False, height=480)
+
+
+# --------------------------------------------------------------------------- 5. contributions
+
+
+def contribution_bars(contrib_row: pd.Series, lang: str = "en") -> go.Figure:
+    """One customer's composite explained: each dimension's points (w·s/Σw), which add up to the composite.
+
+    ``contrib_row`` is one row of :func:`valuation.model.scoring.contributions` (index = dimensions).
+    """
+    points = pd.to_numeric(contrib_row, errors="coerce").fillna(0.0)
+    composite = float(points.sum())
+    title = t("chart.contrib.title", lang, composite=f"{composite:.1f}")
+    subtitle = t("chart.contrib.subtitle", lang)
+    if points.empty:
+        return _empty(title, lang, subtitle)
+    dims = _dimension_order(points.index)
+    labels = [_dim_label(d, lang) for d in dims]
+    values = points.reindex(dims).to_numpy(dtype=float)
+    hover = [t("chart.contrib.hover", lang, dimension=label, points=f"{v:.1f}")
+             for label, v in zip(labels, values)]
+    fig = go.Figure(go.Bar(
+        y=labels, x=values, orientation="h", marker=dict(color=LINE_COLOR), text=[f"{v:.1f}" for v in values],
+        textposition="outside", cliponaxis=False, customdata=hover, hovertemplate="%{customdata}<extra></extra>",
+        name=t("chart.contrib.x", lang)))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title=dict(text=t("chart.contrib.x", lang)), range=[0, max(values.max() * 1.15, 1.0)])
+    return _finish(fig, title, subtitle, legend=False, height=160 + 40 * len(dims))
+
+
+# --------------------------------------------------------------------------- 6. funnel
+
+
+def lifecycle_funnel(funnel_df: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """The lifecycle funnel (:func:`valuation.model.lifecycle.funnel`) with each step's conversion from the one before.
+
+    Needs ``step``, ``customers`` and ``conversion``.
+    """
+    _require(funnel_df, ["step", "customers", "conversion"], "lifecycle_funnel")
+    title = t("chart.funnel.title", lang)
+    if funnel_df.empty:
+        return _empty(title, lang)
+    steps = funnel_df["step"].tolist()
+    labels = [_label("stage", s, lang) for s in steps]
+    counts = funnel_df["customers"].astype(int).to_numpy()
+    conversion = funnel_df["conversion"].to_numpy(dtype=float)
+    rate = ["" if not np.isfinite(c) else t("chart.funnel.of_previous", lang, pct=format_pct(c))
+            for c in conversion]
+    text = ["<br>".join(filter(None, [format_count(n), r])) for n, r in zip(counts, rate)]
+    hover = ["<br>".join(filter(None, [t("chart.funnel.hover", lang, step=label, count=format_count(n)), r]))
+             for label, n, r in zip(labels, counts, rate)]
+    fig = go.Figure(go.Funnel(
+        y=labels, x=counts, text=text, textinfo="text", textposition="inside",
+        marker=dict(color=[STAGE_COLORS.get(s, NEUTRAL_COLOR) for s in steps]),
+        connector=dict(fillcolor="#EEEEEE", line=dict(width=0)),
+        customdata=hover, hovertemplate="%{customdata}<extra></extra>", name=title))
+    return _finish(fig, title, legend=False, height=420)
+
+
+# --------------------------------------------------------------------------- 7. activity
+
+
+def activity_bars(scored: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Customers per activity state (active, at risk, dormant, churned, won back), 12-month revenue on hover.
+
+    Needs ``lifecycle_stage`` (and ``revenue_12m`` for the hover); customers without orders are left out.
+    """
+    _require(scored, ["lifecycle_stage"], "activity_bars")
+    title, subtitle = t("chart.activity.title", lang), t("chart.activity.subtitle", lang)
+    state = lifecycle.activity_state(scored["lifecycle_stage"])
+    none = int((state == "none").sum())
+    notes = [t("chart.note.prospects_excluded", lang, count=format_count(none))] if none else []
+    counts = state.value_counts().reindex(lifecycle.ACTIVITY, fill_value=0)
+    revenue = (scored["revenue_12m"].groupby(state).sum().reindex(lifecycle.ACTIVITY, fill_value=0.0)
+               if "revenue_12m" in scored else pd.Series(np.nan, index=list(lifecycle.ACTIVITY)))
+    labels = [_label("activity", s, lang) for s in lifecycle.ACTIVITY]
+    hover = ["<br>".join([f"<b>{label}</b>", t("chart.hover.customers", lang, count=format_count(n)),
+                          t("chart.hover.revenue", lang, value=format_money(r, lang))])
+             for label, n, r in zip(labels, counts.to_numpy(), revenue.to_numpy(dtype=float))]
+    fig = go.Figure(go.Bar(
+        x=labels, y=counts.to_numpy(dtype=int), text=[format_count(n) for n in counts], textposition="outside",
+        cliponaxis=False, marker=dict(color=[STAGE_COLORS[s] for s in lifecycle.ACTIVITY]),
+        customdata=hover, hovertemplate="%{customdata}<extra></extra>", name=title))
+    fig.update_yaxes(title=dict(text=t("chart.axis.customers", lang)), rangemode="tozero", separatethousands=True)
+    return _finish(fig, title, subtitle, notes, legend=False, height=420)
+
+
+# --------------------------------------------------------------------------- 8. radar
+
+
+def radar(customer_scores: pd.Series, tier_average: pd.Series, lang: str = "en",
+          customer_label: str = "") -> go.Figure:
+    """The customer's dimension scores (0–100) against their tier's average, on the dimensions available."""
+    scores = pd.to_numeric(customer_scores, errors="coerce")
+    dims = [d for d in _dimension_order(scores.index) if pd.notna(scores.get(d))]
+    customer_label = plain(customer_label)  # a customer's name is text, never plotly markup
+    title = t("chart.radar.title", lang, customer=customer_label)
+    if not dims:
+        return _empty(title, lang)
+    labels = [_dim_label(d, lang) for d in dims]
+    average = pd.to_numeric(tier_average, errors="coerce").reindex(dims)
+    fig = go.Figure()
+    for name, values, color, dash, fill in (
+            (t("chart.radar.tier_average", lang), average, NEUTRAL_COLOR, "dash", "none"),
+            (customer_label, scores.reindex(dims), LINE_COLOR, "solid", "toself")):
+        v = values.to_numpy(dtype=float)
+        hover = [t("chart.radar.hover", lang, name=name, dimension=label,
+                   score="—" if not np.isfinite(s) else f"{s:.0f}") for label, s in zip(labels, v)]
+        # Close the loop by repeating the first point.
+        fig.add_trace(go.Scatterpolar(
+            r=np.append(v, v[0]), theta=labels + labels[:1], name=name, mode="lines+markers",
+            fill=fill, fillcolor=_rgba(color, 0.18), line=dict(color=color, dash=dash, width=2),
+            customdata=hover + hover[:1], hovertemplate="%{customdata}<extra></extra>"))
+    fig.update_layout(polar=dict(radialaxis=dict(range=[0, 100], tickvals=[0, 25, 50, 75, 100])))
+    return _finish(fig, title, height=460)
+
+
+# --------------------------------------------------------------------------- 9. order history
+
+
+def _month_label(ts: pd.Timestamp, lang: str) -> str:
+    return f"{ts.year}年{ts.month}月" if lang == "zh" else ts.strftime("%b %Y")
+
+
+def order_history(orders: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """One customer's revenue per month (returns net off as negatives) and its 3-month rolling mean.
+
+    Needs ``order_date`` and ``amount``; months without orders count as zero.
+    """
+    _require(orders, ["order_date", "amount"], "order_history")
+    title, subtitle = t("chart.history.title", lang), t("chart.history.subtitle", lang)
+    dates = pd.to_datetime(orders["order_date"], errors="coerce")
+    amount = pd.to_numeric(orders["amount"], errors="coerce")
+    ok = dates.notna() & amount.notna()
+    if not ok.any():
+        return _empty(title, lang, subtitle)
+    month = dates[ok].dt.to_period("M")
+    monthly = amount[ok].groupby(month).sum()
+    monthly = monthly.reindex(pd.period_range(monthly.index.min(), monthly.index.max(), freq="M"), fill_value=0.0)
+    rolling = monthly.rolling(3, min_periods=1).mean()
+    starts = monthly.index.to_timestamp()
+    names = [_month_label(m, lang) for m in starts]
+    divisor, axis = _money_axis(np.concatenate([monthly.to_numpy(), rolling.to_numpy()]), lang,
+                                t("chart.history.revenue", lang))
+    fig = go.Figure()
+    for series, values, kind in ((t("chart.history.monthly", lang), monthly, "bar"),
+                                 (t("chart.history.rolling", lang), rolling, "line")):
+        v = values.to_numpy(dtype=float)
+        hover = [t("chart.history.hover", lang, month=m, series=series, value=format_money(x, lang))
+                 for m, x in zip(names, v)]
+        if kind == "bar":
+            fig.add_trace(go.Bar(x=starts, y=v / divisor, name=series, customdata=hover,
+                                 hovertemplate="%{customdata}<extra></extra>",
+                                 marker=dict(color=[TIER_COLORS["C"] if x >= 0 else BELOW_ZERO_RED for x in v])))
+        else:
+            fig.add_trace(go.Scatter(x=starts, y=v / divisor, name=series, mode="lines", customdata=hover,
+                                     hovertemplate="%{customdata}<extra></extra>",
+                                     line=dict(color=TIER_COLORS["A"], width=2.5)))
+    fig.update_yaxes(**axis)
+    fig.update_xaxes(title=dict(text=t("chart.axis.month", lang)),
+                     tickformat="%Y年%-m月" if lang == "zh" else "%b %Y")
+    return _finish(fig, title, subtitle, height=420)
+
+
+# --------------------------------------------------------------------------- 14. tier shares
+
+
+def tier_share_bars(scored: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Stacked 100% bars: each tier's share of customers, 12-month revenue and net profit (customers with orders).
+
+    The below-zero tier's negative profit share stacks under the zero line, so the
+    profit bar shows the other tiers earning more than 100%. Needs ``tier``,
+    ``revenue_12m`` and ``net_profit_12m``.
+    """
+    _require(scored, ["tier", "revenue_12m", "net_profit_12m"], "tier_share_bars")
+    title, subtitle = t("chart.share.title", lang), t("chart.share.subtitle", lang)
+    prospects = int((scored["tier"] == "prospect").sum())
+    notes = [t("chart.note.prospects_excluded", lang, count=format_count(prospects))] if prospects else []
+    conc = _buyer_concentration(scored)
+    if conc["customers"].sum() == 0:
+        return _finish(_empty(title, lang, subtitle), title, subtitle, notes, legend=False)
+    measures = (("customers", "customer_share", "chart.share.customers"),
+                ("revenue_12m", "revenue_share", "chart.share.revenue"),
+                ("net_profit_12m", "profit_share", "chart.share.profit"))
+    x = [t(key, lang) for _, _, key in measures]
+    fig = go.Figure()
+    for row in conc.itertuples():
+        if row.customers == 0:
+            continue
+        label = t(f"tier.{row.tier}", lang)
+        shares = [float(getattr(row, share)) for _, share, _ in measures]
+        values = [format_count(row.customers), format_money(row.revenue_12m, lang),
+                  format_money(row.net_profit_12m, lang)]
+        hover = [t("chart.share.hover", lang, tier=label, measure=m, share=format_pct(s), value=v)
+                 for m, s, v in zip(x, shares, values)]
+        fig.add_trace(go.Bar(
+            x=x, y=shares, name=label, marker=dict(color=TIER_COLORS[row.tier]),
+            text=[format_pct(s) for s in shares], textposition="inside",
+            insidetextanchor="middle", customdata=hover, hovertemplate="%{customdata}<extra></extra>"))
+    fig.update_layout(barmode="relative", uniformtext=dict(minsize=10, mode="hide"))
+    fig.update_yaxes(title=dict(text=t("chart.axis.share", lang)), tickformat=".0%")
+    return _finish(fig, title, subtitle, notes, height=460)
+
+
+# --------------------------------------------------------------------------- projector
+
+
+def for_projector(fig: go.Figure, height: int = 640) -> go.Figure:
+    """A copy of ``fig`` in large type for a projector (presentation mode, reports)."""
+    big = go.Figure(fig)
+    big.update_layout(font=dict(size=20), title=dict(font=dict(size=28)), height=height,
+                      hoverlabel=dict(font=dict(size=18)), legend=dict(font=dict(size=18)))
+    for annotation in big.layout.annotations:
+        size = annotation.font.size if annotation.font and annotation.font.size else 13
+        annotation.font.size = int(size * 1.5)
+    return big

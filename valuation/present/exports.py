@@ -1,0 +1,469 @@
+"""Exports for spreadsheets: CSV with a BOM for Excel, workbooks, formula-like text neutralised."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from valuation.i18n.text import TEXT, t
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+# Control characters an .xlsx cannot hold (tab, newline and carriage return are allowed).
+_ILLEGAL_XLSX = re.compile(r"[\000-\010\013\014\016-\037]")
+SHEET_NAME_MAX = 31
+
+
+def _neutralise_text(value):
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy where text cells a spreadsheet would run as a formula start with an apostrophe.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    (``=1+1``, ``-abc``, ``@SUM(A1)``) gets a leading ``'``. Only text changes:
+    numbers, negative ones included, stay numbers, also inside mixed object columns.
+    """
+    out = frame.copy()
+    # Headers are text a spreadsheet reads too (a custom metric is named after a column of the file).
+    out.columns = [_neutralise_text(c) for c in out.columns]
+    for i in range(out.shape[1]):
+        series = out.iloc[:, i]
+        if isinstance(series.dtype, pd.CategoricalDtype):  # categories are text too: plain values
+            series = series.astype(object)
+            out.isetitem(i, series)
+        if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+            risky = series.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+            if risky.any():
+                out.isetitem(i, series.where(~risky, "'" + series))
+        elif pd.api.types.is_object_dtype(series):
+            # Mixed columns: only str cells are text; -5 as a number must stay -5.
+            risky = series.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START)).astype(bool)
+            if risky.any():
+                out.isetitem(i, series.where(~risky, series.map(_neutralise_text)))
+    return out
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 CSV with a BOM (so Excel shows Chinese), formulas neutralised."""
+    return neutralise_formulas(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    Path(path).write_bytes(csv_bytes(frame))
+
+
+def sheet_title(name: str, taken=()) -> str:
+    """A valid Excel sheet name from ``name``: at most 31 characters, none of ``[]:*?/\\``.
+
+    Forbidden characters become ``_``, surrounding apostrophes and blanks go, an
+    empty result becomes ``Sheet``, and a name already in ``taken`` (Excel compares
+    without case) gets `` (2)``, `` (3)`` … within the 31 characters.
+    """
+    title = _ILLEGAL_XLSX.sub("", _SHEET_FORBIDDEN.sub("_", str(name)))
+    title = title.strip().strip("'").strip()[:SHEET_NAME_MAX].strip() or "Sheet"
+    used = {str(n).lower() for n in taken}
+    candidate, k = title, 1
+    while candidate.lower() in used:
+        k += 1
+        suffix = f" ({k})"
+        candidate = title[:SHEET_NAME_MAX - len(suffix)] + suffix
+    return candidate
+
+
+def excel_bytes(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An .xlsx file with one sheet per entry, formula-like text neutralised, sheet names made valid."""
+    buffer = io.BytesIO()
+    taken: list[str] = []
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in sheets.items():
+            clean = neutralise_formulas(frame)
+            for col in clean.columns:  # Excel has no time zones and no NA object
+                if isinstance(clean[col].dtype, pd.DatetimeTZDtype):
+                    clean[col] = clean[col].dt.tz_localize(None)
+            title = sheet_title(name, taken)
+            taken.append(title)
+            clean.to_excel(writer, sheet_name=title, index=False)
+    return buffer.getvalue()
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write by extension: .csv (UTF-8 with BOM), .xlsx, or .parquet."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        write_csv(frame, path)
+    elif suffix == ".xlsx":
+        path.write_bytes(excel_bytes({"customers": frame}))
+    elif suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        raise ValueError(f"unknown output type {suffix!r}: use .csv, .xlsx or .parquet")
+
+
+# --------------------------------------------------------------------------- labels
+
+_VALUE_KEYS = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm", "lifecycle_stage": "stage",
+               "tier_before": "tier", "tier_after": "tier", "main_loss_driver": "loss"}
+_WHOLE_DAYS = ("mean_gap_days", "days_since_last_order", "tenure_days")
+
+
+def column_label(column: str, lang: str = "en") -> str:
+    """The header a reader sees for a column: ``feat.*``, then ``export.col.*``, then ``dim.*``; else the name."""
+    if ":" in column:  # custom:<column> or score_custom:<column>
+        inner = column.split(":", 1)[1]
+        return t(f"feat.{inner}", lang) if f"feat.{inner}" in TEXT else inner
+    for prefix in ("feat", "export.col", "dim"):
+        if f"{prefix}.{column}" in TEXT:
+            return t(f"{prefix}.{column}", lang)
+    return column
+
+
+def labelled(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """A copy for people: translated headers and category values, dates without time, whole day counts.
+
+    Tier, value class, RFM segment, lifecycle stage and loss-driver codes become
+    their labels in ``lang``; a header that would repeat another keeps its code in brackets.
+    """
+    out = frame.copy()
+    out.attrs = {}  # engine metadata is not for files
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.date
+        elif col in _WHOLE_DAYS and pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].round(0)
+    for col, prefix in _VALUE_KEYS.items():
+        if col in out:
+            out[col] = out[col].map(lambda v, p=prefix: t(f"{p}.{v}", lang) if isinstance(v, str) and v else v)
+    names, seen = {}, set()
+    for col in out.columns:
+        label = column_label(str(col), lang)
+        if label in seen:
+            label = f"{label} ({col})"
+        seen.add(label)
+        names[col] = label
+    return out.rename(columns=names)
+
+
+# --------------------------------------------------------------------------- summary tables
+
+
+def tier_table(scored: pd.DataFrame) -> pd.DataFrame:
+    """Every tier (A … prospect, zeros included): customers, 12-month revenue and net profit, and their shares.
+
+    Shares are of all rows (prospects count as customers with no revenue), as in
+    ``pipeline.summary``. Needs ``tier``, ``revenue_12m`` and ``net_profit_12m``.
+    """
+    from valuation.model import tiers
+
+    conc = tiers.concentration(scored).set_index("tier").reindex(list(tiers.TIERS))
+    conc = conc.fillna(0.0)
+    conc["customers"] = conc["customers"].astype("int64")
+    cols = ["customers", "customer_share", "revenue_12m", "revenue_share", "net_profit_12m", "profit_share"]
+    return conc[cols].rename_axis("tier").reset_index()
+
+
+def class_table(scored: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Every value class: customers, 12-month revenue and net profit, and the recommended action in ``lang``."""
+    from valuation.model import tiers
+
+    g = scored.groupby("value_class").agg(customers=("value_class", "size"), revenue_12m=("revenue_12m", "sum"),
+                                          net_profit_12m=("net_profit_12m", "sum"))
+    g = g.reindex(list(tiers.VALUE_CLASSES)).fillna(0.0)
+    g["customers"] = g["customers"].astype("int64")
+    g["action"] = [t(tiers.ACTIONS[c], lang) for c in g.index]
+    return g.rename_axis("value_class").reset_index()
+
+
+KPI_LABELS = {
+    "customers": "kpi.customers",
+    "prospects": "report.kpi.prospects",
+    "revenue_12m": "kpi.revenue_12m",
+    "net_profit_12m": "kpi.net_profit_12m",
+    "tier_a_profit_share": "kpi.tier_a_share",
+    "value_at_risk": "kpi.value_at_risk",
+    "customers_at_risk": "report.kpi.customers_at_risk",
+    "below_zero": "report.kpi.below_zero",
+}
+
+
+def kpi_table(scored: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """``insights.kpis`` as rows: key, label in ``lang`` and the raw value."""
+    from valuation.analysis import insights
+
+    k = insights.kpis(scored)
+    return pd.DataFrame({"key": list(k), "figure": [t(KPI_LABELS.get(key, key), lang) for key in k],
+                         "value": list(k.values())})
+
+
+def _pct(value: float) -> str:
+    return f"{round(float(value) * 100, 2):g}%"
+
+
+def _num(value: float) -> str:
+    return f"{float(value):g}"
+
+
+def settings_table(settings, lang: str = "en") -> pd.DataFrame:
+    """The configuration as readable rows: section, setting, value (text).
+
+    Weights of every dimension (custom ones too), tier cut-offs, value-class
+    cut-offs, lifecycle thresholds and the CLV horizon, discount rate and margin.
+    """
+    rows = []
+    weights = t("tuning.weights", lang)
+    for dim, w in settings.weights.as_dict().items():
+        rows.append((weights, column_label(dim, lang), _num(w)))
+    cuts = t("tuning.cuts", lang)
+    for name in ("a", "b", "c"):
+        rows.append((cuts, t(f"report.cfg.tier_{name}", lang), _pct(getattr(settings.tiers, name))))
+    classes = t("report.cfg.classes", lang)
+    rows.append((classes, t("report.cfg.actual_cut", lang), _num(settings.classes.actual_cut)))
+    rows.append((classes, t("report.cfg.strategic_cut", lang), _num(settings.classes.strategic_cut)))
+    life = t("life.thresholds", lang)
+    rules = settings.lifecycle
+    for name in ("at_risk_days", "dormant_days", "churned_days", "gap_multiple"):
+        rows.append((life, t(f"life.{name}", lang), _num(getattr(rules, name))))
+    for name in ("new_days", "loyal_min_tenure_days", "loyal_min_orders_12m"):
+        rows.append((life, t(f"report.cfg.{name}", lang), _num(getattr(rules, name))))
+    clv = t("report.cfg.clv", lang)
+    rows.append((clv, t("report.cfg.horizon_months", lang), _num(settings.clv.horizon_months)))
+    rows.append((clv, t("report.cfg.annual_discount_rate", lang), _pct(settings.clv.annual_discount_rate)))
+    margin = settings.clv.margin
+    rows.append((clv, t("report.cfg.margin", lang),
+                 t("report.cfg.margin_own", lang) if margin is None else _pct(margin)))
+    return pd.DataFrame(rows, columns=["section", "setting", "value"])
+
+
+def dataset_notes(scored: pd.DataFrame, lang: str = "en") -> dict[str, str]:
+    """What the scores rest on, in words: dimensions missing, CLV method (keys ``missing``, ``clv_method``)."""
+    report = scored.attrs.get("dimensions")
+    missing = [t(f"dim.{d}", lang) for d in (report.missing if report else ())]
+    fit = scored.attrs.get("clv_fit")
+    return {"missing": t("actions.list_separator", lang).join(missing) if missing else "—",
+            "clv_method": t(f"export.clv.{fit.method}", lang) if fit else "—"}
+
+
+# --------------------------------------------------------------------------- workbooks
+
+_PCT_FORMAT = "0.0%"
+_MONEY_FORMAT = "#,##0"
+_MONEY_COLUMNS = {"revenue_12m", "net_profit_12m", "revenue_total", "gross_profit_12m", "service_cost_12m",
+                  "bad_debt_12m", "clv", "avg_order_value", "wallet_headroom", "overdue_amount",
+                  "revenue_last_6m", "revenue_prev_6m", "revenue_drop"}
+_PCT_COLUMNS = {"customer_share", "revenue_share", "profit_share"}
+
+
+def _cell(value):
+    """A value openpyxl can write: None for missing, plain Python numbers, text cleaned and neutralised."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _neutralise_text(_ILLEGAL_XLSX.sub("", value))
+    if isinstance(value, (pd.Timestamp, dt.datetime)):
+        ts = pd.Timestamp(value)
+        if ts is pd.NaT:
+            return None
+        if ts.tzinfo is not None:
+            ts = ts.tz_localize(None)
+        return ts.date() if ts == ts.normalize() else ts.to_pydatetime()
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return _neutralise_text(_ILLEGAL_XLSX.sub("", str(value)))
+
+
+class _SheetWriter:
+    """Rows appended to a write-only worksheet (memory stays flat for large tier sheets)."""
+
+    def __init__(self, workbook, title: str):
+        from openpyxl.styles import Font
+
+        self.ws = workbook.create_sheet(title)
+        self.bold = Font(bold=True)
+        self.title_font = Font(bold=True, size=13)
+
+    def widths(self, widths) -> None:
+        """Column widths in characters; a write-only sheet needs them before its first row."""
+        from openpyxl.utils import get_column_letter
+
+        for i, width in enumerate(widths):
+            self.ws.column_dimensions[get_column_letter(i + 1)].width = max(10.0, min(40.0, width))
+
+    def widths_for(self, headers) -> None:
+        self.widths([4 + 1.6 * len(str(h)) for h in headers])
+
+    def _styled(self, value, font=None, number_format=None):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(self.ws, value=_cell(value))
+        if font is not None:
+            cell.font = font
+        if number_format:
+            cell.number_format = number_format
+        return cell
+
+    def title(self, text: str) -> None:
+        self.ws.append([self._styled(text, self.title_font)])
+
+    def blank(self) -> None:
+        self.ws.append([])
+
+    def pairs(self, rows) -> None:
+        for label, value in rows:
+            self.ws.append([self._styled(label, self.bold), _cell(value)])
+
+    def frame(self, frame: pd.DataFrame, headers: list[str], codes: list[str] | None = None) -> None:
+        """A header row (bold) and the frame's rows; ``codes`` are the column names that pick formats."""
+        codes = codes or [str(c) for c in frame.columns]
+        self.ws.append([self._styled(h, self.bold) for h in headers])
+        formats = [_PCT_FORMAT if c in _PCT_COLUMNS else _MONEY_FORMAT if c in _MONEY_COLUMNS else None
+                   for c in codes]
+        values = frame.astype(object).itertuples(index=False, name=None)
+        if any(formats):
+            for row in values:
+                self.ws.append([self._styled(v, number_format=f) if f else _cell(v)
+                                for v, f in zip(row, formats)])
+        else:
+            for row in values:
+                self.ws.append([_cell(v) for v in row])
+
+
+def frames_workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """Like :func:`excel_bytes` but streamed (write-only), with bold headers and a frozen header row."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    taken: list[str] = []
+    for name, frame in sheets.items():
+        title = sheet_title(name, taken)
+        taken.append(title)
+        sheet = _SheetWriter(wb, title)
+        sheet.ws.freeze_panes = "A2"
+        headers = [str(c) for c in frame.columns]
+        sheet.widths_for(headers)
+        sheet.frame(neutralise_formulas(frame), headers)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def scored_workbook(scored: pd.DataFrame, lang: str = "en", *, settings=None, dataset: str | None = None,
+                    generated_at: dt.datetime | None = None) -> bytes:
+    """An .xlsx for a meeting: a summary sheet, then one sheet per tier with its scored customers.
+
+    The summary holds the dataset, as-of date, missing dimensions and CLV method,
+    the KPIs of ``insights.kpis`` (raw numbers), the tier table with counts and
+    shares, the value classes with their recommended actions, and the
+    configuration when ``settings`` is given. Tier sheets follow in the order A,
+    B, C, D, below zero, prospect (every one, empty ones with just a header), named
+    by the tier's label in ``lang``; their columns are ``pipeline.output_frame``'s
+    with translated headers and values, best composite first. Text that a
+    spreadsheet would run as a formula is neutralised; numbers stay numbers.
+    """
+    from openpyxl import Workbook
+
+    from valuation.i18n.format import format_date
+    from valuation.model import pipeline, tiers
+
+    wb = Workbook(write_only=True)
+    taken: list[str] = []
+
+    def new_sheet(name: str) -> _SheetWriter:
+        title = sheet_title(name, taken)
+        taken.append(title)
+        return _SheetWriter(wb, title)
+
+    summary = new_sheet(t("export.sheet.summary", lang))
+    summary.widths([30, 24, 16, 16, 16, 16, 16])
+    summary.title(t("report.title", lang))
+    notes = dataset_notes(scored, lang)
+    info = []
+    if dataset is not None:
+        info.append((t("sidebar.dataset", lang), dataset))
+    as_of = scored.attrs.get("as_of")
+    info.append((t("sidebar.as_of", lang), format_date(as_of, lang) if as_of is not None else "—"))
+    info.append((t("export.info.generated", lang),
+                 (generated_at or dt.datetime.now()).replace(microsecond=0)))
+    info.append((t("export.info.missing", lang), notes["missing"]))
+    info.append((t("export.info.clv_method", lang), notes["clv_method"]))
+    summary.pairs(info)
+    summary.blank()
+
+    summary.title(t("report.section.key_figures", lang))
+    kpis = kpi_table(scored, lang)
+    summary.frame(kpis[["figure", "value"]], [t("export.col.figure", lang), t("export.col.value", lang)])
+    summary.blank()
+
+    summary.title(t("report.section.tiers", lang))
+    tier_rows = tier_table(scored)
+    tier_rows["tier"] = [t(f"tier.{c}", lang) for c in tier_rows["tier"]]
+    summary.frame(tier_rows, [column_label(c, lang) for c in tier_rows.columns], list(tier_rows.columns))
+    summary.blank()
+
+    summary.title(t("report.section.classes", lang))
+    classes = class_table(scored, lang)
+    classes["value_class"] = [t(f"class.{c}", lang) for c in classes["value_class"]]
+    summary.frame(classes, [column_label(c, lang) for c in classes.columns], list(classes.columns))
+
+    if settings is not None:
+        summary.blank()
+        summary.title(t("report.section.config", lang))
+        config = settings_table(settings, lang)
+        summary.frame(config, [column_label(c, lang) for c in config.columns])
+
+    out = pipeline.output_frame(scored)
+    if "composite" in out:
+        out = out.sort_values(["composite", "customer_id"], ascending=[False, True], kind="mergesort")
+    codes = list(out.columns)
+    for tier in tiers.TIERS:
+        sheet = new_sheet(t(f"tier.{tier}", lang))
+        sheet.ws.freeze_panes = "C2"
+        part = labelled(out[out["tier"] == tier], lang)
+        headers = [str(c) for c in part.columns]
+        sheet.widths_for(headers)
+        sheet.frame(part, headers, codes)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def write_lists(lists: dict[str, pd.DataFrame], out: str | Path, lang: str = "en") -> list[Path]:
+    """Write the lists for people: one .xlsx with a sheet per list, or a folder of CSVs (UTF-8 with BOM).
+
+    Headers and codes are translated, formula-like text neutralised. ``out``
+    ending in .xlsx is a workbook; anything else is a folder (created if absent),
+    holding ``at_risk.csv``, ``declining.csv`` and ``growable.csv``.
+    """
+    out = Path(out)
+    if out.suffix.lower() == ".xlsx":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(frames_workbook({t(f"actions.title.{k}", lang): labelled(f, lang)
+                                         for k, f in lists.items()}))
+        return [out]
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for key, frame in lists.items():
+        path = out / f"{key}.csv"
+        path.write_bytes(csv_bytes(labelled(frame, lang)))
+        paths.append(path)
+    return paths

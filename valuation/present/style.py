@@ -1,0 +1,205 @@
+"""The look every figure shares: a colour per tier, class and stage, fonts, sizes, and the finishing helpers."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from valuation.i18n.text import t
+from valuation.model import tiers
+from valuation.model.settings import DIMENSIONS, OPTIONAL_DIMENSIONS
+
+# One colour per tier, class and stage, the same on every chart. Blues by rank (they differ in
+# lightness, so they survive colour blindness and greyscale); below zero is Okabe-Ito vermillion.
+BELOW_ZERO_RED = "#D55E00"
+TIER_COLORS: dict[str, str] = {
+    "A": "#08306B",
+    "B": "#2171B5",
+    "C": "#6BAED6",
+    "D": "#A9CCE3",
+    "below_zero": BELOW_ZERO_RED,
+    "prospect": "#BDBDBD",
+}
+CLASS_COLORS: dict[str, str] = {
+    "most_valuable": "#0072B2",
+    "growable": "#009E73",
+    "below_zero": BELOW_ZERO_RED,
+    "maintain": "#A0A0A0",
+}
+STAGE_COLORS: dict[str, str] = {
+    "target": "#D9D9D9",
+    "prospect": "#BDBDBD",
+    "opportunity": "#CC79A7",
+    "first_purchase": "#56B4E9",
+    "new": "#56B4E9",
+    "repeat": "#2171B5",
+    "loyal": "#08306B",
+    "active": "#2171B5",
+    "at_risk": "#E69F00",
+    "dormant": "#B07AA1",
+    "churned": "#7F7F7F",
+    "won_back": "#009E73",
+    "none": "#D9D9D9",
+}
+NEUTRAL_COLOR = "#9E9E9E"
+LINE_COLOR = "#0072B2"
+ACCENT_COLOR = "#E69F00"
+
+FONT_FAMILY = ('"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "PingFang SC", '
+               '"Microsoft YaHei", "Helvetica Neue", Arial, sans-serif')
+TEMPLATE = "plotly_white"
+MAX_POINTS = 2000  # the most points (or cells) a figure sends to the browser
+SAMPLE_SEED = 20240101  # fixed, so the same customers are drawn on every rerun
+NOTE = "note"  # name of the annotations that explain sampling or exclusions
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _require(frame: pd.DataFrame, columns, what: str) -> None:
+    missing = [c for c in columns if c not in frame]
+    if missing:
+        raise ValueError(f"{what} needs column(s) {', '.join(missing)}; got {', '.join(map(str, frame.columns))}")
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r}, {g}, {b}, {alpha})"
+
+
+def _finish(fig: go.Figure, title: str, subtitle: str | None = None, notes=(), height: int | None = None,
+            legend: bool = True) -> go.Figure:
+    """The house layout: template, CJK-capable fonts, margins, a left title and notes under the plot."""
+    subtitle = _wrap(subtitle) if subtitle else subtitle
+    extra = 16 * subtitle.count("<br>") if subtitle else 0
+    fig.update_layout(
+        template=TEMPLATE,
+        font=dict(family=FONT_FAMILY, size=13, color="#333333"),
+        hoverlabel=dict(font=dict(family=FONT_FAMILY)),
+        title=dict(text=title, x=0.01, xanchor="left", yref="container", y=1, yanchor="top",
+                   pad=dict(t=18), font=dict(size=17),
+                   subtitle=dict(text=subtitle or "", font=dict(size=12, color="#666666"))),
+        # Room for title, subtitle and, under them, a legend row above the plot.
+        margin=dict(l=60, r=30, t=(70 if subtitle else 50) + extra + (40 if legend else 10),
+                    b=100 if notes else 55),
+        showlegend=legend,
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="right", x=1),
+    )
+    if height:
+        fig.update_layout(height=height)
+    for i, note in enumerate(notes):
+        fig.add_annotation(name=NOTE, text=note, xref="paper", yref="paper", x=0, y=0, xanchor="left",
+                           yanchor="top", yshift=-52 - 16 * i, showarrow=False,
+                           font=dict(size=11, color="#777777"))
+    return fig
+
+
+def _wrap(text: str, width: int = 64) -> str:
+    """Break a long subtitle into lines so half-width charts do not cut it off.
+
+    Chinese characters are about twice as wide as Latin ones, so they count double.
+    """
+    if "<br>" in text:
+        return text
+    lines, line, size = [], "", 0
+    for token in re.findall(r"[\u2e80-\u9fff\uff00-\uffef]|[^\s\u2e80-\u9fff\uff00-\uffef]+\s*|\s+", text):
+        w = sum(2 if "\u2e80" <= ch <= "\uffef" else 1 for ch in token.rstrip())
+        if size + w > width and line.strip():
+            lines.append(line.rstrip())
+            line, size = "", 0
+        line += token
+        size += w + (len(token) - len(token.rstrip()))
+    lines.append(line.rstrip())
+    return "<br>".join(l for l in lines if l)
+
+
+def _empty(title: str, lang: str, subtitle: str | None = None) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=t("chart.empty", lang), xref="paper", yref="paper", x=0.5, y=0.5,
+                       showarrow=False, font=dict(size=14, color="#777777"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _finish(fig, title, subtitle, legend=False)
+
+
+def _money_axis(values, lang: str, what: str) -> tuple[float, dict]:
+    """Divisor for the plotted values and the axis settings: 万元 when large in Chinese, ¥ + K/M in English."""
+    arr = np.abs(np.asarray(values, dtype=float))
+    peak = float(np.nanmax(arr)) if arr.size and np.isfinite(arr).any() else 0.0
+    if lang == "zh":
+        divisor, unit = (1e4, t("chart.unit.wan", lang)) if peak >= 1e4 else (1.0, t("chart.unit.yuan", lang))
+        return divisor, dict(title=dict(text=t("chart.axis.money", lang, what=what, unit=unit)),
+                             exponentformat="none", separatethousands=True)
+    return 1.0, dict(title=dict(text=what), tickformat="~s", tickprefix="¥")
+
+
+def _label(prefix: str, code, lang: str) -> str:
+    """The translated label of a tier/class/stage code; activity and raw codes as fallbacks."""
+    for key in (f"{prefix}.{code}", f"activity.{code}"):
+        text = t(key, lang)
+        if text != key:
+            return text
+    return str(code)
+
+
+def plain(text) -> str:
+    """Text from the data (a name, a header) for a plotly label: plotly reads ``<b>``, ``<a href>``
+    and ``<span style>`` in any text, so ``&``, ``<`` and ``>`` become entities it shows as is."""
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _dim_label(dim: str, lang: str) -> str:
+    if ":" in dim:  # custom:<column> or score_custom:<column>
+        column = dim.split(":", 1)[1]
+        key = f"feat.{column}"
+        text = t(key, lang)
+        return plain(column) if text == key else text
+    return t(f"dim.{dim}", lang)
+
+
+def _dimension_order(index) -> list[str]:
+    known = [d for d in DIMENSIONS + OPTIONAL_DIMENSIONS if d in index]
+    return known + [d for d in index if d not in known]
+
+
+def _has_orders(scored: pd.DataFrame) -> pd.Series:
+    if "has_orders" in scored:
+        return scored["has_orders"].astype(bool)
+    return scored["tier"] != "prospect"
+
+
+def _sample(frame: pd.DataFrame, n: int = MAX_POINTS) -> tuple[pd.DataFrame, bool]:
+    """At most ``n`` rows, drawn with a fixed seed after ordering by customer_id (row order does not matter)."""
+    if len(frame) <= n:
+        return frame, False
+    if "customer_id" in frame:  # stable, missing ids last: sort_values(kind="mergesort"), in Arrow
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        ids = pa.array(frame["customer_id"].astype(object).to_numpy(), type=pa.string(), from_pandas=True)
+        frame = frame.take(pc.sort_indices(ids).to_numpy())
+    return frame.sample(n=n, random_state=SAMPLE_SEED), True
+
+
+def _buyer_concentration(scored: pd.DataFrame, codes=None) -> pd.DataFrame:
+    """tiers.concentration over customers with orders, every pyramid tier and below_zero present (0 if none).
+
+    ``codes``: the tier of each row of ``scored`` as codes into ``tiers.TIERS``
+    (``pipeline.tier_codes``): the same table by weighted counts, without grouping labels.
+    """
+    if codes is not None:
+        codes = np.asarray(codes)
+        buyer = codes != tiers.TIERS.index("prospect")
+        conc = (tiers.concentration_from_codes(codes[buyer], scored["revenue_12m"].to_numpy()[buyer],
+                                               scored["net_profit_12m"].to_numpy()[buyer])
+                if buyer.any() else pd.DataFrame(columns=["tier"]))
+    else:
+        buyers = scored[scored["tier"] != "prospect"]
+        conc = tiers.concentration(buyers) if len(buyers) else pd.DataFrame(columns=["tier"])
+    order = list(tiers.PYRAMID) + ["below_zero"]
+    conc = conc.set_index("tier").reindex(order)
+    return conc.fillna(0.0).reset_index()
