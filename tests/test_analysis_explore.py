@@ -464,9 +464,9 @@ def test_snapshots_say_which_clv_method_ran_at_each_date(three_snapshots):
 
     scored = {d: f.copy() for d, f in three_snapshots.items()}
     for i, f in enumerate(scored.values()):
-        f.attrs["clv_fit"] = ClvFit("formula" if i == 1 else "bgnbd_gg")
+        f.attrs["clv_fit"] = ClvFit("formula" if i == 1 else "model")
     methods = snapshots.clv_methods(scored)
-    assert list(methods.values()) == ["bgnbd_gg", "formula", "bgnbd_gg"]
+    assert list(methods.values()) == ["model", "formula", "model"]
 
 
 def test_charts_of_a_dimension_with_thousands_of_values_stay_under_the_limits():

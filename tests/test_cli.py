@@ -109,7 +109,7 @@ def test_score_json_counts_every_classification(tmp_path, capsys):
     assert set(summary["value_class"]) == {"most_valuable", "growable", "below_zero", "maintain"}
     assert summary["value_class"]["below_zero"] > 0
     assert summary["tier_share"]["A"]["profit"] > summary["tier_share"]["A"]["customers"] * 5
-    assert summary["clv_method"] == "bgnbd_gg"
+    assert summary["clv_method"] == "model"
 
 
 def test_score_writes_a_csv_with_a_bom_and_the_named_columns(gbk_file, tmp_path, capsys):

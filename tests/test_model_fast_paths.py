@@ -125,14 +125,14 @@ def generated(tmp_path_factory):
     store.replace_dataset("gen", tables)
     prep = pipeline.prepare(store, "gen")
     store.close()
-    assert prep.clv_fit.method == "bgnbd_gg" and int(prep.features["has_orders"].sum()) > purchase._PAIRS_FROM
+    assert prep.clv_fit.method == "model" and int(prep.features["has_orders"].sum()) > purchase._PAIRS_FROM
     return prep
 
 
 def _models(prep):
     fit = prep.clv_fit
-    bg = clv.BetaGeoModel.from_params(*(fit.bgnbd[k] for k in ("r", "alpha", "a", "b")))
-    gg = clv.GammaGammaModel.from_params(*(fit.gamma_gamma[k] for k in ("p", "q", "gamma")))
+    bg = clv.BetaGeoModel.from_params(*(fit.purchase[k] for k in ("r", "alpha", "a", "b")))
+    gg = clv.GammaGammaModel.from_params(6.25, 3.74, 15.44)  # any spend model: the purchase sum is under test
     return bg, gg
 
 
@@ -183,7 +183,7 @@ def test_expected_purchases_per_distinct_pair_equal_the_formula(generated):
     np.testing.assert_allclose(f.loc[has, "p_alive"], bg.probability_alive(x, tx, T), rtol=1e-12, atol=0)
     assert (f.loc[~has, "clv"] == 0).all() and f.loc[~has, "p_alive"].isna().all()
     assert (f.loc[~has, "expected_purchases_12m"] == 0).all()
-    assert list(f.columns[-3:]) == ["clv", "p_alive", "expected_purchases_12m"]
+    assert list(f.columns[-4:]) == ["clv", "p_alive", "expected_purchases_12m", "expected_order_value"]
 
 
 def test_formula_clv_columns_without_enough_repeat_buyers(generated):

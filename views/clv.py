@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from ui import cache, state, widgets
@@ -42,12 +44,13 @@ if not widgets.require_orders(ctx):
 scored = cache.scored(ctx)
 fit = scored.attrs.get("clv_fit")
 st.subheader(t("clv.model", lang))
-if fit is not None and fit.method == "bgnbd_gg":
-    p = fit.bgnbd
-    g = fit.gamma_gamma
-    st.caption(t("clv.model_params", lang, r=f"{p['r']:.3f}", alpha=f"{p['alpha']:.3f}", a=f"{p['a']:.3f}",
-                 b=f"{p['b']:.3f}", p=f"{g['p']:.3f}", q=f"{g['q']:.3f}", gamma=f"{g['gamma']:.3f}",
-                 horizon=cache.settings().clv.horizon_months))
+if fit is not None and fit.method == "model":
+    p, g = fit.purchase, fit.spend
+    st.caption(t("clv.model_params", lang, model=t(f"clv.model.{fit.purchase_model}", lang), r=f"{p['r']:.3f}",
+                 alpha=f"{p['alpha']:.3f}", a=f"{p['a']:.3f}", b=f"{p['b']:.3f}",
+                 typical=format_money(math.exp(g["mu"] + g["tau2"] / 2), lang), tau=f"{math.sqrt(g['tau2']):.2f}",
+                 s=f"{math.sqrt(g['s2']):.2f}", horizon=cache.settings().clv.horizon_months,
+                 net=t("clv.net." + ("+".join(fit.costs) or "none"), lang)))
 else:
     st.warning(t("note.clv_formula", lang, reason=fit.reason if fit else ""))
 st.plotly_chart(charts_clv.clv_by_tier(scored, lang), key="clv_by_tier")

@@ -179,7 +179,7 @@ def transition_matrix(panel_frame: pd.DataFrame, before: dt.date, after: dt.date
 
 
 def clv_methods(snapshots: Mapping[dt.date, pd.DataFrame]) -> dict[dt.date, str]:
-    """How CLV (the future dimension) was computed at each snapshot: ``bgnbd_gg`` or ``formula``.
+    """How CLV (the future dimension) was computed at each snapshot: ``model`` or ``formula``.
 
     When the purchase model fits at some dates and falls back to the formula at
     others, part of a customer's score change comes from the method, not the customer.

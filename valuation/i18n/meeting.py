@@ -110,6 +110,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "export.info.generated": ("生成时间", "Generated"),
     "export.info.missing": ("缺少数据的维度", "Dimensions without data"),
     "export.info.clv_method": ("客户终身价值算法", "Lifetime value method"),
-    "export.clv.bgnbd_gg": ("BG/NBD + Gamma-Gamma 模型", "BG/NBD + Gamma-Gamma models"),
+    "export.clv.model": ("购买模型 + 对数正态客单价模型", "Purchase model + log-normal spend model"),
     "export.clv.formula": ("公式法", "Formula"),
 }

@@ -229,9 +229,16 @@ TEXT: dict[str, tuple[str, str]] = {
                    "acquisition cost {ac}. Year 1 gives {margin} × {r} ÷ (1 + {d}) = {first}; adding "
                    "every year and subtracting the acquisition cost gives **{value}**."),
     "clv.model": ("模型 CLV（BG/NBD + Gamma-Gamma）按层级分布", "Model CLV (BG/NBD + Gamma-Gamma) by tier"),
-    "clv.model_params": ("BG/NBD：r={r}, α={alpha}, a={a}, b={b}；Gamma-Gamma：p={p}, q={q}, γ={gamma}；期限 {horizon} 个月。",
-                         "BG/NBD: r={r}, α={alpha}, a={a}, b={b}; Gamma-Gamma: p={p}, q={q}, γ={gamma}; "
-                         "horizon {horizon} months."),
+    "clv.model_params": ("{model}：r={r}, α={alpha}, a={a}, b={b}；客单价（对数正态）：总体均值 {typical}，"
+                         "客户间离散 τ={tau}，单次离散 s={s}；期限 {horizon} 个月；{net}。",
+                         "{model}: r={r}, α={alpha}, a={a}, b={b}; spend (log-normal): population mean {typical}, "
+                         "spread between customers τ={tau}, within s={s}; horizon {horizon} months; {net}."),
+    "clv.model.bgnbd": ("BG/NBD 购买模型", "BG/NBD purchase model"),
+    "clv.model.mbgnbd": ("MBG/NBD 购买模型", "MBG/NBD purchase model"),
+    "clv.net.none": ("按毛利计算（无服务成本、坏账数据）", "gross margin (no service-cost or bad-debt data)"),
+    "clv.net.service": ("已扣除服务成本", "net of the cost to serve"),
+    "clv.net.bad_debt": ("已扣除预期坏账", "net of expected bad debt"),
+    "clv.net.service+bad_debt": ("已扣除服务成本和预期坏账", "net of the cost to serve and expected bad debt"),
     "clv.diagnostics": ("模型诊断", "Model diagnostics"),
     "clv.holdout_weeks": ("验证期（周）", "Holdout (weeks)"),
     "clv.holdout_total": ("以 {end} 为界拟合：验证期实际复购 {actual} 次，模型预测 {predicted} 次。",

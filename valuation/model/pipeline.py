@@ -24,11 +24,13 @@ CUSTOM_EXCLUDED = {"acquisition_cost"}
 class ClvFit:
     """How the future-contribution CLV was obtained for a dataset."""
 
-    method: str  # "bgnbd_gg" or "formula"
-    bgnbd: dict | None = None
-    gamma_gamma: dict | None = None
-    margin: float = 1.0
+    method: str  # "model" (purchase model + log-normal spend) or "formula"
+    purchase_model: str | None = None  # "bgnbd" (later also "mbgnbd")
+    purchase: dict | None = None  # the purchase model's parameters, log-likelihood, penalizer
+    spend: dict | None = None  # the spend model's parameters (mu, tau2, s2) and log-likelihood
+    margin: float = 1.0  # the dataset's gross margin rate (each customer's own is used where known)
     reason: str = ""  # why the formula was used instead of the models
+    costs: tuple[str, ...] = ()  # what CLV is net of besides cost of goods: "service", "bad_debt"
 
 
 @dataclass
@@ -73,34 +75,54 @@ def _dataset_margin(features: pd.DataFrame, availability: Availability) -> float
     return float(np.clip(features["gross_profit_12m"].sum() / revenue, 0.0, 1.0))
 
 
+def _rate(numerator: pd.Series, revenue: pd.Series, fallback: float, low: float, high: float) -> np.ndarray:
+    """A customer's own rate of ``numerator`` to 12-month revenue, ``fallback`` without revenue."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        own = numerator.to_numpy(dtype=float) / revenue.to_numpy(dtype=float)
+    return np.clip(np.where(revenue.to_numpy(dtype=float) > 0, own, fallback), low, high)
+
+
 def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
             availability: Availability | None = None) -> tuple[pd.DataFrame, ClvFit]:
-    """Add ``clv``, ``p_alive`` and ``expected_purchases_12m`` per customer.
+    """Add ``clv``, ``p_alive``, ``expected_purchases_12m`` and ``expected_order_value`` per customer.
 
-    BG/NBD + Gamma-Gamma in weeks on purchase days (see docs/clv.md), with each
-    customer's own 12-month gross margin rate (the dataset's when they had no
-    revenue; 100% without cost data). With too few repeat buyers the models are
-    not identified; then CLV falls back to the formula on the last 12 months'
-    gross profit with the dataset's repeat rate as retention, and says so.
+    ``clv`` is the net present value of the profit a customer is expected to bring over the
+    horizon (seed 000's actual value): the purchase model's discounted expected purchases
+    (BG/NBD in weeks on purchase days) × the log-normal spend model's expected order value
+    (the first purchase counts; see :class:`~valuation.model.clv.LogNormalSpendModel`) × the
+    customer's own gross margin rate (the dataset's without 12-month revenue; 100% without cost
+    data), less expected bad debt (the customer's own bad-debt rate on that revenue) and the
+    cost to serve (this year's service cost per month × P(alive), discounted). With too few
+    repeat buyers the models are not identified; then CLV falls back to the formula on the last
+    12 months' net profit with the dataset's repeat rate as retention, and says so.
     """
     availability = availability or features.attrs.get("availability") or Availability()
     f = features.copy(deep=False)  # copy-on-write: the columns added below never reach the caller
     has = f["has_orders"].to_numpy(dtype=bool)
-    margin_all = settings.margin if settings.margin is not None else _dataset_margin(f, availability)
     revenue = f["revenue_12m"].clip(lower=0)
-    own_rate = np.where(revenue > 0, f["gross_profit_12m"] / revenue.where(revenue > 0, 1.0), margin_all)
-    margin = np.clip(own_rate, -1.0, 1.0) if (availability.cost and settings.margin is None) else margin_all
+    margin_all = settings.margin if settings.margin is not None else _dataset_margin(f, availability)
+    if availability.cost and settings.margin is None:
+        margin = _rate(f["gross_profit_12m"], revenue, margin_all, -1.0, 1.0)
+    else:
+        margin = np.full(len(f), margin_all)
+    costs = tuple(c for c, on in (("service", availability.service), ("bad_debt", availability.payments)) if on)
+    bad_debt_rate = (_rate(f["bad_debt_12m"], revenue, 0.0, 0.0, 1.0) if availability.payments
+                     else np.zeros(len(f)))
+    service_per_month = f["service_cost_12m"].to_numpy(dtype=float) / 12.0 if availability.service else 0.0
     x = f["frequency"].to_numpy(dtype=float)
     t_x = f["recency_days"].to_numpy(dtype=float) / 7.0
     T = f["T_days"].to_numpy(dtype=float) / 7.0
-    monetary = f["monetary_value"].to_numpy(dtype=float)
+    purchases = f["purchase_days"].fillna(0).to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        average = np.where(purchases > 0, f["purchase_amount"].fillna(0).to_numpy(dtype=float) / purchases, 0.0)
     monthly_rate = (1 + settings.annual_discount_rate) ** (1 / 12) - 1
-    repeat_buyers = int(((x > 0) & has & (monetary > 0)).sum())
-    # The three columns are filled as arrays and set once (setting rows of a column of a
+    repeat_buyers = int(((x > 0) & has).sum())
+    # The columns are filled as arrays and set once (setting rows of a column of a
     # 1.5-million-row frame by a mask cost as much as the CLV itself).
     clv = np.zeros(len(f))
     p_alive = np.full(len(f), np.nan)
     expected = np.zeros(len(f))
+    order_value = np.full(len(f), np.nan)
     fit = None
     if repeat_buyers >= MIN_REPEAT_BUYERS:
         xh, txh, Th = x[has], t_x[has], T[has]
@@ -110,32 +132,40 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
             except clv_models.ConvergenceError:
                 # Typical of B2B data where accounts rarely lapse: regularise the dropout part.
                 bg = clv_models.BetaGeoModel().fit(xh, txh, Th, penalizer=BGNBD_PENALIZER)
-            gg = clv_models.GammaGammaModel().fit(xh, monetary[has])
+            spend_model = clv_models.LogNormalSpendModel().fit(purchases[has], average[has])
         except clv_models.ConvergenceError as exc:
             reason = str(exc)
         else:
-            value = clv_models.customer_lifetime_value(
-                bg, gg, xh, txh, Th, monetary[has],
-                horizon_months=settings.horizon_months, monthly_discount_rate=monthly_rate,
-                margin=np.broadcast_to(margin, x.shape)[has], time_unit="W")
-            clv[has] = np.nan_to_num(np.asarray(value, dtype=float))
-            p_alive[has] = np.asarray(bg.probability_alive(xh, txh, Th), dtype=float)
+            spend = np.asarray(spend_model.expected_customer_spend(purchases[has], average[has]), dtype=float)
+            discounted = clv_models.discounted_expected_purchases(
+                bg, xh, txh, Th, horizon_months=settings.horizon_months, monthly_discount_rate=monthly_rate,
+                time_unit="W")
+            alive = np.asarray(bg.probability_alive(xh, txh, Th), dtype=float)
+            revenue_pv = discounted * spend
+            months = np.arange(1, int(settings.horizon_months) + 1)
+            annuity = float(np.sum((1.0 + monthly_rate) ** -months))
+            service = np.broadcast_to(service_per_month, x.shape)[has] * alive * annuity
+            clv[has] = revenue_pv * (margin[has] - bad_debt_rate[has]) - service
+            p_alive[has] = alive
             expected[has] = np.asarray(bg.conditional_expected_purchases(52.18, xh, txh, Th), dtype=float)
-            fit = ClvFit("bgnbd_gg", {**bg.params_, "loglik": bg.loglik_, "penalizer": bg.penalizer_},
-                         {**gg.params_, "loglik": gg.loglik_}, float(margin_all))
+            order_value[has] = spend
+            fit = ClvFit("model", "bgnbd", {**bg.params_, "loglik": bg.loglik_, "penalizer": bg.penalizer_},
+                         {**spend_model.params_, "loglik": spend_model.loglik_}, float(margin_all), costs=costs)
     else:
         reason = f"only {repeat_buyers} repeat buyers (at least {MIN_REPEAT_BUYERS} needed for the models)"
     if fit is None:
-        # Formula CLV: this year's gross profit, retained at the share of customers who bought again.
+        # Formula CLV: this year's net profit, retained at the share of customers who bought again.
         retention = float((f.loc[has, "purchase_days"] > 1).mean()) if has.any() else 0.0
         years = max(1, int(round(settings.horizon_months / 12)))
-        per_year = f["gross_profit_12m"].to_numpy(dtype=float)
+        per_year = (f["gross_profit_12m"] - (f["service_cost_12m"] if availability.service else 0.0)
+                    - (f["bad_debt_12m"] if availability.payments else 0.0)).to_numpy(dtype=float)
         clv = np.where(has, clv_models.formula_clv(per_year, retention, settings.annual_discount_rate,
                                                    years), 0.0)
-        fit = ClvFit("formula", margin=float(margin_all), reason=reason)
+        fit = ClvFit("formula", margin=float(margin_all), reason=reason, costs=costs)
     f["clv"] = clv
     f["p_alive"] = p_alive
     f["expected_purchases_12m"] = expected
+    f["expected_order_value"] = order_value
     return f, fit
 
 

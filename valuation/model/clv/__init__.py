@@ -12,9 +12,9 @@ from valuation.model.clv.diagnostics import (
 )
 from valuation.model.clv.formula import formula_clv, formula_clv_table
 from valuation.model.clv.purchase import BetaGeoModel, simulate_bgnbd
-from valuation.model.clv.spend import GammaGammaModel
+from valuation.model.clv.spend import GammaGammaModel, LogNormalSpendModel
 from valuation.model.clv.summary import calibration_holdout_summary, rfm_summary
-from valuation.model.clv.value import customer_lifetime_value, fit_clv
+from valuation.model.clv.value import customer_lifetime_value, discounted_expected_purchases, fit_clv
 
 __all__ = [
     "ConvergenceError",
@@ -22,11 +22,13 @@ __all__ = [
     "TIME_UNIT_DAYS",
     "BetaGeoModel",
     "GammaGammaModel",
+    "LogNormalSpendModel",
     "formula_clv",
     "formula_clv_table",
     "rfm_summary",
     "calibration_holdout_summary",
     "customer_lifetime_value",
+    "discounted_expected_purchases",
     "fit_clv",
     "holdout_by_frequency",
     "probability_alive_matrix",

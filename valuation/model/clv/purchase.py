@@ -321,6 +321,23 @@ class BetaGeoModel:
         self.n_iter_ = int(result.nit)
         return self
 
+    def _cumulative_parts(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray):
+        """``E[Y(t) | x, t_x, T] = bracket(t) * factor`` (Eq. (10) in [1]): the bracket depends on
+        (x, T) only and is evaluated once per distinct pair for many customers; the factor is
+        P(alive), once per customer. Used by :func:`discounted_expected_purchases`."""
+        r, alpha, a, b = self._params()
+        factor = np.asarray(self.probability_alive(x, tx, T), dtype=float)
+        if x.ndim == 1 and len(x) >= _PAIRS_FROM:
+            pairs = _PairBracket(x, T)
+
+            def bracket(t, out):
+                return pairs(np.asarray(t), r, alpha, a, b, out=out)
+        else:
+            def bracket(t, out):
+                out[...] = _bgnbd_bracket(np.asarray(t), x, T, r, alpha, a, b)
+                return out
+        return bracket, factor
+
     def log_likelihood(self, frequency, recency, T):
         """Per-customer log-likelihood, Eq. (6) in [1] (no grouping; for diagnostics).
 

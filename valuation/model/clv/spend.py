@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import optimize, special
 
 from valuation.model.clv.base import ConvergenceError, _all_equal, _as_float, _check_weights, _dot, _minimize, _wrap
 
@@ -210,3 +210,164 @@ class GammaGammaModel:
         """Population mean spend per transaction ``p gamma / (q - 1)`` ([3]; NaN if q <= 1)."""
         p, q, g = self._params()
         return p * g / (q - 1.0) if q > 1 else float("nan")
+
+
+# --------------------------------------------------------------------------- log-normal spend
+#
+# B2B order values are heavy-tailed: a Gamma-Gamma fit then has q near 1, its prior mean spend
+# p*gamma/(q-1) explodes, and every customer without a repeat purchase inherits it (FACTS.md,
+# issue #13: a 517 yuan one-off valued as a 28,372 yuan-a-purchase customer). Here spend is
+# modelled on the log scale, where a heavy tail is an ordinary spread, and the first purchase is
+# evidence like any other:
+#
+#   orders of customer i are log-normal around their mean exp(theta_i);
+#   z_i = log(average spend over the customer's n_i purchase days)
+#       ~ N(theta_i - s2 / (2 n_i), s2 / n_i)          (delta method on the log of an average)
+#   theta_i ~ N(mu, tau2)                              (customers differ; the population)
+#
+# so z_i ~ N(mu - s2/(2 n_i), tau2 + s2/n_i) marginally (fitted by maximum likelihood), and the
+# posterior of theta_i is normal: the customer's own log average shrunk toward mu by the
+# weight k_i = tau2 / (tau2 + s2/n_i) (empirical Bayes, as in Efron & Morris 1975). The expected
+# spend of a future purchase is E[exp(theta_i) | z_i] = exp(post_mean + post_var / 2): positive
+# for every customer, finite for any tail, and a new customer's is exp(mu + tau2 / 2).
+
+
+def _lognormal_negative_loglik(theta: np.ndarray, z: np.ndarray, n: np.ndarray, w: np.ndarray, total: float):
+    """Mean negative log-likelihood of z ~ N(mu - s2/(2n), tau2 + s2/n) and its gradient in
+    (mu, log tau2, log s2)."""
+    mu, tau2, s2 = theta[0], np.exp(theta[1]), np.exp(theta[2])
+    v = tau2 + s2 / n
+    e = z - mu + s2 / (2.0 * n)
+    ev = e / v
+    nll = 0.5 * _dot(w, np.log(2.0 * np.pi * v) + e * ev) / total
+    dv = 0.5 * (1.0 / v - ev * ev)  # d nll_i / d v_i
+    grad = np.array([
+        -_dot(w, ev) / total,
+        tau2 * _dot(w, dv) / total,
+        s2 * (_dot(w, dv / n) + _dot(w, ev / (2.0 * n))) / total,
+    ])
+    return nll, grad
+
+
+class LogNormalSpendModel:
+    """Expected spend per purchase with the first purchase as evidence, robust to heavy tails.
+
+    See the comment above the class for the model. Fitted values end in ``_``:
+
+    Attributes
+    ----------
+    params_ : dict
+        ``{"mu", "tau2", "s2"}``: the population mean and variance of customers' log mean
+        spend, and the within-customer variance of a log purchase.
+    loglik_ : float
+        Total log-likelihood at ``params_``.
+    boundary_ : bool
+        True when a variance ended at its bound (no heterogeneity between customers, or none
+        within them): still a valid fit, its limit case.
+    """
+
+    param_names = ("mu", "tau2", "s2")
+
+    def __init__(self) -> None:
+        self.params_: dict[str, float] | None = None
+        self.loglik_: float | None = None
+        self.boundary_ = False
+
+    @classmethod
+    def from_params(cls, mu: float, tau2: float, s2: float) -> LogNormalSpendModel:
+        model = cls()
+        model.params_ = {"mu": float(mu), "tau2": float(tau2), "s2": float(s2)}
+        return model
+
+    def _params(self):
+        if self.params_ is None:
+            raise RuntimeError("LogNormalSpendModel is not fitted: call fit() first")
+        return self.params_["mu"], self.params_["tau2"], self.params_["s2"]
+
+    @staticmethod
+    def _inputs(purchases, mean_spend):
+        n = _as_float(purchases, "purchases").ravel()
+        m = _as_float(mean_spend, "mean_spend").ravel()
+        if n.shape != m.shape:
+            raise ValueError("purchases and mean_spend must have the same length")
+        return n, m
+
+    def fit(self, purchases, mean_spend, weights=None) -> LogNormalSpendModel:
+        """Maximum-likelihood fit on customers with at least one purchase and positive spend.
+
+        Parameters
+        ----------
+        purchases : array_like
+            Purchase occasions per customer, the first included (frequency + 1).
+        mean_spend : array_like
+            Average spend per purchase occasion, the first included.
+        weights : array_like, optional
+            Number of customers per row.
+
+        Returns
+        -------
+        LogNormalSpendModel
+            ``self`` with ``params_``, ``loglik_`` and ``boundary_``.
+
+        Raises
+        ------
+        ConvergenceError
+            With fewer than two customers with different spend, or when the optimiser fails.
+        """
+        n, m = self._inputs(purchases, mean_spend)
+        w = _check_weights(weights, len(n))
+        keep = (n >= 1) & (m > 0) & np.isfinite(m) & (w > 0)
+        n, m, w = n[keep], m[keep], w[keep]
+        if len(n) < 2 or _all_equal(m):
+            raise ConvergenceError("the spend model needs at least two buyers with different, positive spend; "
+                                   f"found {int(len(n))}")
+        z = np.log(m)
+        total = float(w.sum())
+        centre = _dot(w, z) / total
+        spread = max(_dot(w, (z - centre) ** 2) / total, 1e-6)
+        # Variances bounded to [spread * 1e-8, spread * 100]: at the lower bound the limit case
+        # (no heterogeneity, or none within customers) is the answer, not a failure.
+        lo, hi = np.log(spread * 1e-8), np.log(spread * 100.0)
+        theta0 = np.array([0.0, np.log(spread / 2), np.log(spread / 2)])
+        zc = z - centre  # mu is fitted relative to the mean log spend: a well-scaled problem
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = optimize.minimize(_lognormal_negative_loglik, theta0, args=(zc, n, w, total), jac=True,
+                                       method="L-BFGS-B", bounds=[(None, None), (lo, hi), (lo, hi)],
+                                       options={"maxiter": 500, "ftol": 1e-13, "gtol": 1e-9})
+        if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
+            raise ConvergenceError("spend model fit failed: the likelihood became non-finite")
+        d, log_tau2, log_s2 = result.x
+        self.params_ = {"mu": float(centre + d), "tau2": float(np.exp(log_tau2)), "s2": float(np.exp(log_s2))}
+        self.loglik_ = float(-result.fun * total)
+        self.boundary_ = bool(min(log_tau2, log_s2) <= lo + 1e-6 or max(log_tau2, log_s2) >= hi - 1e-6)
+        self.n_customers_ = total
+        return self
+
+    def expected_customer_spend(self, purchases, mean_spend):
+        """Expected spend of each customer's next purchase: ``exp(post_mean + post_var / 2)``.
+
+        Customers with no purchase (or no positive spend) get the population mean
+        ``exp(mu + tau2 / 2)``.
+
+        Returns
+        -------
+        float, ndarray or Series
+        """
+        mu, tau2, s2 = self._params()
+        n, m = self._inputs(purchases, mean_spend)
+        n_shape = np.shape(_as_float(purchases, "purchases"))
+        seen = (n >= 1) & (m > 0) & np.isfinite(m)
+        n_safe = np.where(seen, n, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(seen, np.log(np.where(seen, m, 1.0)), mu)
+            noise = s2 / n_safe
+            k = np.where(seen, tau2 / (tau2 + noise), 0.0)  # how much the customer's own spend counts
+            post_mean = mu + k * (z + s2 / (2.0 * n_safe) - mu)
+            post_var = np.where(seen, k * noise, tau2)
+        spend = np.exp(post_mean + post_var / 2.0).reshape(n_shape)
+        return _wrap(spend, purchases, mean_spend)
+
+    def expected_new_customer_spend(self) -> float:
+        """Population mean spend per purchase of a customer not yet seen: ``exp(mu + tau2 / 2)``."""
+        mu, tau2, _ = self._params()
+        return float(np.exp(mu + tau2 / 2.0))

@@ -25,11 +25,76 @@ import numpy as np
 import pandas as pd
 
 from valuation.model.clv.base import DAYS_PER_MONTH, _as_float, _check_rfm, _day, _unit_days, _wrap
-from valuation.model.clv.purchase import _PAIRS_FROM, BetaGeoModel, _bgnbd_bracket, _PairBracket
+from valuation.model.clv.purchase import BetaGeoModel
 from valuation.model.clv.spend import GammaGammaModel
 from valuation.model.clv.summary import calibration_holdout_summary, rfm_summary
 
 # --------------------------------------------------------------------------- CLV
+
+
+def discounted_expected_purchases(
+    model,
+    frequency,
+    recency,
+    T,
+    *,
+    horizon_months: int = 12,
+    monthly_discount_rate: float = 0.01,
+    time_unit: str = "W",
+    days_per_month: float = DAYS_PER_MONTH,
+) -> np.ndarray:
+    """``sum_{k=1..H} (E[Y(k)] - E[Y(k-1)]) / (1 + d)^k`` per customer: expected purchases in each
+    of the next ``horizon_months`` months, discounted to today.
+
+    ``E[Y(k)]`` is the purchase model's conditional expectation of purchases in the next k months
+    (Eq. (10) in [1] for the BG/NBD). A model offering ``_cumulative_parts(x, T)`` (a per-(x, T)
+    bracket and a per-customer factor, as BG/NBD and MBG/NBD do) is evaluated once per distinct
+    (x, T) pair and month; any other model through ``conditional_expected_purchases``.
+
+    Parameters
+    ----------
+    model : fitted purchase model (BetaGeoModel, ModifiedBetaGeoModel, …)
+        Fitted in ``time_unit``.
+    frequency, recency, T : array_like
+    horizon_months : int
+    monthly_discount_rate : float
+    time_unit : {"W", "D"}
+    days_per_month : float
+
+    Returns
+    -------
+    ndarray
+    """
+    if horizon_months < 0 or horizon_months != int(horizon_months):
+        raise ValueError("horizon_months must be a non-negative whole number")
+    if monthly_discount_rate <= -1:
+        raise ValueError("monthly_discount_rate must be greater than -1")
+    step = days_per_month / _unit_days(time_unit)
+    x, tx, age = _check_rfm(frequency, recency, T)
+    x, tx, age = x.ravel(), tx.ravel(), age.ravel()
+    parts = getattr(model, "_cumulative_parts", None)
+    if parts is not None:
+        bracket, factor = parts(x, tx, age)
+    else:
+        bracket = factor = None
+    discounted = np.zeros(x.shape)
+    previous = np.zeros(x.shape)
+    cumulative = np.empty(x.shape)
+    in_month = np.empty(x.shape)
+    for k in range(1, int(horizon_months) + 1):
+        t = float(k * step)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if bracket is not None:
+                bracket(t, out=cumulative)
+                cumulative *= factor
+            else:
+                cumulative[...] = np.asarray(model.conditional_expected_purchases(t, x, tx, age), dtype=float)
+        # (cumulative - previous) / (1 + d)^k, in place: a million customers, 36 months.
+        np.subtract(cumulative, previous, out=in_month)
+        in_month /= (1.0 + monthly_discount_rate) ** k
+        discounted += in_month
+        previous, cumulative = cumulative, previous
+    return discounted
 
 
 def customer_lifetime_value(
@@ -57,8 +122,8 @@ def customer_lifetime_value(
 
     Parameters
     ----------
-    bgnbd, gg : fitted BetaGeoModel and GammaGammaModel
-        The BG/NBD must have been fitted in ``time_unit``.
+    bgnbd, gg : fitted purchase model (BetaGeoModel or any with the same methods) and GammaGammaModel
+        The purchase model must have been fitted in ``time_unit``.
     frequency, recency, T, monetary_value : array_like
         Customer histories, e.g. the columns of :func:`rfm_summary`.
     horizon_months : int, default 12
@@ -73,39 +138,13 @@ def customer_lifetime_value(
     float, ndarray or Series
         CLV per customer (same money unit as ``monetary_value``).
     """
-    if horizon_months < 0 or horizon_months != int(horizon_months):
-        raise ValueError("horizon_months must be a non-negative whole number")
-    if monthly_discount_rate <= -1:
-        raise ValueError("monthly_discount_rate must be greater than -1")
-    step = days_per_month / _unit_days(time_unit)
-    x, tx, age = _check_rfm(frequency, recency, T)
-    x, tx, age = x.ravel(), tx.ravel(), age.ravel()
+    x, _, _ = _check_rfm(frequency, recency, T)
     m = _as_float(monetary_value, "monetary_value").ravel()
-    spend = np.asarray(gg.expected_customer_spend(x, m))
-    # E[Y(k)] = bracket(k, x, T) * P(alive | x, t_x, T) (Eq. (10) in [1], as in
-    # BetaGeoModel.conditional_expected_purchases): P(alive) once per customer, the
-    # hypergeometric bracket once per distinct (x, T) pair and month.
-    r, alpha, a, b = bgnbd._params()
-    alive = np.asarray(bgnbd.probability_alive(x, tx, age), dtype=float)
-    bracket = _PairBracket(x, age) if x.ndim == 1 and len(x) >= _PAIRS_FROM else None
-    discounted_purchases = np.zeros(x.shape)
-    previous = np.zeros(x.shape)
-    cumulative = np.empty(x.shape)
-    in_month = np.empty(x.shape)
-    for k in range(1, int(horizon_months) + 1):
-        t = np.asarray(k * step, dtype=float)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            if bracket is not None:
-                bracket(t, r, alpha, a, b, out=cumulative)
-            else:
-                cumulative[...] = _bgnbd_bracket(t, x, age, r, alpha, a, b)
-            cumulative *= alive
-        # (cumulative - previous) / (1 + d)^k, in place: a million customers, 36 months.
-        np.subtract(cumulative, previous, out=in_month)
-        in_month /= (1.0 + monthly_discount_rate) ** k
-        discounted_purchases += in_month
-        previous, cumulative = cumulative, previous
-    clv = discounted_purchases * spend * np.asarray(margin, dtype=float)
+    spend = np.asarray(gg.expected_customer_spend(x.ravel(), m))
+    purchases = discounted_expected_purchases(bgnbd, frequency, recency, T, horizon_months=horizon_months,
+                                              monthly_discount_rate=monthly_discount_rate, time_unit=time_unit,
+                                              days_per_month=days_per_month)
+    clv = purchases * spend * np.asarray(margin, dtype=float)
     return _wrap(clv, frequency, recency, T, monetary_value)
 
 
