@@ -1,4 +1,4 @@
-"""Command line: python -m valuation sample | ingest | score | clv | alerts | attach | features | report."""
+"""Command line: python -m valuation sample | ingest | score | clv | backtest | alerts | attach | features | report."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 
-from valuation.cli import alerts, data, report, scale, score
+from valuation.cli import alerts, backtest, data, report, scale, score
 from valuation.cli.common import UsageError
 
 
@@ -17,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     data.add_parsers(sub)  # sample, ingest
     score.add_parsers(sub)  # score, clv
+    backtest.add_parsers(sub)
     alerts.add_parsers(sub)
     scale.add_parsers(sub)  # attach (Parquet in place, features files) and features (DuckDB / Spark)
     report.add_parsers(sub)

@@ -228,7 +228,8 @@ TEXT: dict[str, tuple[str, str]] = {
                    "Worked example: margin {margin} a year, retention {r}, discount {d}, {h} years, "
                    "acquisition cost {ac}. Year 1 gives {margin} × {r} ÷ (1 + {d}) = {first}; adding "
                    "every year and subtracting the acquisition cost gives **{value}**."),
-    "clv.model": ("模型 CLV（BG/NBD + Gamma-Gamma）按层级分布", "Model CLV (BG/NBD + Gamma-Gamma) by tier"),
+    "clv.model": ("模型 CLV（净值：购买模型 × 客单价模型 − 服务成本 − 坏账）按层级分布",
+                  "Model CLV (net: purchase model × spend model − cost to serve − bad debt) by tier"),
     "clv.model_params": ("{model}：r={r}, α={alpha}, a={a}, b={b}；客单价（对数正态）：总体均值 {typical}，"
                          "客户间离散 τ={tau}，单次离散 s={s}；期限 {horizon} 个月；{net}。",
                          "{model}: r={r}, α={alpha}, a={a}, b={b}; spend (log-normal): population mean {typical}, "
