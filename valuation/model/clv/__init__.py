@@ -11,6 +11,7 @@ from valuation.model.clv.diagnostics import (
                                              probability_alive_matrix,
 )
 from valuation.model.clv.formula import formula_clv, formula_clv_table
+from valuation.model.clv.mbgnbd import ModifiedBetaGeoModel
 from valuation.model.clv.purchase import BetaGeoModel, simulate_bgnbd
 from valuation.model.clv.spend import GammaGammaModel, LogNormalSpendModel
 from valuation.model.clv.summary import calibration_holdout_summary, rfm_summary
@@ -21,6 +22,7 @@ __all__ = [
     "DAYS_PER_MONTH",
     "TIME_UNIT_DAYS",
     "BetaGeoModel",
+    "ModifiedBetaGeoModel",
     "GammaGammaModel",
     "LogNormalSpendModel",
     "formula_clv",
