@@ -66,8 +66,12 @@ def raw_features(tables: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFram
         last_order_date=("order_date", "max"), purchase_amount=("amount", "sum"),
         max_gap_days=("gap", "max"))
     purchase["first_day_amount"] = daily.loc[first_rows].set_index("customer_id")["amount"]
+    cal = daily[daily["order_date"] <= pd.Timestamp(p["holdout_start"])]
+    by_customer = cal.groupby("customer_id", sort=False)["order_date"]
+    purchase["purchase_days_cal"] = by_customer.size()
+    purchase["last_order_date_cal"] = by_customer.max()
     purchase = purchase[["purchase_days", "first_order_date", "last_order_date", "first_day_amount",
-                         "purchase_amount", "max_gap_days"]]
+                         "purchase_amount", "max_gap_days", "purchase_days_cal", "last_order_date_cal"]]
     with_category = buys[buys["category"].notna()]
     categories = with_category.groupby("customer_id", sort=False)["category"].nunique()
     categories_total = int(with_category["category"].nunique())

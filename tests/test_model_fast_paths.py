@@ -131,9 +131,10 @@ def generated(tmp_path_factory):
 
 def _models(prep):
     fit = prep.clv_fit
-    bg = clv.BetaGeoModel.from_params(*(fit.purchase[k] for k in ("r", "alpha", "a", "b")))
+    params = [fit.purchase[k] for k in ("r", "alpha", "a", "b")]
+    bg = clv.BetaGeoModel.from_params(*params)  # the identities below hold for any parameters
     gg = clv.GammaGammaModel.from_params(6.25, 3.74, 15.44)  # any spend model: the purchase sum is under test
-    return bg, gg
+    return bg, gg, clv.PURCHASE_MODELS[fit.purchase_model].from_params(*params)
 
 
 def _histories(prep):
@@ -157,7 +158,7 @@ def plain_clv(bg, gg, x, tx, T, m, horizon, monthly_rate, margin):
 
 @pytest.mark.parametrize("horizon, monthly_rate", [(36, 0.008), (5, 0.0), (0, 0.01)])
 def test_clv_per_distinct_pair_equals_the_forecast_per_customer(generated, horizon, monthly_rate):
-    bg, gg = _models(generated)
+    bg, gg, _ = _models(generated)
     x, tx, T, m = _histories(generated)
     margin = np.linspace(0.1, 0.6, len(x))
     fast = clv.customer_lifetime_value(bg, gg, x, tx, T, m, horizon_months=horizon,
@@ -170,7 +171,7 @@ def test_clv_per_distinct_pair_equals_the_forecast_per_customer(generated, horiz
 
 
 def test_expected_purchases_per_distinct_pair_equal_the_formula(generated):
-    bg, _ = _models(generated)
+    bg, _, chosen = _models(generated)
     x, tx, T, _ = _histories(generated)
     r, alpha, a, b = bg._params()
     for t in (1.0, 52.18, 400.0):
@@ -179,8 +180,8 @@ def test_expected_purchases_per_distinct_pair_equal_the_formula(generated):
     f = generated.features
     has = f["has_orders"].to_numpy()
     np.testing.assert_allclose(f.loc[has, "expected_purchases_12m"],
-                               bg.conditional_expected_purchases(52.18, x, tx, T), rtol=1e-12, atol=0)
-    np.testing.assert_allclose(f.loc[has, "p_alive"], bg.probability_alive(x, tx, T), rtol=1e-12, atol=0)
+                               chosen.conditional_expected_purchases(52.18, x, tx, T), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(f.loc[has, "p_alive"], chosen.probability_alive(x, tx, T), rtol=1e-12, atol=0)
     assert (f.loc[~has, "clv"] == 0).all() and f.loc[~has, "p_alive"].isna().all()
     assert (f.loc[~has, "expected_purchases_12m"] == 0).all()
     assert list(f.columns[-4:]) == ["clv", "p_alive", "expected_purchases_12m", "expected_order_value"]

@@ -246,3 +246,45 @@ def test_the_profile_selector_offers_the_best_scored_customers_and_search_reache
     app.text_input(key="customer_search").set_value(last).run()
     assert app.selectbox(key="profile_customer").value == last
     assert not any("best-scored customers of the filter" in c.value for c in app.caption)
+
+
+def test_clv_page_shows_the_chosen_purchase_model_and_its_holdout_answers_the_slider(app):
+    open_page(app, "clv")
+    texts = [m.value for m in app.markdown]
+    assert any("chosen on a holdout" in x for x in texts)
+    table = app.dataframe[0].value
+    assert set(table["Candidate"]) == {"BG/NBD purchase model", "MBG/NBD purchase model"}
+    assert (table["Chosen"] == "✓").sum() == 1
+
+    def holdout_line():
+        return next(x for x in (m.value for m in app.markdown) if "holdout" in x.lower() and "predicted" in x.lower()
+                    and "chosen on a holdout" not in x)
+
+    before = holdout_line()
+    app.slider(key="holdout_weeks").set_value(13).run()
+    after = holdout_line()
+    assert after != before
+    assert not any("cannot be fitted" in i.value for i in app.info)
+
+
+def test_weight_tuning_shows_last_years_evidence_that_follows_the_sliders(app):
+    from valuation.analysis import evidence
+    from valuation.data.store import load_sample
+    from valuation.model.settings import PRESETS, Weights
+
+    open_page(app, "tuning")
+    label = "Rank correlation with the next 12 months' profit"
+    store = Store(":memory:")
+    load_sample(store)  # the same data as the app's database
+    ev = evidence.build(store, "sample", pipeline.prepare(store, "sample").as_of)
+    assert metric(app, label) == f"{evidence.weight_evidence(ev, Settings())['spearman']:.3f}"
+    before = metric(app, label)
+    app.slider(key="w::credit").set_value(80.0).run()
+    moved = Settings(weights=replace(PRESETS["balanced"], credit=80.0))
+    assert metric(app, label) == f"{evidence.weight_evidence(ev, moved)['spearman']:.3f}" != before
+    # The learned weights are offered with their figure and used only on the click.
+    learned, rho = evidence.learned_weights(ev, Weights(influence=moved.weights.influence))
+    assert any(f"{rho:.3f}" in m.value for m in app.markdown)
+    app.button(key="apply_learned").click().run()
+    assert metric(app, label) == f"{rho:.3f}"
+    assert app.slider(key="w::credit").value == learned.credit

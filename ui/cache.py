@@ -12,7 +12,7 @@ from ui import state
 from valuation.data.store import META
 from valuation.i18n.text import t
 from valuation.model import pipeline
-from valuation.model.settings import ClvSettings, Settings
+from valuation.model.settings import ClvSettings, Settings, Weights
 
 SETTINGS_KEY = "settings"
 
@@ -98,16 +98,17 @@ def tier_codes(ctx: state.Context, value: Settings | None = None):
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _clv_diagnostics(version: str, as_of: dt.date | None, weeks: int, _store, dataset: str) -> dict:
+def _clv_diagnostics(version: str, as_of: dt.date | None, weeks: int, purchase_model: str, _store,
+                     dataset: str) -> dict:
     from valuation.analysis import insights
 
     orders = insights.transactions(_store, dataset, as_of)
-    return insights.clv_diagnostics(orders, as_of, weeks)
+    return insights.clv_diagnostics(orders, as_of, weeks, purchase_model)
 
 
-def clv_diagnostics(ctx: state.Context, weeks: int) -> dict:
-    """Calibration/holdout fit of the purchase model on the current dataset (cached)."""
-    return _clv_diagnostics(version(ctx), ctx.as_of, weeks, ctx.store, ctx.dataset)
+def clv_diagnostics(ctx: state.Context, weeks: int, purchase_model: str = "bgnbd") -> dict:
+    """Calibration/holdout fit of the scoring's purchase model on the current dataset (cached)."""
+    return _clv_diagnostics(version(ctx), ctx.as_of, weeks, purchase_model, ctx.store, ctx.dataset)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -120,3 +121,46 @@ def _customer_categories(version: str, as_of: dt.date | None, _store, dataset: s
 def customer_categories(ctx: state.Context) -> pd.DataFrame:
     """(customer_id, category) pairs bought up to the as-of date, for cross-sell suggestions (cached)."""
     return _customer_categories(version(ctx), ctx.as_of, ctx.store, ctx.dataset)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _evidence(version: str, as_of: dt.date, clv: ClvSettings, custom: tuple[str, ...], _store, dataset: str):
+    from valuation.analysis import evidence
+
+    return evidence.build(_store, dataset, as_of, clv, custom)
+
+
+def evidence(ctx: state.Context, value: Settings | None = None):
+    """The dataset scored a year before the as-of date beside what each customer made since
+    (one feature query and model fit at the past date, cached); None without that much history."""
+    value = value or settings()
+    custom = tuple(c for c, _ in value.weights.custom)
+    as_of = prepared(ctx, value.clv, custom).as_of
+    key = (version(ctx), as_of, value.clv, custom)
+    if key in _EVIDENCE_KEYS:
+        return _evidence(*key, ctx.store, ctx.dataset)
+    with st.spinner(t("cache.evidence", ctx.lang), show_time=True):
+        result = _evidence(*key, ctx.store, ctx.dataset)
+    _EVIDENCE_KEYS.add(key)
+    return result
+
+
+_EVIDENCE_KEYS: set = set()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _learned(version: str, as_of: dt.date, clv: ClvSettings, custom: tuple[str, ...], base: Weights, _evidence):
+    from valuation.analysis import evidence
+
+    return evidence.learned_weights(_evidence, base)
+
+
+def learned_weights(ctx: state.Context, value: Settings | None = None):
+    """The weights that would have predicted last year's outcome best, with their figure (cached)."""
+    value = value or settings()
+    ev = evidence(ctx, value)
+    if ev is None:
+        return None
+    custom = tuple(c for c, _ in value.weights.custom)
+    base = Weights(influence=value.weights.influence, custom=value.weights.custom)
+    return _learned(version(ctx), ev.as_of, value.clv, custom, base, ev)

@@ -34,6 +34,13 @@ def _on_preset() -> None:
             st.session_state[_slider_key(dim)] = value
 
 
+def apply_weights(weights: Weights) -> None:
+    """Use ``weights`` (e.g. the learned ones, on the manager's click) and move the sliders to them."""
+    cache.update_settings(weights=weights)
+    for dim, value in weights.as_dict().items():
+        st.session_state[_slider_key(dim)] = value
+
+
 def weight_controls(dimensions: tuple[str, ...], lang: str, *, container=st) -> Weights:
     """A preset picker and one slider per available dimension; returns the resulting weights.
 

@@ -281,3 +281,46 @@ PROJECTOR_CSS = """
 def projector_style() -> None:
     """Full width and large type, no sidebar: for a meeting room projector (our own CSS only)."""
     st.markdown(PROJECTOR_CSS, unsafe_allow_html=True)
+
+
+def weight_evidence(ctx, settings, baseline_settings, baseline_name: str) -> None:
+    """Beside the sliders: how well these weights' tiers, cut a year ago, predicted the profit that
+    followed, against the baseline preset; and the weights learned from that history, offered."""
+    from ui import cache, controls
+    from valuation.analysis import evidence
+    from valuation.i18n.format import format_date, format_pct
+
+    lang = ctx.lang
+    st.subheader(t("evidence.title", lang))
+    if features_only(ctx, "evidence"):
+        return
+    ev = cache.evidence(ctx, settings)
+    if ev is None:
+        st.caption(t("evidence.none", lang))
+        return
+    now = evidence.weight_evidence(ev, settings)
+    base = evidence.weight_evidence(ev, baseline_settings)
+    baseline = t(f"preset.{baseline_name}", lang)
+    cols = st.columns(2)
+    same = settings.weights == baseline_settings.weights  # no delta against itself
+    cols[0].metric(t("evidence.top_share", lang), format_pct(now["top_share"]),
+                   delta=None if same else t("evidence.delta_pt", lang, baseline=baseline,
+                                             pts=f"{(now['top_share'] - base['top_share']) * 100:+.1f}"))
+    cols[1].metric(t("evidence.spearman", lang), f"{now['spearman']:.3f}",
+                   delta=None if same else t("evidence.delta_rho", lang, baseline=baseline,
+                                             delta=f"{now['spearman'] - base['spearman']:+.3f}"))
+    st.caption(t("evidence.caption", lang, scored_at=format_date(now["scored_at"], lang),
+                 as_of=format_date(now["as_of"], lang)))
+    learned = cache.learned_weights(ctx, settings)
+    if learned is None:
+        return
+    weights, rho = learned
+    with st.expander(t("evidence.learned", lang)):
+        shown = ", ".join(f"{t(f'dim.{d}', lang)} {w:.0f}" for d, w in weights.as_dict().items()
+                          if w > 0 and not d.startswith("custom:") and d != "influence")
+        st.markdown(t("evidence.learned_text", lang, weights=shown, rho=f"{rho:.3f}", now=f"{now['spearman']:.3f}"))
+        if weights == settings.weights:
+            st.caption(t("evidence.learned_same", lang))
+        else:
+            st.button(t("evidence.apply", lang), on_click=controls.apply_weights, args=(weights,),
+                      key="apply_learned")

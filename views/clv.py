@@ -7,6 +7,7 @@ import math
 import streamlit as st
 
 from ui import cache, state, widgets
+from valuation.analysis import insights
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
 from valuation.model import clv
@@ -46,11 +47,15 @@ fit = scored.attrs.get("clv_fit")
 st.subheader(t("clv.model", lang))
 if fit is not None and fit.method == "model":
     p, g = fit.purchase, fit.spend
-    st.caption(t("clv.model_params", lang, model=t(f"clv.model.{fit.purchase_model}", lang), r=f"{p['r']:.3f}",
-                 alpha=f"{p['alpha']:.3f}", a=f"{p['a']:.3f}", b=f"{p['b']:.3f}",
+    st.caption(t("clv.model_params", lang, model=t(f"clv.model.{fit.purchase_model}", lang), r=f"{p['r']:.4g}",
+                 alpha=f"{p['alpha']:.4g}", a=f"{p['a']:.4g}", b=f"{p['b']:.4g}",
                  typical=format_money(math.exp(g["mu"] + g["tau2"] / 2), lang), tau=f"{math.sqrt(g['tau2']):.2f}",
                  s=f"{math.sqrt(g['s2']):.2f}", horizon=cache.settings().clv.horizon_months,
                  net=t("clv.net." + ("+".join(fit.costs) or "none"), lang)))
+    if fit.selection:
+        st.markdown(t("clv.selection", lang, weeks=f"{fit.selection['holdout']:.0f}",
+                      model=t(f"clv.model.{fit.selection['chosen']}", lang)))
+        st.dataframe(insights.selection_table(fit.selection, lang), hide_index=True)
 else:
     st.warning(t("note.clv_formula", lang, reason=fit.reason if fit else ""))
 st.plotly_chart(charts_clv.clv_by_tier(scored, lang), key="clv_by_tier")
@@ -60,7 +65,7 @@ st.subheader(t("clv.diagnostics", lang))
 if widgets.features_only(ctx, "holdout"):  # features computed elsewhere: no transactions to hold out
     st.stop()
 weeks = st.slider(t("clv.holdout_weeks", lang), 8, 52, 26, 1, key="holdout_weeks")
-diag = cache.clv_diagnostics(ctx, weeks)
+diag = cache.clv_diagnostics(ctx, weeks, getattr(fit, "purchase_model", None) or "bgnbd")
 if "error" in diag:
     st.info(t(f"clv.diag_{diag['error']}", lang, end=str(diag["calibration_end"])))
 else:

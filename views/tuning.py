@@ -57,20 +57,14 @@ with right:
     codes, base_codes = cache.tier_codes(ctx, settings), cache.tier_codes(ctx, baseline_settings)
     steps = codes.astype(np.int16) - base_codes
     changed = int(np.count_nonzero(steps))
-    has = scored["has_orders"].to_numpy(dtype=bool)
-    profit = scored["net_profit_12m"].to_numpy(dtype=float)
-
-    def tier_a_share(tier_codes):  # as insights.kpis: tier A's share of the net profit of buyers
-        total = float(profit[has].sum())
-        return float(profit[tier_codes == 0].sum()) / total if total else float("nan")
-
-    now, then = tier_a_share(codes), tier_a_share(base_codes)
+    now, then = insights.tier_a_share_from_codes(scored, codes), insights.tier_a_share_from_codes(scored, base_codes)
     cols = st.columns(4)
     cols[0].metric(t("tuning.changed", lang), f"{changed:,}")
     cols[1].metric(t("tuning.direction_up", lang), f"{int(np.count_nonzero(steps < 0)):,}")
     cols[2].metric(t("tuning.direction_down", lang), f"{int(np.count_nonzero(steps > 0)):,}")
     cols[3].metric(t("kpi.tier_a_share", lang), format_pct(now),
                    delta=f"{(now - then) * 100:+.1f} pt" if changed else None)
+    widgets.weight_evidence(ctx, settings, baseline_settings, baseline_name)
     # Both figures from the codes: grouping 1.5 million tier labels took ~2 s per move.
     st.plotly_chart(charts.tier_pyramid(scored, lang, codes=codes), key="tuning_pyramid")
     st.plotly_chart(charts.migration_sankey(None, None, lang, table=tiers.migration_from_codes(base_codes, codes)),

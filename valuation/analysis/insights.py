@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from valuation.data.store import Store
+from valuation.i18n.text import t
 from valuation.model import clv as clv_models
 from valuation.model import lifecycle, tiers
 
@@ -193,10 +194,14 @@ def transactions(store: Store, dataset: str, as_of: dt.date | None) -> pd.DataFr
     return store.cursor().execute(sql, {"as_of": as_of}).df()
 
 
-def clv_diagnostics(orders: pd.DataFrame, as_of: dt.date, holdout_weeks: int = 26) -> dict:
-    """Fit BG/NBD on a calibration period and compare with the holdout that follows.
+def clv_diagnostics(orders: pd.DataFrame, as_of: dt.date, holdout_weeks: int = 26,
+                    purchase_model: str = "bgnbd") -> dict:
+    """Fit the scoring's purchase model on a calibration period and compare with the holdout that follows.
 
-    The calibration period ends ``holdout_weeks`` before the as-of date. Returns
+    ``purchase_model`` is the one scoring chose for the dataset ("bgnbd" or "mbgnbd"), fitted the
+    way scoring fits it (with the small ridge when a plain fit does not converge), so the
+    diagnostics check the model the scores come from. The calibration period ends
+    ``holdout_weeks`` before the as-of date. Returns
     the fitted parameters, the holdout comparison by frequency, the totals, and
     P(alive) by frequency and recency; or ``{"error": message}`` when the data
     cannot support the models (too short, too few repeat buyers).
@@ -208,7 +213,9 @@ def clv_diagnostics(orders: pd.DataFrame, as_of: dt.date, holdout_weeks: int = 2
     try:
         summary = clv_models.calibration_holdout_summary(
             orders, calibration_end=calibration_end, holdout_end=as_of, time_unit="W")
-        model = clv_models.BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])
+        model = clv_models.fit_purchase_model(purchase_model, summary["frequency"].to_numpy(dtype=float),
+                                              summary["recency"].to_numpy(dtype=float),
+                                              summary["T"].to_numpy(dtype=float))
     except clv_models.ConvergenceError as exc:
         return {"error": "no_fit", "detail": str(exc), "calibration_end": calibration_end.date()}
     by_freq = clv_models.holdout_by_frequency(summary, model)
@@ -219,8 +226,35 @@ def clv_diagnostics(orders: pd.DataFrame, as_of: dt.date, holdout_weeks: int = 2
     return {
         "calibration_end": calibration_end.date(),
         "params": model.params_,
+        "purchase_model": purchase_model,
         "holdout": by_freq,
         "actual_total": int(summary["frequency_holdout"].sum()),
         "predicted_total": float(predicted.sum()),
         "p_alive": clv_models.probability_alive_matrix(model, 20, max_recency, max_recency),
     }
+
+
+def selection_table(selection: dict, lang: str = "en") -> pd.DataFrame:
+    """The purchase-model comparison of ``ClvFit.selection`` for people: one row per candidate with
+    its predicted holdout purchases, the actual ones, the error per customer and whether it was
+    chosen (headers and model names in ``lang``)."""
+    rows = []
+    for name, result in selection["candidates"].items():
+        fitted = "error" not in result
+        rows.append({
+            t("clv.sel.model", lang): t(f"clv.model.{name}", lang),
+            t("clv.sel.predicted", lang): f"{result['predicted']:,.0f}" if fitted else "—",
+            t("clv.sel.actual", lang): f"{selection['actual']:,.0f}",
+            t("clv.sel.rmse", lang): f"{result['rmse']:.3f}" if fitted else t("clv.sel.no_fit", lang),
+            t("clv.sel.chosen", lang): "✓" if name == selection["chosen"] else "",
+        })
+    return pd.DataFrame(rows)
+
+
+def tier_a_share_from_codes(scored: pd.DataFrame, codes: np.ndarray) -> float:
+    """Tier A's share of the buyers' 12-month net profit, from tier codes (``tiers.TIERS`` order),
+    as :func:`kpis` reports it from labels; NaN when the buyers made no profit in total."""
+    has = scored["has_orders"].to_numpy(dtype=bool)
+    profit = scored["net_profit_12m"].to_numpy(dtype=float)
+    total = float(profit[has].sum())
+    return float(profit[codes == tiers.TIERS.index("A")].sum()) / total if total else float("nan")

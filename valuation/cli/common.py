@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 from pathlib import Path
 
@@ -63,3 +65,19 @@ def _settings(args):
         except ValueError as exc:
             raise UsageError(f"--weights: {exc}") from None
     return settings
+
+
+def _json_safe(value):
+    """``value`` with every NaN or infinity replaced by None (JSON has neither)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def print_json(value) -> None:
+    """One JSON object on stdout, strict: non-finite numbers (e.g. an MBG/NBD boundary b = ∞) as null."""
+    print(json.dumps(_json_safe(value), ensure_ascii=False, allow_nan=False, default=str))

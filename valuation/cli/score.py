@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from valuation.cli.common import UsageError, _scoring_source, _settings
+from valuation.cli.common import UsageError, _scoring_source, _settings, print_json
 
 
 def cmd_score(args) -> int:
@@ -46,14 +46,23 @@ def cmd_clv(args) -> int:
     except clv.ConvergenceError as exc:
         raise UsageError(f"The CLV models could not be fitted on {path.name}: {exc}") from None
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        print_json(report)
     else:
-        bg, gg = report["bgnbd"], report["gamma_gamma"]
-        print(f"BG/NBD: r={bg['r']:.4f} alpha={bg['alpha']:.4f} a={bg['a']:.4f} b={bg['b']:.4f} "
-              f"loglik={bg['loglik']:.2f}")
-        print(f"Gamma-Gamma: p={gg['p']:.4f} q={gg['q']:.4f} gamma={gg['gamma']:.4f}")
+        for name, label in (("bgnbd", "BG/NBD"), ("mbgnbd", "MBG/NBD")):
+            m = report[name]
+            print(f"{label}: " + (m["error"] if "error" in m else
+                                  f"r={m['r']:.4f} alpha={m['alpha']:.4f} a={m['a']:.4g} b={m['b']:.4g} "
+                                  f"loglik={m['loglik']:.2f}" + (f" (ridge {m['penalizer']:g})" if m["penalizer"] else "")))
+        gg, ln = report["gamma_gamma"], report["log_normal_spend"]
+        print("Gamma-Gamma: " + (gg["error"] if "error" in gg else
+                                 f"p={gg['p']:.4f} q={gg['q']:.4f} gamma={gg['gamma']:.4f}"))
+        print("Log-normal spend: " + (ln["error"] if "error" in ln else
+                                      f"mu={ln['mu']:.4f} tau2={ln['tau2']:.4f} s2={ln['s2']:.4f} "
+                                      f"(a new customer's expected order {ln['new_customer_spend']:,.2f})"))
         if "holdout" in report:
-            print(f"Holdout: actual {report['holdout']['actual']}, predicted {report['holdout']['predicted']:.1f}")
+            h = report["holdout"]
+            models = ", ".join(f"{n} {r['predicted']:.1f} (RMSE {r['rmse']:.3f})" for n, r in h["models"].items())
+            print(f"Holdout: actual {h['actual']}, predicted {models}; chosen {h['chosen']}")
     return 0
 
 

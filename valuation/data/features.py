@@ -14,6 +14,9 @@ from valuation.data import schema
 from valuation.data.store import Store
 
 BAD_DEBT_DAYS = 90  # an invoice unpaid this long past its due date counts as a loss
+# The last 26 weeks before the as-of date are held out to choose the purchase model per dataset:
+# the features carry each customer's history up to that start and what they bought after it.
+SELECTION_HOLDOUT_DAYS = 182
 
 # The query reads four canonical tables, named by {orders} {customers} {payments} {service},
 # and takes its dates as parameters. It keeps to SQL that DuckDB and Spark both accept: dates are
@@ -51,6 +54,8 @@ purchase AS (
            MAX(order_date) AS last_order_date,
            SUM(CASE WHEN day_no = 1 THEN amount ELSE 0 END) AS first_day_amount,
            SUM(amount) AS purchase_amount,
+           MAX(CASE WHEN order_date <= $holdout_start THEN day_no END) AS purchase_days_cal,
+           MAX(CASE WHEN order_date <= $holdout_start THEN order_date END) AS last_order_date_cal,
            MAX(CASE WHEN prev_date < order_date THEN {days(prev_date, order_date)} END) AS max_gap_days
     FROM purchase_rows
     GROUP BY customer_id
@@ -133,7 +138,7 @@ SELECT k.customer_id,
        t.rows_without_cost_12m, t.revenue_last_6m, t.revenue_prev_6m, t.revenue_24m,
        t.revenue_offseason_24m,
        b.purchase_days, b.first_order_date, b.last_order_date, b.first_day_amount,
-       b.purchase_amount, b.max_gap_days,
+       b.purchase_amount, b.max_gap_days, b.purchase_days_cal, b.last_order_date_cal,
        cc.categories_bought, n.categories_total,
        pay.invoices, pay.invoices_due, pay.invoices_on_time, pay.avg_days_to_pay, pay.avg_days_late,
        pay.overdue_amount, pay.bad_debt_12m,
@@ -187,6 +192,7 @@ def window_params(as_of: dt.date) -> dict[str, dt.date]:
         "start_12m": (ts - pd.DateOffset(months=12)).date(),
         "start_24m": (ts - pd.DateOffset(months=24)).date(),
         "bad_debt_before": (ts - pd.Timedelta(days=BAD_DEBT_DAYS)).date(),
+        "holdout_start": (ts - pd.Timedelta(days=SELECTION_HOLDOUT_DAYS)).date(),
     }
 
 
@@ -341,11 +347,11 @@ def _amounts(s: pd.Series) -> pd.Series:
 def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availability) -> pd.DataFrame:
     """Derive day counts, ratios and profit from the query's sums (pure pandas, any engine's output)."""
     f = raw.copy(deep=False)  # copy-on-write: new columns never touch the caller's frame
-    for col in ("first_order_date", "last_order_date", "created_at"):
+    for col in ("first_order_date", "last_order_date", "created_at", "last_order_date_cal"):
         f[col] = pd.to_datetime(f[col]).astype("datetime64[us]")
     count_cols = ["orders", "returns", "orders_12m", "purchase_days", "categories_bought",
                   "invoices", "invoices_due", "invoices_on_time", "service_events_12m",
-                  "complaints_12m", "complaints", "rows_without_cost_12m"]
+                  "complaints_12m", "complaints", "rows_without_cost_12m", "purchase_days_cal"]
     for col in count_cols:
         f[col] = _counts(f[col])
     money_cols = ["revenue_total", "revenue_12m", "margin_12m", "revenue_last_6m", "revenue_prev_6m",
@@ -388,8 +394,18 @@ def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availabilit
     f["T_days"] = f["tenure_days"].fillna(0.0)
     repeat_amount = f["purchase_amount"] - f["first_day_amount"]
     f["monetary_value"] = np.where(f["frequency"] > 0, repeat_amount / f["frequency"].clip(lower=1), 0.0)
+    # The same inputs at the start of the selection holdout, and the repeat purchase days after it,
+    # for customers who had bought by then (NaN for the others).
+    holdout_start = pd.Timestamp(as_of) - pd.Timedelta(days=SELECTION_HOLDOUT_DAYS)
+    cal = (has_orders & (f["first_order_date"] <= holdout_start)).to_numpy()
+    first = f["first_order_date"]
+    f["frequency_cal"] = np.where(cal, f["purchase_days_cal"] - 1, np.nan)
+    f["recency_cal_days"] = np.where(cal, (f["last_order_date_cal"] - first).dt.days.astype(float), np.nan)
+    f["T_cal_days"] = np.where(cal, (holdout_start - first).dt.days.astype(float), np.nan)
+    f["frequency_holdout"] = np.where(cal, f["purchase_days"] - f["purchase_days_cal"], np.nan)
     f["has_orders"] = has_orders
-    f = f.drop(columns=["offseason_revenue_all", "revenue_all", "margin_12m"])
+    f = f.drop(columns=["offseason_revenue_all", "revenue_all", "margin_12m", "purchase_days_cal",
+                        "last_order_date_cal"])
     f.attrs["as_of"] = as_of
     f.attrs["availability"] = availability
     return f

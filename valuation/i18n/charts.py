@@ -109,7 +109,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart.holdout.x": ("校准期重复购买次数", "Repeat purchases in the calibration period"),
     "chart.holdout.y": ("留出期平均重复购买次数", "Mean repeat purchases in the holdout"),
     "chart.holdout.actual": ("实际", "Actual"),
-    "chart.holdout.predicted": ("模型预测 (BG/NBD)", "Predicted (BG/NBD)"),
+    "chart.holdout.predicted": ("模型预测", "Predicted by the model"),
     "chart.holdout.hover": ("{series} · 校准期 {frequency} 次：{value}（{count} 个客户）",
                             "{series} · {frequency} in calibration: {value} ({count} customers)"),
     # 12. P(alive)

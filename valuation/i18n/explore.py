@@ -153,8 +153,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "dynamics.dropped": ("未使用：{dates}（须在 {first} 至 {last} 之间，最多 {n} 个快照，保留最近的）",
                          "Not used: {dates} (dates must fall between {first} and {last}; at most {n} snapshots, "
                          "the latest kept)"),
-    "dynamics.mixed_clv": ("注意：在 {dates} 购买模型（BG/NBD）未能拟合，CLV 改用公式法计算。未来贡献度的计算方法在快照之间不同，部分得分和层级变化来自方法而非客户本身。",
-                           "Note: at {dates} the purchase model (BG/NBD) could not be fitted and CLV fell back to "
+    "dynamics.mixed_clv": ("注意：在 {dates} 购买模型（BG/NBD、MBG/NBD）未能拟合，CLV 改用公式法计算。未来贡献度的计算方法在快照之间不同，部分得分和层级变化来自方法而非客户本身。",
+                           "Note: at {dates} the purchase models (BG/NBD, MBG/NBD) could not be fitted and CLV fell back to "
                            "the formula. The future dimension is computed differently across snapshots, so part of "
                            "the score and tier moves comes from the method, not the customers."),
     "dynamics.need_two": ("请至少选择两个快照日期。", "Choose at least two snapshot dates."),

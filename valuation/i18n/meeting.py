@@ -34,8 +34,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "report.kpi.below_zero": ("负值客户数", "Below-zero customers"),
     "report.dims_available": ("参与评分的维度：{dims}。", "Dimensions scored: {dims}."),
     "report.dims_none_missing": ("所有维度都基于真实数据计算。", "Every dimension runs on real data."),
-    "report.clv_model": ("客户终身价值采用 BG/NBD + Gamma-Gamma 模型计算。",
-                         "Lifetime value comes from the BG/NBD + Gamma-Gamma models."),
+    "report.clv_model": ("客户终身价值为净值：购买模型（BG/NBD 或 MBG/NBD，按留出期检验选择）× 对数正态客单价模型 × 毛利率，"
+                         "扣除服务成本和预期坏账。",
+                         "Lifetime value is net: a purchase model (BG/NBD or MBG/NBD, chosen on a holdout) × a "
+                         "log-normal spend model × margin, less the cost to serve and expected bad debt."),
     "report.cfg.classes": ("价值类别阈值", "Value-class cut-offs"),
     "report.cfg.clv": ("客户终身价值", "Customer lifetime value"),
     "report.cfg.tier_a": ("A 级：综合得分前", "Tier A: the top"),

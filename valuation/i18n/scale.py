@@ -78,6 +78,7 @@ TEXT: dict[str, tuple[str, str]] = {
                              "orders, so {what} cannot be shown. Import or attach the order data to see it."),
     "scale.what.history": ("客户的订单历史", "a customer's order history"),
     "scale.what.holdout": ("购买模型的留出期检验", "the holdout check of the purchase model"),
+    "scale.what.evidence": ("用一年前的评分检验权重", "checking the weights against a scoring of a year ago"),
     "scale.what.order_slices": ("按品类、订单渠道或时间的切片以及收入增长",
                                 "slices by category, order channel or time, or revenue growth"),
     "scale.what.growth": ("收入增长最快的客户", "the fastest-growing customers"),

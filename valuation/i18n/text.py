@@ -136,9 +136,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "note.no_service": ("没有服务数据：服务成本按 0 计算，投诉与满意度不参与评分。",
                         "No service data: cost to serve counts as zero; complaints and satisfaction "
                         "are not scored."),
-    "note.clv_formula": ("CLV 采用公式法（近12个月毛利 × 复购率留存 × 折现），未使用 BG/NBD 模型：{reason}",
-                         "CLV uses the formula (12-month gross profit × repeat-rate retention × "
-                         "discounting), not the BG/NBD model: {reason}"),
+    "note.clv_formula": ("CLV 采用公式法（近12个月净利润 × 复购率留存 × 折现），未使用购买模型：{reason}",
+                         "CLV uses the formula (12-month net profit × repeat-rate retention × "
+                         "discounting), not the purchase models: {reason}"),
     # overview
     "kpi.customers": ("成交客户", "Customers"),
     "kpi.customers_help": ("另有 {prospects} 个未成交的潜在客户。", "Plus {prospects} prospects without orders."),
@@ -234,6 +234,40 @@ TEXT: dict[str, tuple[str, str]] = {
                          "客户间离散 τ={tau}，单次离散 s={s}；期限 {horizon} 个月；{net}。",
                          "{model}: r={r}, α={alpha}, a={a}, b={b}; spend (log-normal): population mean {typical}, "
                          "spread between customers τ={tau}, within s={s}; horizon {horizon} months; {net}."),
+    "clv.selection": ("购买模型按留出期检验选择：用留出期（最近 {weeks} 周）之前的数据拟合各候选模型，预测留出期内的复购次数，"
+                      "与实际对比，误差较小者为 **{model}**。",
+                      "The purchase model was chosen on a holdout: each candidate was fitted on the history before the last "
+                      "{weeks} weeks and predicted the repeat purchases in them; the smaller error per customer won: "
+                      "**{model}**."),
+    "clv.sel.model": ("候选模型", "Candidate"),
+    "clv.sel.predicted": ("预测复购次数", "Predicted repeat purchases"),
+    "clv.sel.actual": ("实际复购次数", "Actual repeat purchases"),
+    "clv.sel.rmse": ("每客户误差（均方根）", "Error per customer (RMSE)"),
+    "clv.sel.chosen": ("采用", "Chosen"),
+    "clv.sel.no_fit": ("无法拟合", "could not be fitted"),
+    "evidence.title": ("用您自己的历史检验这组权重", "Evidence from your own history"),
+    "evidence.top_share": ("A+B 级客户在随后12个月的利润占比", "Tiers A+B's share of the next 12 months' profit"),
+    "evidence.spearman": ("综合得分与随后12个月利润的等级相关", "Rank correlation with the next 12 months' profit"),
+    "evidence.delta_pt": ("{pts} 个百分点（对比{baseline}）", "{pts} pt vs {baseline}"),
+    "evidence.delta_rho": ("{delta}（对比{baseline}）", "{delta} vs {baseline}"),
+    "evidence.caption": ("按当前权重、只用 {scored_at} 之前的数据给客户评分分层，再与每位客户从那时到 {as_of} 实际带来的净利润对比。"
+                         "每次移动滑块都会更新，无需重新查询或拟合模型。",
+                         "Customers scored and tiered with these weights as of {scored_at}, using only the data up to "
+                         "then, and compared with the net profit each really brought from then to {as_of}. Updates "
+                         "with every slider move, without a new query or model fit."),
+    "evidence.none": ("历史数据不足：检验需要分析基准日前至少12个月的订单，以及之后的订单。",
+                      "Not enough history: the evidence needs orders from at least 12 months before the as-of date, "
+                      "and orders after that."),
+    "evidence.learned": ("从您的数据中学到的权重", "Learned from your data"),
+    "evidence.learned_text": ("这组权重（{weights}）在一年前对客户的排序，与客户随后带来的利润最为一致：等级相关 {rho}"
+                              "（当前权重：{now}）。只在您点击后才会采用。",
+                              "These weights ({weights}) would have ranked last year's customers closest to the profit "
+                              "they then brought: rank correlation {rho} (current weights: {now}). They are used only "
+                              "if you click."),
+    "evidence.learned_same": ("当前权重已经与学到的权重一致。", "The current weights are the learned ones."),
+    "evidence.apply": ("采用这组权重", "Use these weights"),
+    "cache.evidence": ("正在用一年前的数据给客户评分，以便与随后的实际结果对比……",
+                       "Scoring the customers as of a year ago, to compare with what happened next…"),
     "clv.model.bgnbd": ("BG/NBD 购买模型", "BG/NBD purchase model"),
     "clv.model.mbgnbd": ("MBG/NBD 购买模型", "MBG/NBD purchase model"),
     "clv.net.none": ("按毛利计算（无服务成本、坏账数据）", "gross margin (no service-cost or bad-debt data)"),

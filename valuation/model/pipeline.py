@@ -8,14 +8,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from valuation.data.features import Availability, compute_features
+from valuation.data.features import SELECTION_HOLDOUT_DAYS, Availability, compute_features
 from valuation.data.store import Store
 from valuation.model import clv as clv_models
 from valuation.model import lifecycle, scoring, tiers
 from valuation.model.settings import ClvSettings, Settings
 
-MIN_REPEAT_BUYERS = 20
-BGNBD_PENALIZER = 1e-4  # ridge on log-parameters, used only when the plain fit does not converge  # fewer than this and the purchase model has too little to learn from
+MIN_REPEAT_BUYERS = 20  # fewer than this and the purchase model has too little to learn from
 
 CUSTOM_EXCLUDED = {"acquisition_cost"}
 
@@ -25,12 +24,13 @@ class ClvFit:
     """How the future-contribution CLV was obtained for a dataset."""
 
     method: str  # "model" (purchase model + log-normal spend) or "formula"
-    purchase_model: str | None = None  # "bgnbd" (later also "mbgnbd")
+    purchase_model: str | None = None  # "bgnbd" or "mbgnbd", chosen per dataset (``selection``)
     purchase: dict | None = None  # the purchase model's parameters, log-likelihood, penalizer
     spend: dict | None = None  # the spend model's parameters (mu, tau2, s2) and log-likelihood
     margin: float = 1.0  # the dataset's gross margin rate (each customer's own is used where known)
     reason: str = ""  # why the formula was used instead of the models
     costs: tuple[str, ...] = ()  # what CLV is net of besides cost of goods: "service", "bad_debt"
+    selection: dict | None = None  # the held-out comparison that chose the purchase model, if it ran
 
 
 @dataclass
@@ -82,6 +82,26 @@ def _rate(numerator: pd.Series, revenue: pd.Series, fallback: float, low: float,
     return np.clip(np.where(revenue.to_numpy(dtype=float) > 0, own, fallback), low, high)
 
 
+def _select_purchase_model(features: pd.DataFrame):
+    """BG/NBD or MBG/NBD for this dataset, by the held-out comparison on the features' last 26 weeks
+    (:func:`~valuation.model.clv.choose_purchase_model`); None when the features lack the
+    calibration columns (a features file from before them) or the calibration period has fewer
+    than ``MIN_REPEAT_BUYERS`` repeat buyers or no model fits."""
+    if "frequency_cal" not in features.columns:
+        return None
+    x_cal = features["frequency_cal"].to_numpy(dtype=float)
+    known = ~np.isnan(x_cal)
+    if int((x_cal[known] > 0).sum()) < MIN_REPEAT_BUYERS:
+        return None
+    weeks = lambda column: features[column].to_numpy(dtype=float)[known] / 7.0  # noqa: E731
+    try:
+        return clv_models.choose_purchase_model(
+            x_cal[known], weeks("recency_cal_days"), weeks("T_cal_days"),
+            features["frequency_holdout"].to_numpy(dtype=float)[known], SELECTION_HOLDOUT_DAYS / 7.0)
+    except clv_models.ConvergenceError:
+        return None
+
+
 def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
             availability: Availability | None = None) -> tuple[pd.DataFrame, ClvFit]:
     """Add ``clv``, ``p_alive``, ``expected_purchases_12m`` and ``expected_order_value`` per customer.
@@ -126,12 +146,15 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
     fit = None
     if repeat_buyers >= MIN_REPEAT_BUYERS:
         xh, txh, Th = x[has], t_x[has], T[has]
+        selection = _select_purchase_model(f)
+        name = selection.chosen if selection is not None else "bgnbd"
         try:
             try:
-                bg = clv_models.BetaGeoModel().fit(xh, txh, Th)
+                bg = clv_models.fit_purchase_model(name, xh, txh, Th)
             except clv_models.ConvergenceError:
-                # Typical of B2B data where accounts rarely lapse: regularise the dropout part.
-                bg = clv_models.BetaGeoModel().fit(xh, txh, Th, penalizer=BGNBD_PENALIZER)
+                if name == "bgnbd":
+                    raise
+                name, bg = "bgnbd", clv_models.fit_purchase_model("bgnbd", xh, txh, Th)
             spend_model = clv_models.LogNormalSpendModel().fit(purchases[has], average[has])
         except clv_models.ConvergenceError as exc:
             reason = str(exc)
@@ -149,8 +172,9 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
             p_alive[has] = alive
             expected[has] = np.asarray(bg.conditional_expected_purchases(52.18, xh, txh, Th), dtype=float)
             order_value[has] = spend
-            fit = ClvFit("model", "bgnbd", {**bg.params_, "loglik": bg.loglik_, "penalizer": bg.penalizer_},
-                         {**spend_model.params_, "loglik": spend_model.loglik_}, float(margin_all), costs=costs)
+            fit = ClvFit("model", name, {**bg.params_, "loglik": bg.loglik_, "penalizer": bg.penalizer_},
+                         {**spend_model.params_, "loglik": spend_model.loglik_}, float(margin_all), costs=costs,
+                         selection=selection.as_dict() if selection is not None else None)
     else:
         reason = f"only {repeat_buyers} repeat buyers (at least {MIN_REPEAT_BUYERS} needed for the models)"
     if fit is None:

@@ -13,6 +13,7 @@ from valuation.model.clv.diagnostics import (
 from valuation.model.clv.formula import formula_clv, formula_clv_table
 from valuation.model.clv.mbgnbd import ModifiedBetaGeoModel
 from valuation.model.clv.purchase import BetaGeoModel, simulate_bgnbd
+from valuation.model.clv.selection import PURCHASE_MODELS, Selection, choose_purchase_model, fit_purchase_model
 from valuation.model.clv.spend import GammaGammaModel, LogNormalSpendModel
 from valuation.model.clv.summary import calibration_holdout_summary, rfm_summary
 from valuation.model.clv.value import customer_lifetime_value, discounted_expected_purchases, fit_clv
@@ -25,6 +26,10 @@ __all__ = [
     "ModifiedBetaGeoModel",
     "GammaGammaModel",
     "LogNormalSpendModel",
+    "PURCHASE_MODELS",
+    "Selection",
+    "choose_purchase_model",
+    "fit_purchase_model",
     "formula_clv",
     "formula_clv_table",
     "rfm_summary",

@@ -1,0 +1,67 @@
+"""Evidence beside the sliders: last year's tiers under the current weights against the profit that
+followed, and the weights learned from that history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import spearmanr
+
+from tests.b2b import b2b_history
+from valuation.analysis import evidence
+from valuation.analysis.backtest import realised
+from valuation.data.store import Store
+from valuation.model import pipeline
+from valuation.model.settings import PRESETS, Settings, Weights
+
+
+@pytest.fixture(scope="module")
+def b2b():
+    history = b2b_history(2000, seed=4)
+    store = Store(":memory:")
+    store.replace_dataset("b2b", history.tables, source="b2b")  # the whole history: the evidence cuts it
+    as_of = pd.Timestamp(history.end).date()
+    ev = evidence.build(store, "b2b", as_of)
+    yield store, ev
+    store.close()
+
+
+def test_the_top_tiers_share_is_the_realised_profit_of_last_years_tiers_a_and_b(b2b):
+    store, ev = b2b
+    settings = Settings(weights=PRESETS["profit_first"])
+    past = pipeline.score(pipeline.prepare(store, "b2b", ev.scored_at), settings)
+    after = realised(store, "b2b", ev.scored_at, ev.as_of, ev.past.availability)
+    joined = past.merge(after[["customer_id", "net_profit"]], on="customer_id", how="left").fillna({"net_profit": 0})
+    buyers = joined[joined["has_orders"]]
+    expected = buyers.loc[buyers["tier"].isin(["A", "B"]), "net_profit"].sum() / buyers["net_profit"].sum()
+    got = evidence.weight_evidence(ev, settings)
+    assert got["top_share"] == pytest.approx(expected, rel=1e-9)
+    assert got["spearman"] == pytest.approx(spearmanr(buyers["composite"], buyers["net_profit"])[0], rel=1e-9)
+    assert got["by_tier"]["A"] == pytest.approx(buyers.loc[buyers["tier"] == "A", "net_profit"].sum())
+
+
+def test_different_weights_give_different_evidence(b2b):
+    _, ev = b2b
+    a = evidence.weight_evidence(ev, Settings(weights=PRESETS["profit_first"]))
+    b = evidence.weight_evidence(ev, Settings(weights=PRESETS["loyalty_first"]))
+    assert a["spearman"] != b["spearman"]
+
+
+def test_learned_weights_are_a_grid_point_at_least_as_good_as_equal_weights_and_every_preset_on_it(b2b):
+    _, ev = b2b
+    learned, rho = evidence.learned_weights(ev)
+    values = [learned.current, learned.future, learned.credit, learned.loyalty, learned.growth]
+    assert sum(values) == 100 and all(v % evidence.LEARN_STEP == 0 and v >= 0 for v in values)
+    equal = Weights(current=20, future=20, credit=20, loyalty=20, growth=20, influence=0)
+    assert rho >= evidence.weight_evidence(ev, Settings(weights=equal))["spearman"] - 1e-12
+    assert rho == pytest.approx(evidence.weight_evidence(ev, Settings(weights=learned))["spearman"])
+
+
+def test_without_a_year_of_history_there_is_no_evidence():
+    orders = pd.DataFrame({"customer_id": ["A", "B", "A"],
+                           "order_date": pd.to_datetime(["2026-01-05", "2026-02-01", "2026-03-01"]),
+                           "amount": [100.0, 200.0, 50.0]})
+    store = Store(":memory:")
+    store.replace_dataset("short", {"orders": orders}, source="t")
+    assert evidence.build(store, "short", pd.Timestamp("2026-03-01").date()) is None
