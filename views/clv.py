@@ -54,6 +54,7 @@ if fit is not None and fit.method == "model":
                  net=t("clv.net." + ("+".join(fit.costs) or "none"), lang)))
     if fit.selection:
         st.markdown(t("clv.selection", lang, weeks=f"{fit.selection['holdout']:.0f}",
+                      customers=f"{fit.selection['customers']:,}",
                       model=t(f"clv.model.{fit.selection['chosen']}", lang)))
         st.dataframe(insights.selection_table(fit.selection, lang), hide_index=True)
 else:

