@@ -278,3 +278,19 @@ def test_committed_sample_is_what_its_documented_command_produces(generated):
         assert committed[name] == fresh[name], (
             f"sample_data/{name} drifted from the generator; regenerate it with "
             "python -m valuation sample --customers 2000 --prospects 1000 --seed 7 --out sample_data")
+
+
+def test_the_readmes_below_zero_figures_are_what_the_engine_reports():
+    from valuation.data.store import Store, load_sample
+    from valuation.model import pipeline
+
+    text = (REPO / "sample_data" / "README.md").read_text(encoding="utf-8")
+    count, share, total = re.search(r"(\d+) customers \(([\d.]+) % of those with\s+orders: the dashboard's "
+                                    r"below-zero tier\).*?together −([\d.]+) M yuan", text, re.S).groups()
+    store = Store(":memory:")
+    load_sample(store)
+    scored = pipeline.run(store, "sample")
+    below = scored[scored["tier"] == "below_zero"]
+    assert len(below) == int(count)
+    assert f"{len(below) / scored['has_orders'].sum() * 100:.1f}" == share
+    assert f"{-below['net_profit_12m'].sum() / 1e6:.1f}" == total

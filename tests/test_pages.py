@@ -288,3 +288,22 @@ def test_weight_tuning_shows_last_years_evidence_that_follows_the_sliders(app):
     app.button(key="apply_learned").click().run()
     assert metric(app, label) == f"{rho:.3f}"
     assert app.slider(key="w::credit").value == learned.credit
+
+
+def test_clv_page_backtest_compares_clv_with_the_naive_ranking_and_follows_its_horizon(app):
+    from valuation.analysis import backtest
+    from valuation.data.store import load_sample
+
+    open_page(app, "clv")
+    ranking = app.dataframe[1].value
+    store = Store(":memory:")
+    load_sample(store)
+    expected = backtest.backtest(store, "sample", horizon_months=12)
+    clv_row = ranking[ranking["Ranked by"] == "Lifetime value (model)"].iloc[0]
+    assert clv_row["Rank correlation with realised profit"] == f"{expected.ranking.loc['clv', 'spearman']:.3f}"
+    tiers_table = app.dataframe[2].value
+    assert tiers_table["Tier then"].iloc[0] == "Tier A (core)"
+    app.select_slider(key="backtest_horizon").set_value(6).run()
+    six = backtest.backtest(store, "sample", horizon_months=6)
+    assert app.dataframe[1].value.iloc[0]["Rank correlation with realised profit"] == \
+        f"{six.ranking.loc['clv', 'spearman']:.3f}"

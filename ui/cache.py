@@ -164,3 +164,22 @@ def learned_weights(ctx: state.Context, value: Settings | None = None):
     custom = tuple(c for c, _ in value.weights.custom)
     base = Weights(influence=value.weights.influence, custom=value.weights.custom)
     return _learned(version(ctx), ev.as_of, value.clv, custom, base, ev)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _backtest(version: str, as_of: dt.date, horizon: int, value: Settings, _store, dataset: str):
+    from valuation.analysis import backtest
+
+    try:
+        return backtest.backtest(_store, dataset, as_of, horizon_months=horizon, settings=value)
+    except backtest.BacktestError as exc:
+        return str(exc)
+
+
+def backtest(ctx: state.Context, horizon: int, value: Settings | None = None):
+    """The backtest of the current dataset and settings (cached): a BacktestResult, or the reason
+    there is none (in English: the engine's message)."""
+    value = value or settings()
+    as_of = prepared(ctx, value.clv, tuple(c for c, _ in value.weights.custom)).as_of
+    with st.spinner(t("cache.evidence", ctx.lang), show_time=True):
+        return _backtest(version(ctx), as_of, horizon, value, ctx.store, ctx.dataset)

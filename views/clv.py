@@ -8,10 +8,10 @@ import streamlit as st
 
 from ui import cache, state, widgets
 from valuation.analysis import insights
-from valuation.i18n.format import format_money, format_pct
+from valuation.i18n.format import format_date, format_money, format_pct
 from valuation.i18n.text import t
 from valuation.model import clv
-from valuation.present import charts_clv
+from valuation.present import charts_clv, tables
 
 ctx = state.context()
 lang = ctx.lang
@@ -75,3 +75,19 @@ else:
     left, right = st.columns(2)
     left.plotly_chart(charts_clv.holdout_chart(diag["holdout"], lang), key="holdout")
     right.plotly_chart(charts_clv.p_alive_heatmap(diag["p_alive"], lang), key="p_alive")
+
+# ---- backtest on the user's own history -----------------------------------------
+st.subheader(t("bt.title", lang))
+horizon = st.select_slider(t("bt.horizon", lang), [6, 12, 24], value=12, key="backtest_horizon")
+result = cache.backtest(ctx, horizon)
+if isinstance(result, str):
+    st.info(t("bt.error", lang, horizon=horizon))
+else:
+    st.caption(t("bt.caption", lang, scored_at=format_date(result.scored_at, lang),
+                 as_of=format_date(result.as_of, lang)))
+    st.dataframe(tables.backtest_ranking(result, lang), hide_index=True)
+    st.dataframe(tables.backtest_tiers(result, lang), hide_index=True)
+    st.caption(t("bt.ordered" if result.tiers_ordered else "bt.not_ordered", lang))
+    purchases = result.totals["purchases"]
+    st.caption(t("bt.purchases", lang, predicted=f"{purchases['predicted']:,.0f}", actual=f"{purchases['actual']:,.0f}",
+                 error=format_pct(purchases["error"], 0) if purchases["error"] == purchases["error"] else "—"))
