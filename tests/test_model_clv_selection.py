@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,8 @@ from valuation.cli.main import main
 from valuation.data.features import SELECTION_HOLDOUT_DAYS, compute_features
 from valuation.data.store import Store, load_sample
 from valuation.model import clv, pipeline
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +105,7 @@ def test_diagnostics_fit_the_scorings_model_and_predict_the_samples_holdout_with
 def test_the_clv_command_fits_the_sample_and_names_the_chosen_model(calibration_end, capsys):
     import json
 
-    code = main(["clv", "sample_data/orders.csv", "--calibration-end", calibration_end,
+    code = main(["clv", str(REPO / "sample_data" / "orders.csv"), "--calibration-end", calibration_end,
                  "--holdout-end", "2026-09-30", "--json"])
     out = capsys.readouterr()
     assert code == 0, out.err
