@@ -53,28 +53,28 @@ def test_json_on_the_sample_names_the_dates_counts_and_every_table(sample_json):
         ("sample", "2025-09-30", "2026-09-30", 12)
     # What the sample's orders say whatever the model: who was known and who had bought by 2025-09-30,
     # who bought in the year after, and the buyers' purchase days in it.
-    assert s["counts"] == {"customers_scored": 1893, "buyers": 1735, "prospects": 158, "bought_in_window": 1648,
-                           "buyers_bought_again": 1573, "prospects_converted": 75, "new_customers_in_window": 190}
-    assert s["predicted_vs_actual"]["purchases"]["actual"] == 8183
+    assert s["counts"] == {"customers_scored": 1863, "buyers": 1698, "prospects": 165, "bought_in_window": 1454,
+                           "buyers_bought_again": 1372, "prospects_converted": 82, "new_customers_in_window": 220}
+    assert s["predicted_vs_actual"]["purchases"]["actual"] == 8650
     assert list(s["by_tier"]) == ["A", "B", "C", "D", "below_zero"]
     assert list(s["by_value_class"]) == ["most_valuable", "growable", "maintain", "below_zero"]
     assert list(s["by_frequency"]) == ["0", "1", "2", "3", "4", "5", "6", "7+"]
     assert set(s["ranking"]) == {"clv", "naive", "composite", "perfect"}
     assert set(s["by_tier"]["A"]) == {"customers", "customer_share", "bought", "revenue", "net_profit",
                                       "profit_share", "profit_per_customer"}
-    assert sum(row["customers"] for row in s["by_tier"].values()) + s["prospects"]["customers"] == 1893
+    assert sum(row["customers"] for row in s["by_tier"].values()) + s["prospects"]["customers"] == 1863
     assert sum(row["customer_share"] for row in s["by_tier"].values()) + s["prospects"]["customer_share"] \
         == pytest.approx(1.0)
 
 
 def test_on_the_sample_the_tiers_and_clv_rank_customers_by_the_profit_they_went_on_to_make(sample_json):
-    # Measured (pipeline as of this change): Spearman CLV 0.64, naive 0.63, composite 0.66; top-10%
-    # capture CLV 48%, naive 45% (perfect foresight 66%); profit per customer A 115k … below_zero 0.8k.
+    # Measured (pipeline as of this change): Spearman CLV 0.69, naive 0.69, composite 0.72; top-10%
+    # capture CLV 52%, naive 52% (perfect foresight 63%); profit per customer A 100k … below_zero 1.7k.
     s = sample_json
     assert s["tiers_ordered"] is True
     assert s["ranking"]["clv"]["spearman"] > 0.5 and s["ranking"]["naive"]["spearman"] > 0.5
     assert s["ranking"]["clv"]["top10_capture"] > 0.3
-    assert s["ranking"]["perfect"] == {"spearman": 1.0, "top10_capture": pytest.approx(0.6625, abs=1e-4)}
+    assert s["ranking"]["perfect"] == {"spearman": 1.0, "top10_capture": pytest.approx(0.6294, abs=1e-4)}
     assert set(s["winner"]) == {"spearman", "top10_capture"}
     assert set(s["winner"].values()) <= {"clv", "naive", "tie"}
     purchases = s["predicted_vs_actual"]["purchases"]

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from valuation.data import schema
-from valuation.data.sample import FILE_COLUMNS, SERVICE_KINDS, generate
+from valuation.data.sample import FILE_COLUMNS, generate
+from valuation.data.sample_vocab import SERVICE_KINDS
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "sample_data"
@@ -234,7 +235,40 @@ def test_most_invoices_are_paid_on_time_but_some_are_late_and_some_unpaid(data, 
     assert on_time.mean() > 0.75
     assert 0.03 <= late.mean() <= 0.2
     assert 0.01 <= overdue_unpaid.mean() <= 0.1
-    assert set(p["due_date"] - p["invoice_date"]) == {pd.Timedelta(days=30), pd.Timedelta(days=60)}
+    assert set((p["due_date"] - p["invoice_date"]).dt.days) == {60, 90, 120}
+
+
+def test_large_accounts_pay_late_more_often_than_small_ones(data):
+    p, customers = data["payments"], data["customers"]
+    size = p["customer_id"].map(customers.set_index("customer_id")["size"])
+    late = (p["paid_date"] > p["due_date"]).groupby(size).mean()
+    assert late["大型"] > 2 * late["小型"]
+    terms = (p["due_date"] - p["invoice_date"]).dt.days.groupby(size).mean()
+    assert terms["小型"] < terms["中型"] < terms["大型"]
+
+
+def test_first_orders_earn_a_thin_margin_and_bring_onboarding_costs(data):
+    orders, service = data["orders"], data["service"]
+    buys = orders[orders["amount"] > 0].sort_values(["customer_id", "order_date", "order_id"])
+    first = buys.groupby("customer_id").head(1)
+    later = buys.drop(first.index)
+    # Accounts whose first order falls after the history's first year were won inside it.
+    won = first[first["order_date"] > orders["order_date"].min() + YEAR]
+    margin = lambda lines: (lines["amount"] - lines["cost"]).sum() / lines["amount"].sum()  # noqa: E731
+    assert margin(won) < margin(later) - 0.08
+    early = service.merge(won[["customer_id", "order_date"]], on="customer_id")
+    early = early[(early["date"] >= early["order_date"])
+                  & (early["date"] <= early["order_date"] + pd.Timedelta(days=45))
+                  & early["kind"].isin(["training", "visit"])]
+    assert early["customer_id"].nunique() > 0.6 * len(won)
+
+
+def test_one_time_buyers_include_accounts_that_bought_once_long_ago(data, as_of):
+    buys = data["orders"][data["orders"]["amount"] > 0]
+    days = buys.groupby("customer_id")["order_date"].agg(["nunique", "min"])
+    once = days[days["nunique"] == 1]
+    assert len(once) >= 0.05 * len(days)
+    assert (once["min"] < as_of - YEAR).mean() > 0.3
 
 
 def test_service_history_includes_complaints_among_english_kind_codes(data):
@@ -294,3 +328,40 @@ def test_the_readmes_below_zero_figures_are_what_the_engine_reports():
     assert len(below) == int(count)
     assert f"{len(below) / scored['has_orders'].sum() * 100:.1f}" == share
     assert f"{-below['net_profit_12m'].sum() / 1e6:.1f}" == total
+
+
+# --- what the engine makes of it ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def engine_on_sample():
+    from valuation.data.store import Store, load_sample
+    from valuation.model import pipeline
+
+    store = Store(":memory:")
+    load_sample(store)
+    prepared = pipeline.prepare(store, "sample")
+    scored = pipeline.score(prepared)
+    return prepared, scored[scored["has_orders"].astype(bool)]
+
+
+def test_the_purchase_model_fits_the_sample_without_a_penalty_and_with_a_finite_dropout(
+        engine_on_sample):
+    prepared, _ = engine_on_sample
+    fit = prepared.clv_fit
+    assert fit.method == "model"
+    assert fit.purchase["penalizer"] == 0
+    # a and b stay where the data put them, not run off towards the no-dropout limit.
+    assert fit.purchase["a"] < 100 and fit.purchase["b"] < 1000
+
+
+def test_one_time_buyers_are_not_worth_more_than_repeat_buyers(engine_on_sample):
+    _, buyers = engine_on_sample
+    once = buyers["frequency"] == 0
+    assert once.sum() >= 100
+    assert buyers.loc[once, "clv"].median() <= buyers.loc[~once, "clv"].median()
+
+
+def test_loyal_customers_are_worth_at_least_as_much_as_new_ones(engine_on_sample):
+    _, buyers = engine_on_sample
+    clv = buyers.groupby("lifecycle_stage", observed=True)["clv"].median()
+    assert clv["loyal"] >= clv["new"]

@@ -198,7 +198,7 @@ def test_attaching_a_parquet_folder_selects_it_and_reads_it_in_place(db_path, mo
     open_page(at, "data")
     attach(at, lake)  # no name: the folder's
     assert at.selectbox(key="dataset").value == "db:sales_lake"
-    assert "Attached “sales_lake”: 24,031 orders read in place" in texts(at, "success")
+    assert "Attached “sales_lake”: 25,860 orders read in place" in texts(at, "success")
     assert "Read in place from the Parquet files under" in texts(at, "caption")
     store = stored(db_path)
     assert sources.dataset_kind(store, "sales_lake") == sources.KIND_PARQUET

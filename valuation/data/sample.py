@@ -1,4 +1,25 @@
-"""Deterministic generator of the sample dataset (orders, customers, payments, service CSVs)."""
+"""Deterministic generator of the sample dataset (orders, customers, payments, service CSVs).
+
+The buying process (parameters below; the vocabularies are in ``valuation.data.sample_vocab``):
+
+- **Acquisition.** An account's first purchase is its acquisition, uniform over the history and
+  the ``PRE_YEARS`` before it. Only accounts that buy inside the history are in the extract, so
+  the older ones are survivors whose first order is not in the data.
+- **Buying.** While alive, an account orders at its own rate (Gamma across accounts, larger
+  firms buy more often): every ``REGULARITY``-th event of a Poisson process, so reorders keep a
+  rhythm, thinned by the calendar (Spring Festival, summer, year-end flush). Some accounts
+  change pace once in the last 18 months: a new project multiplies the rate, a lost budget cuts
+  it (growth leans to 华中, 西南 and 互联网, decline to 零售).
+- **Dropping out.** A share of accounts buy once and never again (the onboarding failed; old as
+  well as recent). The others leave after an exponential lifetime whose hazard varies between
+  accounts; a few of those who left are won back after a year or more of silence.
+- **Value.** Order values are log-normal around an account mean that grows steeply with firm
+  size. First orders carry an introductory discount and onboarding training and set-up visits,
+  so a new account's first months earn little or lose money. A price-driven group buys at deep
+  discounts, returns more, calls for service far more often, complains and pays badly.
+- **Payments.** Terms of 60, 90 or 120 days (longer for larger firms); large accounts pay
+  systematically late; a small group of bad payers leaves invoices unpaid.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +31,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from valuation.data import schema
+from valuation.data.sample_vocab import (
+    CATEGORIES, CATEGORY_COST, CATEGORY_PRICE, CATEGORY_UNIT_PRICE, CHANNELS, COMPLAINT, INDUSTRIES,
+    PIPELINE, PIPELINE_WEIGHTS, PRODUCTS, REGIONS, SEASON_ACCEPT, SERVICE_COST_SHARE, SERVICE_KINDS,
+    SIZES, TERMS_BY_SIZE, TERMS_DAYS, TRAINING, VISIT, acquisition_cost, firmographics, pick,
+    uniform_int)
 
 # Column order of each written file; every name is a canonical schema column
 # (checked by _check_columns so the generator cannot drift from the contract).
@@ -24,85 +50,6 @@ FILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "service": ("customer_id", "date", "kind", "cost", "satisfaction"),
 }
 
-# --- vocabularies ---------------------------------------------------------------------
-
-REGIONS = ("华东", "华南", "华北", "华中", "西南", "西北", "东北")
-REGION_WEIGHTS = (0.34, 0.20, 0.17, 0.11, 0.09, 0.05, 0.04)
-CITIES = {
-    "华东": ("上海", "杭州", "南京", "苏州", "宁波", "合肥", "济南", "青岛", "福州", "厦门", "无锡"),
-    "华南": ("广州", "深圳", "东莞", "佛山", "南宁", "珠海", "海口"),
-    "华北": ("北京", "天津", "石家庄", "太原", "唐山", "呼和浩特"),
-    "华中": ("武汉", "长沙", "郑州", "南昌", "宜昌"),
-    "西南": ("成都", "重庆", "昆明", "贵阳", "拉萨"),
-    "西北": ("西安", "兰州", "乌鲁木齐", "银川", "西宁"),
-    "东北": ("沈阳", "大连", "长春", "哈尔滨"),
-}
-INDUSTRIES = ("制造业", "零售", "互联网", "医疗", "教育", "金融", "物流", "能源")
-INDUSTRY_WEIGHTS = (0.25, 0.15, 0.14, 0.10, 0.08, 0.10, 0.10, 0.08)
-# Words that make a company name sound like its industry.
-INDUSTRY_WORDS = {
-    "制造业": ("精密机械", "智能制造", "机电", "工业"),
-    "零售": ("商贸", "百货", "连锁", "贸易"),
-    "互联网": ("网络科技", "信息技术", "数字科技", "软件"),
-    "医疗": ("医疗器械", "医药", "健康科技", "生物科技"),
-    "教育": ("教育科技", "文化教育", "培训"),
-    "金融": ("金融服务", "投资", "融资租赁", "保险代理"),
-    "物流": ("物流", "供应链", "运输", "仓储"),
-    "能源": ("能源", "新能源", "电力科技", "石化"),
-}
-BRAND_SYLLABLES = tuple("华瑞恒信达通鼎盛安泰宏远博隆兴嘉德汇创新源启明正天宇中联金科腾海晨辉凯峰越润泽")
-SUFFIXES = ("有限公司", "股份有限公司", "集团有限公司")
-ASCII_WORDS_1 = ("Apex", "Blue River", "Golden Bridge", "Northstar", "Silverline", "Orient",
-                 "Pacific", "Summit", "Evergreen", "Lotus", "Harbor", "Crestview")
-ASCII_WORDS_2 = ("Robotics", "Trading", "Logistics", "Medical", "Software", "Energy",
-                 "Holdings", "Systems", "Foods", "Capital")
-ASCII_SUFFIXES = (" Ltd", " Co Ltd", " Inc", " Group")
-SIZES = ("小型", "中型", "大型")
-SIZE_WEIGHTS = (0.55, 0.32, 0.13)
-CHANNELS = ("直销", "代理商", "电商", "电话销售")
-CHANNEL_WEIGHTS = (0.30, 0.35, 0.20, 0.15)
-
-# Product catalogue: category -> (products, list-price factor, cost ratio of list price).
-CATALOGUE = (
-    ("软件许可", ("ERP标准版", "CRM专业版", "BI分析平台"), 1.5, 0.25),
-    ("云服务", ("云主机", "对象存储", "云数据库"), 0.8, 0.45),
-    ("硬件", ("服务器", "存储阵列", "网络交换机"), 2.0, 0.78),
-    ("实施服务", ("系统实施", "数据迁移", "定制开发"), 1.2, 0.62),
-    ("培训", ("管理员培训", "用户培训", "认证课程"), 0.4, 0.45),
-    ("维保", ("年度维保", "原厂延保", "驻场支持"), 0.7, 0.40),
-    ("耗材", ("打印耗材", "备件包", "线缆配件"), 0.25, 0.72),
-    ("咨询", ("数字化咨询", "IT规划", "安全评估"), 1.0, 0.50),
-)
-CATEGORIES = tuple(c[0] for c in CATALOGUE)
-PRODUCTS = tuple(p for c in CATALOGUE for p in c[1])
-CATEGORY_PRICE = np.array([c[2] for c in CATALOGUE])
-CATEGORY_COST = np.array([c[3] for c in CATALOGUE])
-# Nominal unit price per category (yuan) so quantities look plausible.
-CATEGORY_UNIT_PRICE = np.array([8000.0, 1200.0, 25000.0, 15000.0, 2000.0, 5000.0, 300.0, 20000.0])
-
-SERVICE_KINDS = ("ticket", "complaint", "visit", "training")
-# Service cost per event as a share of the customer's typical order value.
-SERVICE_COST_SHARE = np.array([0.04, 0.10, 0.12, 0.20])
-
-# Order intensity by calendar month: Spring Festival (Jan-Feb) and summer (Jul-Aug) are
-# slow, December carries the year-end budget flush.
-SEASON = np.array([0.55, 0.45, 0.95, 1.0, 1.0, 0.95, 0.70, 0.65, 1.0, 0.85, 1.05, 1.20])
-SEASON_ACCEPT = SEASON / SEASON.max()
-
-# Latent archetypes of ordering customers and their shares.
-ARCHETYPES = ("steady", "growing", "declining", "below_zero", "new", "at_risk", "dormant",
-              "churned", "won_back")
-ARCHETYPE_WEIGHTS = (0.46, 0.08, 0.08, 0.08, 0.05, 0.06, 0.06, 0.09, 0.04)
-(STEADY, GROWING, DECLINING, BELOW_ZERO, NEW, AT_RISK, DORMANT, CHURNED,
- WON_BACK) = range(len(ARCHETYPES))
-
-PIPELINE = schema.PIPELINE_STAGES
-PIPELINE_WEIGHTS = (0.5, 0.3, 0.2)
-
-# Payer types: 0 good, 1 average, 2 bad.
-PAYER_ON_TIME = np.array([0.97, 0.78, 0.35])
-PAYER_UNPAID = np.array([0.0, 0.01, 0.22])
-
 
 def _check_columns() -> None:
     for table, cols in FILE_COLUMNS.items():
@@ -114,8 +61,27 @@ def _check_columns() -> None:
 
 _check_columns()
 
+YEAR = 365.25
 
-# --- small vectorised helpers ---------------------------------------------------------
+# --- the buying process -------------------------------------------------------------------
+
+PRE_YEARS = 6.0  # accounts are acquired from this many years before the history starts
+ONE_AND_DONE = np.array([0.15, 0.12, 0.22, 0.15])  # buy once and never again, by channel
+RATE_MEAN = np.array([5.0, 6.5, 8.5])  # orders a year while alive, by size
+RATE_SHAPE = 3.0  # Gamma shape of the rate across accounts
+REGULARITY = 3  # purchases are every k-th event of a Poisson process (Erlang-k gaps)
+CHURN_MEAN, CHURN_SHAPE = 0.12, 1.5  # yearly hazard of leaving: mean, Gamma shape across accounts
+WIN_BACK = 0.25  # share of accounts that left and are won back after a silence of 1-2 years
+VALUE_MEAN = np.array([3000.0, 9000.0, 24000.0])  # typical order value (yuan), by size
+VALUE_SIGMA = 0.45  # log-sd of the account mean order value
+PRICE_DRIVEN = 0.07  # share of price-driven, high-maintenance accounts (the loss-makers)
+# Payer types 0 good, 1 average, 2 bad: on-time probability by size (columns), unpaid probability.
+PAYER_WEIGHTS = (0.75, 0.19, 0.06)
+PAYER_ON_TIME = np.array([[0.98, 0.96, 0.80], [0.85, 0.80, 0.60], [0.35, 0.35, 0.25]])
+PAYER_UNPAID = np.array([0.0, 0.01, 0.22])
+
+
+# --- Arrow columns ----------------------------------------------------------------------------
 
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """Fixed-width ids like C000123 built straight into an Arrow buffer (no Python loop)."""
@@ -156,79 +122,102 @@ def _month(days: np.ndarray) -> np.ndarray:
     return days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) % 12
 
 
-def _pick(rng: np.random.Generator, weights, n: int) -> np.ndarray:
-    cum = np.cumsum(np.asarray(weights, np.float64))
-    return np.minimum(np.searchsorted(cum / cum[-1], rng.random(n), side="right"),
-                      len(cum) - 1)
+def _purchases(rng: np.random.Generator, per_year: np.ndarray, begin: np.ndarray,
+               stop: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Purchase days at ``per_year`` on [begin, stop) (days as floats): (stretch index, day).
+
+    Every ``REGULARITY``-th event of a Poisson process at that multiple of the rate, thinned by
+    the calendar: B2B accounts reorder at a rhythm (an Erlang renewal process), slower at
+    Spring Festival and in summer, faster in December."""
+    length = np.clip(stop - begin, 0.0, None)
+    k = REGULARITY
+    counts = rng.poisson(k * per_year * length / YEAR / SEASON_ACCEPT.mean())
+    who = np.repeat(np.arange(len(begin)), counts)
+    t = begin[who] + rng.random(who.size) * length[who]
+    day = np.floor(t).astype(np.int64)
+    first = int(day.min()) if day.size else 0
+    accept = SEASON_ACCEPT[_month(np.arange(first, int(day.max()) + 1 if day.size else first))]
+    keep = rng.random(who.size) < accept[day - first]
+    who, t = who[keep], t[keep]
+    order = np.lexsort((t, who))
+    who, t = who[order], t[order]
+    rank = np.arange(who.size) - np.searchsorted(who, who)  # position within the stretch
+    keep = (rank + rng.integers(0, k, len(begin))[who]) % k == 0
+    return who[keep], np.floor(t[keep]).astype(np.int64)
 
 
-def _uniform_int(rng: np.random.Generator, low, high) -> np.ndarray:
-    """Integers uniform in [low, high] (inclusive), elementwise; high < low gives low."""
-    low = np.asarray(low, np.float64)
-    high = np.maximum(np.asarray(high, np.float64), low)
-    u = rng.random(np.broadcast(low, high).shape)
-    return np.floor(low + u * (high - low + 1)).astype(np.int64)
+# --- accounts and their purchases -------------------------------------------------------------
 
+def _draw_accounts(rng: np.random.Generator, n: int, start: int, end: int):
+    """``n`` candidate accounts and their purchase days in [start, end]: (accounts, who, day).
 
-def _join(*parts: pa.Array) -> pa.Array:
-    return pc.binary_join_element_wise(*parts, "")
-
-
-# --- customer attributes ---------------------------------------------------------------
-
-def _firmographics(rng: np.random.Generator, n: int) -> dict:
-    """Region, city, industry, size, channel and a company name for ``n`` accounts."""
-    region = _pick(rng, REGION_WEIGHTS, n)
-    city_vocab = [c for r in REGIONS for c in CITIES[r]]
-    starts = np.cumsum([0] + [len(CITIES[r]) for r in REGIONS])
-    city = np.zeros(n, np.int64)
+    ``accounts`` holds one array per trait; an account with no purchase in the history is not in
+    the extract (``accounts["seen"]`` is False)."""
+    a = firmographics(rng, n)
+    size, region, industry, channel = a["size"], a["region"], a["industry"], a["channel"]
+    acq = uniform_int(rng, np.full(n, start - int(PRE_YEARS * YEAR)), end)
+    one = rng.random(n) < ONE_AND_DONE[channel]
+    price_driven = rng.random(n) < PRICE_DRIVEN
+    rate = RATE_MEAN[size] * rng.gamma(RATE_SHAPE, 1.0 / RATE_SHAPE, n)
+    hazard = rng.gamma(CHURN_SHAPE, CHURN_MEAN / CHURN_SHAPE, n)
+    leave = np.where(one, acq + 0.5, acq + rng.exponential(1.0, n) / hazard * YEAR)
+    # Won back: some of those who left return after a silence of one to two years.
+    back = ~one & (rng.random(n) < WIN_BACK)
+    back_at = leave + rng.uniform(380.0, 730.0, n)
+    back_until = back_at + rng.exponential(1.0, n) / hazard * YEAR
+    # One change of pace inside the last 18 months: a new project or a lost budget.
+    lean_up = np.isin(region, [REGIONS.index("华中"), REGIONS.index("西南")]) | (
+        industry == INDUSTRIES.index("互联网"))
+    lean_down = industry == INDUSTRIES.index("零售")
     u = rng.random(n)
-    for r, name in enumerate(REGIONS):
-        k = len(CITIES[name])
-        # Zipf-like: the first (capital/commercial) city of a region is the most common.
-        w = 1.0 / np.arange(1, k + 1)
-        cum = np.cumsum(w) / w.sum()
-        sel = region == r
-        city[sel] = starts[r] + np.minimum(np.searchsorted(cum, u[sel], side="right"), k - 1)
-    industry = _pick(rng, INDUSTRY_WEIGHTS, n)
-    size = _pick(rng, SIZE_WEIGHTS, n)
-    channel = _pick(rng, CHANNEL_WEIGHTS, n)
+    grow = u < np.where(lean_up, 0.25, 0.06)
+    shrink = ~grow & (u > 1.0 - np.where(lean_down, 0.25, 0.08))
+    pace = np.select([grow, shrink], [rng.uniform(2.0, 4.0, n), rng.uniform(0.1, 0.35, n)], 1.0)
+    turn = end - rng.uniform(60.0, 540.0, n)
 
-    # Chinese company name: 城市 + two brand syllables + industry word + suffix.
-    word_vocab = [w for i in INDUSTRIES for w in INDUSTRY_WORDS[i]]
-    word_start = np.cumsum([0] + [len(INDUSTRY_WORDS[i]) for i in INDUSTRIES])
-    word_count = np.diff(word_start)
-    word = word_start[industry] + np.floor(rng.random(n) * word_count[industry]).astype(np.int64)
-    s1 = rng.integers(0, len(BRAND_SYLLABLES), n)
-    s2 = rng.integers(0, len(BRAND_SYLLABLES), n)
-    # Large firms are more often groups / joint-stock companies.
-    suffix_p = np.array([[0.85, 0.12, 0.03], [0.65, 0.28, 0.07], [0.35, 0.40, 0.25]])
-    cum = np.cumsum(suffix_p[size], axis=1)
-    suffix = (rng.random(n)[:, None] > cum).sum(axis=1)
-    take = lambda vocab, idx: pc.take(pa.array(list(vocab), pa.string()),  # noqa: E731
-                                      pa.array(np.asarray(idx, np.int64)))
-    chinese = _join(take(city_vocab, city), take(BRAND_SYLLABLES, s1),
-                    take(BRAND_SYLLABLES, s2), take(word_vocab, word), take(SUFFIXES, suffix))
-    # A few foreign-invested firms keep an English name in the ERP.
-    english = _join(take(ASCII_WORDS_1, rng.integers(0, len(ASCII_WORDS_1), n)),
-                    pa.array([" "] * n, pa.string()),
-                    take(ASCII_WORDS_2, rng.integers(0, len(ASCII_WORDS_2), n)),
-                    take(ASCII_SUFFIXES, rng.integers(0, len(ASCII_SUFFIXES), n)))
-    is_ascii = pa.array(rng.random(n) < 0.03)
-    name = pc.if_else(is_ascii, english, chinese)
-    return {"region": region, "city": city, "city_vocab": city_vocab, "industry": industry,
-            "size": size, "channel": channel, "name": name}
+    first = np.maximum(acq + 0.5, start)
+    stop = np.minimum(leave, end + 1.0)
+    stop_b = np.minimum(back_until, end + 1.0)
+    begin_b = np.where(back, np.clip(back_at, start, end + 1.0), end + 1.0)
+    # Four stretches per account: alive before the turn, after it, and the same once won back.
+    lo = np.concatenate([first, np.maximum(first, turn), begin_b, np.maximum(begin_b, turn)])
+    hi = np.concatenate([np.minimum(stop, turn), stop, np.minimum(stop_b, turn), stop_b])
+    per_year = np.concatenate([rate, rate * pace, rate, rate * pace])
+    who, day = _purchases(rng, per_year, lo, np.maximum(lo, hi))
+    who %= n
+    # The acquisition purchase, where it falls inside the history; a won-back account's return
+    # is a purchase too.
+    opening = np.flatnonzero(acq >= start)
+    returning = np.flatnonzero(back & (back_at >= start) & (back_at <= end))
+    who = np.concatenate([opening, returning, who])
+    day = np.concatenate([acq[opening], np.floor(back_at[returning]).astype(np.int64), day])
+    first_purchase = np.zeros(who.size, bool)
+    first_purchase[: opening.size] = True
+    seen = np.bincount(who, minlength=n) > 0
+    a.update(acq=acq, one=one, price_driven=price_driven, rate=rate, pace=pace, leave=leave,
+             back=back, seen=seen)
+    return a, who, day, first_purchase
 
 
-def _acquisition_cost(rng: np.random.Generator, channel: np.ndarray,
-                      size: np.ndarray) -> np.ndarray:
-    # Direct sales and agents cost far more per won account than e-commerce.
-    base = np.array([9000.0, 4000.0, 600.0, 1800.0])[channel]
-    scale = np.array([1.0, 2.2, 5.0])[size]
-    return np.round(base * scale * rng.lognormal(0.0, 0.4, len(size)), -1)
+def _select(parts, m: int):
+    """The first ``m`` accounts seen in the history, from successive draws, renumbered 0..m-1."""
+    picked, events = [], []
+    got = 0
+    for a, who, day, opening in parts:
+        keep = np.flatnonzero(a["seen"])[: m - got]
+        new_index = np.full(len(a["seen"]), -1, np.int64)
+        new_index[keep] = got + np.arange(keep.size)
+        e = new_index[who] >= 0
+        events.append((new_index[who[e]], day[e], opening[e]))
+        picked.append({k: (v.take(pa.array(keep)) if isinstance(v, pa.Array) else v[keep])
+                       for k, v in a.items() if k != "city_vocab"})
+        got += keep.size
+    acc = {k: (pa.concat_arrays([p[k] for p in picked]) if isinstance(picked[0][k], pa.Array)
+               else np.concatenate([p[k] for p in picked])) for k in picked[0]}
+    acc["city_vocab"] = parts[0][0]["city_vocab"]
+    who, day, opening = (np.concatenate([e[i] for e in events]) for i in range(3))
+    return acc, who, day, opening
 
-
-# --- one chunk of ordering customers ---------------------------------------------------
 
 class _Counter:
     """Running numbers shared by chunks (order / invoice sequence)."""
@@ -240,134 +229,45 @@ class _Counter:
 def _customer_chunk(rng: np.random.Generator, first_number: int, m: int, start: int, end: int,
                     id_width: int, order_width: int, counter: _Counter) -> dict[str, pa.Table]:
     """All four tables for ``m`` ordering customers numbered from ``first_number``."""
-    span = end - start  # days of history
-    firm = _firmographics(rng, m)
-    size, channel = firm["size"], firm["channel"]
-    region, industry = firm["region"], firm["industry"]
-
-    arch = _pick(rng, ARCHETYPE_WEIGHTS, m)
-    # Regional/industry colour for slicing: the west and inland grow, retail shrinks.
-    boost = (np.isin(region, [3, 4]) | (industry == 2)) & (arch == STEADY) & (rng.random(m) < 0.18)
-    arch[boost] = GROWING
-    shrink = (industry == 1) & (arch == STEADY) & (rng.random(m) < 0.15)
-    arch[shrink] = DECLINING
-    arch[0] = STEADY  # see anchor_last below
-
-    # Purchase rate (orders / year) and typical order value: heavy-tailed, larger firms buy
-    # more often and much bigger.
-    size_rate = np.array([1.0, 1.25, 1.6])[size]
-    rate = np.maximum(4.0 * size_rate * rng.lognormal(0.0, 0.5, m), 2.5)
-    value = np.array([2500.0, 9000.0, 30000.0])[size] * rng.lognormal(0.0, 0.6, m)
-    trend = rng.normal(0.0, 0.15, m)  # log growth of the purchase rate per year
-    trend[arch == GROWING] = rng.uniform(0.9, 1.8, (arch == GROWING).sum())
-    trend[arch == DECLINING] = -rng.uniform(1.0, 2.0, (arch == DECLINING).sum())
-
-    # Activity window as ages (days before end). Active archetypes buy until end_date; the
-    # lapsed archetypes stop at a chosen age and carry an explicit last order there.
-    last_age = np.zeros(m, np.int64)
-    for a, lo, hi in ((AT_RISK, 95, 175), (DORMANT, 185, 360), (CHURNED, 370, span - 60)):
-        sel = arch == a
-        last_age[sel] = np.minimum(_uniform_int(rng, np.full(sel.sum(), lo), hi), span)
-    lapsed = np.isin(arch, [AT_RISK, DORMANT, CHURNED])
-    first_lo = np.select(
-        [arch == GROWING, arch == DECLINING, arch == BELOW_ZERO, arch == CHURNED, lapsed],
-        [200, 450, 200, last_age + 30, last_age + 60],
-        default=100,
-    )
-    # Most accounts predate the extract (their first order lies before it), so the base is
-    # already large when the history starts instead of ramping up from zero.
-    first_hi = np.where(arch == GROWING, span + 365, span + 730)
-    first_age = _uniform_int(rng, np.minimum(first_lo, span), first_hi)
-    new = arch == NEW
-    first_age[new] = _uniform_int(rng, np.full(new.sum(), 3), 85)
-    # Won back: bought early, went silent for over a year, came back recently.
-    wb = arch == WON_BACK
-    k = wb.sum()
-    first_age[wb] = _uniform_int(rng, np.full(k, span - 150), span)
-    gap_start_age = np.full(m, -1, np.int64)
-    gap_end_age = np.full(m, -1, np.int64)
-    gap_start_age[wb] = np.maximum(first_age[wb] - _uniform_int(rng, np.full(k, 60), 200), 0)
-    gap_end_age[wb] = np.maximum(gap_start_age[wb] - _uniform_int(rng, np.full(k, 370), 480), 20)
-    first_age = np.maximum(first_age, last_age)
-    # Customer 0 of every chunk orders on end_date itself so the data's last order date is
-    # end_date (the dashboard's default as-of date).
-    anchor_last = lapsed.copy()
-    anchor_last[0] = True
-
-    first_day = end - first_age
-    last_day = end - last_age
-    gap_lo = np.where(wb, end - gap_start_age, 0)   # silent strictly between gap_lo and gap_hi
-    gap_hi = np.where(wb, end - gap_end_age, 0)
-
-    # --- orders: forced anchors (first, last, gap edges) + thinned Poisson interior ---------
-    proc_start = np.maximum(first_day, start)
-    length = (last_day - proc_start).astype(np.float64)
-    active_len = length - np.where(wb, gap_hi - gap_lo, 0)
-    n_cand = rng.poisson(rate * active_len / 365.0 / SEASON_ACCEPT.mean())
-    cust = np.repeat(np.arange(m), n_cand)
-    u = rng.random(cust.size)
-    # Inverse CDF of an exponential-trend intensity exp(g t) on [0, length].
-    g = trend[cust] / 365.0
-    L = length[cust]
-    gl = g * L
-    small = np.abs(gl) < 1e-9
-    safe_g = np.where(small, 1.0, g)
-    t = np.where(small, u * L, np.log1p(u * np.expm1(np.where(small, 0.0, gl))) / safe_g)
-    day = proc_start[cust] + np.minimum(np.floor(t).astype(np.int64), L.astype(np.int64))
-    keep = rng.random(cust.size) < SEASON_ACCEPT[_month(day)]
-    keep &= ~((day > gap_lo[cust]) & (day < gap_hi[cust]))
-    cust, day = cust[keep], day[keep]
-
-    # Active archetypes are by definition still buying: one whose process left the last 85
-    # days empty gets one recent order (only those, so recent months are barely inflated).
-    last_seen = np.full(m, -1, np.int64)
-    np.maximum.at(last_seen, cust, day)
-    recent = ~lapsed & (np.maximum(last_seen, first_day) < end - 85)
-    recent[0] = False  # customer 0 already orders on end_date
-    recent_day = end - _uniform_int(rng, np.zeros(m), 85)
-    anchor_cust = [np.flatnonzero(first_day >= start),  # first purchase, if inside the extract
-                   np.flatnonzero(anchor_last & (last_day != first_day)),
-                   np.flatnonzero(wb), np.flatnonzero(wb), np.flatnonzero(recent)]
-    anchor_day = [first_day[anchor_cust[0]], last_day[anchor_cust[1]], gap_lo[wb], gap_hi[wb],
-                  recent_day[recent]]
-    o_cust = np.concatenate([np.concatenate(anchor_cust), cust])
-    o_day = np.concatenate([np.concatenate(anchor_day), day])
-    anchored = np.zeros(o_cust.size, bool)
-    anchored[: o_cust.size - cust.size] = True
-    order = np.lexsort((o_day, o_cust))
-    o_cust, o_day = o_cust[order], o_day[order]
-    # Only won-back accounts ever fall silent for a year and return: any other customer's
-    # gap over 330 days (a low-rate or steeply trending process) gets orders spread inside.
-    gaps = np.diff(o_day)
-    wide = np.flatnonzero((o_cust[1:] == o_cust[:-1]) & (gaps > 330) & ~wb[o_cust[1:]])
-    per = gaps[wide] // 300
-    at = np.repeat(wide, per)
-    j = np.arange(at.size) - np.repeat(np.cumsum(per) - per, per) + 1
-    fill_day = o_day[at] + gaps[at] * j // (per.repeat(per) + 1)
-    anchored = np.concatenate([anchored[order], np.ones(at.size, bool)])
-    o_cust = np.concatenate([o_cust, o_cust[at]])
-    o_day = np.concatenate([o_day, fill_day])
-    order = np.lexsort((o_day, o_cust))
-    o_cust, o_day, anchored = o_cust[order], o_day[order], anchored[order]
+    parts, got = [], 0
+    while got < m:  # most candidates buy inside the history; the rest left before it began
+        parts.append(_draw_accounts(rng, 2 * (m - got) + 16, start, end))
+        got += int(parts[-1][0]["seen"].sum())
+    a, o_cust, o_day, opening = _select(parts, m)
+    size, channel, acq, rate = a["size"], a["channel"], a["acq"], a["rate"]
+    # The last order of the extract falls on end_date (the dashboard's default as-of date): the
+    # account that bought last buys on end_date too.
+    if o_day.max() < end:
+        last = np.full(m, -1, np.int64)
+        np.maximum.at(last, o_cust, o_day)
+        o_cust = np.append(o_cust, np.argmax(last))
+        o_day = np.append(o_day, end)
+        opening = np.append(opening, False)
+    order = np.lexsort((~opening, o_day, o_cust))
+    o_cust, o_day, opening = o_cust[order], o_day[order], opening[order]
     n = o_cust.size
 
-    # Category from each customer's sparse preference mix (product-line coverage varies).
+    # --- order lines: the account's category mix, log-normal values, discounts ------------------
+    price_driven = a["price_driven"]
+    value = VALUE_MEAN[size] * rng.lognormal(-VALUE_SIGMA ** 2 / 2, VALUE_SIGMA, m)
     pref = rng.gamma(0.35, 1.0, (m, len(CATEGORIES))) + 1e-12
     pref_cum = np.cumsum(pref / pref.sum(axis=1, keepdims=True), axis=1)
-    cat = (rng.random(n)[:, None] > pref_cum[o_cust]).sum(axis=1)
-    cat = np.minimum(cat, len(CATEGORIES) - 1)
+    cat = np.minimum((rng.random(n)[:, None] > pref_cum[o_cust]).sum(axis=1), len(CATEGORIES) - 1)
     product = cat * 3 + rng.integers(0, 3, n)
     list_value = value[o_cust] * CATEGORY_PRICE[cat] * rng.lognormal(-0.125, 0.5, n)
     discount = rng.uniform(0.0, 0.15, m)
-    bz = arch == BELOW_ZERO
-    discount[bz] = rng.uniform(0.35, 0.55, bz.sum())  # deep discounts buy the volume
-    amount = list_value * (1.0 - discount[o_cust])
+    discount[price_driven] = rng.uniform(0.35, 0.55, price_driven.sum())  # deep discounts buy volume
+    # A first order carries an introductory discount: thin or negative margin.
+    line_discount = np.where(opening, np.minimum(discount[o_cust] + rng.uniform(0.1, 0.3, n), 0.7),
+                             discount[o_cust])
+    amount = list_value * (1.0 - line_discount)
     cost = list_value * CATEGORY_COST[cat] * rng.lognormal(0.0, 0.08, n)
     quantity = np.maximum(1, np.round(list_value / CATEGORY_UNIT_PRICE[cat])).astype(np.int64)
-    # Order channel mostly follows the account's channel.
     o_channel = np.where(rng.random(n) < 0.9, channel[o_cust], rng.integers(0, len(CHANNELS), n))
-    # Returns (never an anchor so first/last purchase dates stay purchases): part of a line.
-    ret = (~anchored) & (rng.random(n) < np.where(bz[o_cust], 0.04, 0.018))
+    # Returns: part of a line, never a customer's first line in the extract (so every customer
+    # has a purchase) nor a line on end_date (so the last order is a purchase).
+    first_line = np.r_[True, o_cust[1:] != o_cust[:-1]]
+    ret = ~first_line & (o_day < end) & (rng.random(n) < np.where(price_driven[o_cust], 0.04, 0.016))
     frac = np.where(ret, rng.uniform(0.2, 1.0, n), 1.0)
     sign = np.where(ret, -1.0, 1.0)
     amount = np.round(amount * frac, 2) * sign
@@ -379,10 +279,9 @@ def _customer_chunk(rng: np.random.Generator, first_number: int, m: int, start: 
     if counter.orders >= 10 ** order_width:
         raise OverflowError("order number overflow: raise order_width")
     cust_ids = _ids("C", first_number + np.arange(m), id_width)
-    o_cust_pa = pa.array(o_cust)
     orders = pa.table({
         "order_id": _ids("SO", numbers, order_width),
-        "customer_id": pc.take(cust_ids, o_cust_pa),
+        "customer_id": pc.take(cust_ids, pa.array(o_cust)),
         "order_date": _dates(o_day),
         "amount": _money(amount),
         "cost": _money(cost),
@@ -392,21 +291,23 @@ def _customer_chunk(rng: np.random.Generator, first_number: int, m: int, start: 
         "channel": _labels(o_channel, CHANNELS),
     })
 
-    # --- payments: one invoice per purchase line ------------------------------------------
-    payer = _pick(rng, (0.72, 0.21, 0.07), m)
-    payer[bz & (rng.random(m) < 0.6)] = 2
+    # --- payments: one invoice per purchase line, 60-120 days' terms ---------------------------
+    payer = pick(rng, PAYER_WEIGHTS, m)
+    payer[price_driven & (rng.random(m) < 0.75)] = 2
     p = ~ret
     p_cust, p_day, p_amount = o_cust[p], o_day[p], amount[p]
     pn = p_cust.size
-    terms = np.where(rng.random(m) < np.array([0.2, 0.4, 0.6])[size], 60, 30)[p_cust]
+    terms = TERMS_DAYS[pick(rng, TERMS_BY_SIZE[size], m)][p_cust]
     due = p_day + terms
-    pt = payer[p_cust]
+    pt, ps = payer[p_cust], size[p_cust]
     r = rng.random(pn)
-    on_time = r < PAYER_ON_TIME[pt]
+    on_time = r < PAYER_ON_TIME[pt, ps]
     unpaid = r > 1.0 - PAYER_UNPAID[pt]
-    late_by = np.where(pt == 2, _uniform_int(rng, np.full(pn, 10), 150),
-                       _uniform_int(rng, np.full(pn, 1), 45))
-    paid = np.where(on_time, p_day + _uniform_int(rng, np.full(pn, 3), terms), due + late_by)
+    # Large accounts pay late as a habit (the next payment run, a long approval chain).
+    late_by = np.select([pt == 2, ps == 2], [uniform_int(rng, np.full(pn, 10), 150),
+                                             uniform_int(rng, np.full(pn, 15), 75)],
+                        uniform_int(rng, np.full(pn, 1), 45))
+    paid = np.where(on_time, due - uniform_int(rng, np.zeros(pn), 30), due + late_by)
     # Invoices are paid in the future relative to the extract, so are still open in it.
     paid_missing = unpaid | (paid > end)
     payments = pa.table({
@@ -418,24 +319,30 @@ def _customer_chunk(rng: np.random.Generator, first_number: int, m: int, start: 
         "paid_date": _dates(np.minimum(paid, end), mask=paid_missing),
     })
 
-    # --- service events ----------------------------------------------------------------------
+    # --- service: events while the account is alive, onboarding after the first order ----------
+    last_buy = np.full(m, start, np.int64)
+    np.maximum.at(last_buy, o_cust, o_day)
     svc_rate = np.array([0.8, 1.2, 2.0])[size] * rng.lognormal(0.0, 0.5, m)
-    svc_rate[bz] = rng.uniform(10.0, 20.0, bz.sum())
-    svc_end = np.minimum(last_day + 60, end)
-    sn = rng.poisson(svc_rate * (svc_end - proc_start + 1) / 365.0)
+    svc_rate[price_driven] = rng.uniform(10.0, 20.0, price_driven.sum())
+    svc_begin = np.maximum(acq, start).astype(np.float64)
+    svc_stop = np.minimum(last_buy + 60.0, end + 1.0)
+    sn = rng.poisson(svc_rate * (svc_stop - svc_begin).clip(0) / YEAR)
     s_cust = np.repeat(np.arange(m), sn)
-    s_day = proc_start[s_cust] + np.floor(rng.random(s_cust.size)
-                                          * (svc_end - proc_start + 1)[s_cust]).astype(np.int64)
-    kind_p = np.where(bz[s_cust, None], [[0.55, 0.25, 0.15, 0.05]], [[0.62, 0.07, 0.21, 0.10]])
-    s_kind = (rng.random(s_cust.size)[:, None] > np.cumsum(kind_p, axis=1)).sum(axis=1)
-    s_kind = np.minimum(s_kind, 3)
-    # Onboarding: first purchases carry training / set-up effort (why they are often unprofitable).
-    onboard = np.flatnonzero(rng.random(m) < 0.4)
-    ob_day = first_day[onboard] + _uniform_int(rng, np.full(onboard.size, 7), 45)
-    ok = (ob_day <= end) & (first_day[onboard] >= start)
-    s_cust = np.concatenate([s_cust, onboard[ok]])
+    s_day = np.floor(svc_begin[s_cust] + rng.random(s_cust.size)
+                     * (svc_stop - svc_begin)[s_cust]).astype(np.int64)
+    kind_p = np.where(price_driven[s_cust, None], [[0.55, 0.25, 0.15, 0.05]],
+                      [[0.62, 0.07, 0.21, 0.10]])
+    s_kind = pick(rng, kind_p, s_cust.size)
+    # Onboarding: a set-up visit and user training in the first weeks after the first order.
+    new_acc = np.flatnonzero(acq >= start)
+    ob_cust = np.concatenate([new_acc, new_acc])
+    ob_day = acq[ob_cust] + np.concatenate([uniform_int(rng, np.full(new_acc.size, 1), 14),
+                                            uniform_int(rng, np.full(new_acc.size, 7), 45)])
+    ob_kind = np.repeat([VISIT, TRAINING], new_acc.size)
+    ok = (ob_day <= end) & (rng.random(ob_cust.size) < np.repeat([0.5, 0.7], new_acc.size))
+    s_cust = np.concatenate([s_cust, ob_cust[ok]])
     s_day = np.concatenate([s_day, ob_day[ok]])
-    s_kind = np.concatenate([s_kind, np.full(ok.sum(), 3)])
+    s_kind = np.concatenate([s_kind, ob_kind[ok]])
     order = np.lexsort((s_day, s_cust))
     s_cust, s_day, s_kind = s_cust[order], s_day[order], s_kind[order]
     sv = s_cust.size
@@ -444,10 +351,11 @@ def _customer_chunk(rng: np.random.Generator, first_number: int, m: int, start: 
     s_cost = np.round(s_cost, 2)
 
     # Account-level satisfaction: unhappy where the relationship is going wrong.
-    sat_mu = np.select([bz, arch == DECLINING, np.isin(arch, [CHURNED, DORMANT, AT_RISK])],
-                       [2.8, 3.4, 3.3], default=4.1)
+    sat_mu = np.select([price_driven, a["pace"] < 1.0, a["one"], a["leave"] <= end],
+                       [2.8, 3.4, 3.5, 3.4], default=4.1)
     sat = np.clip(sat_mu + rng.normal(0.0, 0.5, m), 1.0, 5.0)
-    s_sat = np.clip(np.round(sat[s_cust] + rng.normal(0.0, 0.7, sv) - 1.2 * (s_kind == 1)), 1, 5)
+    s_sat = np.clip(np.round(sat[s_cust] + rng.normal(0.0, 0.7, sv) - 1.2 * (s_kind == COMPLAINT)),
+                    1, 5)
     service = pa.table({
         "customer_id": pc.take(cust_ids, pa.array(s_cust)),
         "date": _dates(s_day),
@@ -457,25 +365,25 @@ def _customer_chunk(rng: np.random.Generator, first_number: int, m: int, start: 
     })
 
     # --- customers ---------------------------------------------------------------------------
-    created = first_day - _uniform_int(rng, np.zeros(m), 180)
-    annual = rate * value * 0.95  # expected yearly revenue
+    created = acq - uniform_int(rng, np.zeros(m), 180)
+    annual = rate * value  # what the account would buy a year while it stays
     share = rng.beta(4.0, 3.0, m)  # our share of their budget
     growable = rng.random(m) < np.array([0.10, 0.20, 0.30])[size]
     share[growable] = rng.uniform(0.05, 0.2, growable.sum())
     wallet = np.round(annual / share, -2)
-    referrals = rng.poisson(np.select([bz, rate > 8.0], [0.1, 1.0], default=0.35))
+    referrals = rng.poisson(np.select([price_driven, rate > 8.0], [0.1, 1.0], default=0.35))
     importance = np.clip(np.round(size + 1.5 + rng.normal(0.0, 0.8, m)), 1, 5).astype(np.int64)
     customers = pa.table({
         "customer_id": cust_ids,
-        "name": firm["name"],
-        "region": _labels(region, REGIONS),
-        "industry": _labels(industry, INDUSTRIES),
-        "city": _labels(firm["city"], firm["city_vocab"]),
+        "name": a["name"],
+        "region": _labels(a["region"], REGIONS),
+        "industry": _labels(a["industry"], INDUSTRIES),
+        "city": _labels(a["city"], a["city_vocab"]),
         "size": _labels(size, SIZES),
         "channel": _labels(channel, CHANNELS),
         "created_at": _dates(created),
         "pipeline_stage": pa.array(["customer"] * m, pa.string()),
-        "acquisition_cost": _money(_acquisition_cost(rng, channel, size)),
+        "acquisition_cost": _money(acquisition_cost(rng, channel, size)),
         "wallet_estimate": _money(wallet, mask=rng.random(m) < 0.1),
         "satisfaction": _one_decimal(sat, mask=rng.random(m) < 0.15),
         "referrals": pa.array(referrals),
@@ -487,12 +395,12 @@ def _customer_chunk(rng: np.random.Generator, first_number: int, m: int, start: 
 def _prospect_chunk(rng: np.random.Generator, first_number: int, m: int, end: int,
                     id_width: int) -> pa.Table:
     """Pipeline accounts: a customers row, no orders."""
-    firm = _firmographics(rng, m)
+    firm = firmographics(rng, m)
     size, channel = firm["size"], firm["channel"]
-    stage = _pick(rng, PIPELINE_WEIGHTS, m)
-    created = end - _uniform_int(rng, np.zeros(m), 400)
+    stage = pick(rng, PIPELINE_WEIGHTS, m)
+    created = end - uniform_int(rng, np.zeros(m), 400)
     # Acquisition spend so far grows with how far down the funnel the account is.
-    spent = _acquisition_cost(rng, channel, size) * np.array([0.1, 0.4, 0.8])[stage]
+    spent = acquisition_cost(rng, channel, size) * np.array([0.1, 0.4, 0.8])[stage]
     wallet = np.round(np.array([30000.0, 110000.0, 400000.0])[size]
                       * rng.lognormal(0.0, 0.9, m), -2)
     importance = np.clip(np.round(size + 1.5 + rng.normal(0.0, 0.8, m)), 1, 5).astype(np.int64)
@@ -555,12 +463,13 @@ def generate(out_dir: str | Path, customers: int = 2000, prospects: int | None =
              chunk_customers: int = 50_000) -> dict:
     """Write a synthetic, deterministic dataset of the four canonical tables.
 
-    Ordering customers are drawn from latent archetypes (steady, growing, declining,
-    below-zero, new, at-risk, dormant, churned, won-back) so the dashboard has a story to
-    reveal: heavy-tailed value, a loss-making group, every lifecycle stage, growth and
-    decline, seasonality and bad payers. Work is done in chunks of customers, each with its
-    own random stream seeded by ``(seed, chunk_index)``, and appended to the files, so memory
-    stays bounded at any size.
+    Ordering customers come from a buying process (module docstring): Poisson-like purchases at
+    heterogeneous rates, one-time buyers and dropout over time, won-back accounts, changes of
+    pace, seasonality, onboarding costs, a loss-making price-driven group and 60-120 days'
+    payment terms. So the dashboard has a story to reveal: heavy-tailed value, a loss-making
+    group, every lifecycle stage, growth and decline, seasonality and bad payers. Work is done
+    in chunks of customers, each with its own random stream seeded by ``(seed, chunk_index)``,
+    and appended to the files, so memory stays bounded at any size.
 
     Parameters
     ----------
@@ -568,7 +477,7 @@ def generate(out_dir: str | Path, customers: int = 2000, prospects: int | None =
         Folder to write ``orders.csv``, ``customers.csv``, ``payments.csv`` and
         ``service.csv`` into (created if absent; existing files are replaced).
     customers : int
-        Number of ordering customers (ids ``C…``); about 11 orders each on average.
+        Number of ordering customers (ids ``C…``); about 13 order lines each on average.
     prospects : int, optional
         Number of pipeline accounts without orders (ids ``P…``); default ``customers // 2``.
     seed : int
