@@ -181,5 +181,5 @@ def backtest(ctx: state.Context, horizon: int, value: Settings | None = None):
     there is none (in English: the engine's message)."""
     value = value or settings()
     as_of = prepared(ctx, value.clv, tuple(c for c, _ in value.weights.custom)).as_of
-    with st.spinner(t("cache.evidence", ctx.lang), show_time=True):
+    with st.spinner(t("cache.backtest", ctx.lang, months=horizon), show_time=True):
         return _backtest(version(ctx), as_of, horizon, value, ctx.store, ctx.dataset)

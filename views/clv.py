@@ -7,7 +7,6 @@ import math
 import streamlit as st
 
 from ui import cache, state, widgets
-from valuation.analysis import insights
 from valuation.i18n.format import format_date, format_money, format_pct
 from valuation.i18n.text import t
 from valuation.model import clv
@@ -56,7 +55,7 @@ if fit is not None and fit.method == "model":
         st.markdown(t("clv.selection", lang, weeks=f"{fit.selection['holdout']:.0f}",
                       customers=f"{fit.selection['customers']:,}",
                       model=t(f"clv.model.{fit.selection['chosen']}", lang)))
-        st.dataframe(insights.selection_table(fit.selection, lang), hide_index=True)
+        st.dataframe(tables.selection_table(fit.selection, lang), hide_index=True)
 else:
     st.warning(t("note.clv_formula", lang, reason=fit.reason if fit else ""))
 st.plotly_chart(charts_clv.clv_by_tier(scored, lang), key="clv_by_tier")

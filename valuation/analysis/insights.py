@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 
 from valuation.data.store import Store
-from valuation.i18n.text import t
 from valuation.model import clv as clv_models
 from valuation.model import lifecycle, tiers
 
@@ -232,23 +231,6 @@ def clv_diagnostics(orders: pd.DataFrame, as_of: dt.date, holdout_weeks: int = 2
         "predicted_total": float(predicted.sum()),
         "p_alive": clv_models.probability_alive_matrix(model, 20, max_recency, max_recency),
     }
-
-
-def selection_table(selection: dict, lang: str = "en") -> pd.DataFrame:
-    """The purchase-model comparison of ``ClvFit.selection`` for people: one row per candidate with
-    its predicted holdout purchases, the actual ones, the error per customer and whether it was
-    chosen (headers and model names in ``lang``)."""
-    rows = []
-    for name, result in selection["candidates"].items():
-        fitted = "error" not in result
-        rows.append({
-            t("clv.sel.model", lang): t(f"clv.model.{name}", lang),
-            t("clv.sel.predicted", lang): f"{result['predicted']:,.0f}" if fitted else "—",
-            t("clv.sel.actual", lang): f"{selection['actual']:,.0f}",
-            t("clv.sel.rmse", lang): f"{result['rmse']:.3f}" if fitted else t("clv.sel.no_fit", lang),
-            t("clv.sel.chosen", lang): "✓" if name == selection["chosen"] else "",
-        })
-    return pd.DataFrame(rows)
 
 
 def tier_a_share_from_codes(scored: pd.DataFrame, codes: np.ndarray) -> float:

@@ -267,6 +267,8 @@ TEXT: dict[str, tuple[str, str]] = {
                               "if you click."),
     "evidence.learned_same": ("当前权重已经与学到的权重一致。", "The current weights are the learned ones."),
     "evidence.apply": ("采用这组权重", "Use these weights"),
+    "cache.backtest": ("正在用 {months} 个月前的数据给客户评分，以便与随后的实际结果对比……",
+                       "Scoring the customers as of {months} months ago, to compare with what happened next…"),
     "cache.evidence": ("正在用一年前的数据给客户评分，以便与随后的实际结果对比……",
                        "Scoring the customers as of a year ago, to compare with what happened next…"),
     "bt.title": ("回测：用过去的评分对照随后的实际结果", "Backtest: past scores against what happened next"),

@@ -45,3 +45,21 @@ def backtest_tiers(result, lang: str = "en") -> pd.DataFrame:
                      t("bt.col.profit_share", lang): _fmt(float(r["profit_share"]), "pct", lang),
                      t("bt.col.per_customer", lang): _fmt(float(r["profit_per_customer"]), "money", lang)})
     return pd.DataFrame(rows)
+
+
+def selection_table(selection: dict, lang: str = "en") -> pd.DataFrame:
+    """The purchase-model comparison of ``ClvFit.selection`` for people: one row per candidate with
+    its predicted holdout purchases, the actual ones, the error per customer and whether it was
+    chosen (headers and model names in ``lang``)."""
+    rows = []
+    for name, result in selection["candidates"].items():
+        fitted = "error" not in result
+        rows.append({
+            t("clv.sel.model", lang): t(f"clv.model.{name}", lang),
+            t("clv.sel.predicted", lang): f"{result['predicted']:,.0f}" if fitted else "—",
+            t("clv.sel.actual", lang): f"{selection['actual']:,.0f}",
+            t("clv.sel.rmse", lang): f"{result['rmse']:.3f}" if fitted else t("clv.sel.no_fit", lang),
+            t("clv.sel.chosen", lang): "✓" if name == selection["chosen"] else "",
+        })
+    return pd.DataFrame(rows)
+
