@@ -76,3 +76,28 @@ def test_clv_is_net_of_cost_to_serve_and_bad_debt(scored_and_truth):
     scored, _ = scored_and_truth
     fit = scored.attrs["clv_fit"]
     assert fit.method == "model" and fit.costs == ("service", "bad_debt")
+
+
+def test_the_most_valuable_in_money_bring_next_years_profit_better_than_last_years_top(scored_and_truth):
+    # The fewest customers bringing 40% of actual value (net CLV), against as many customers
+    # picked by last year's net profit: measured 33-43% of next year's profit against 28-40% (seeds 0-3).
+    _, buyers = scored_and_truth
+    realised = buyers["realised_net_profit_next"]
+    most = buyers["value_class"] == "most_valuable"
+    naive = buyers["net_profit_12m"].rank(ascending=False, method="first") <= most.sum()
+    assert realised[most].sum() >= realised[naive].sum()
+    per_customer = buyers.groupby("value_class")["realised_net_profit_next"].mean()
+    assert per_customer["most_valuable"] > per_customer["growable"] > per_customer["maintain"] > 0
+    assert per_customer["below_zero"] < 0
+
+
+def test_strategic_value_ranks_the_true_untapped_profit_better_than_the_raw_wallet_headroom(scored_and_truth):
+    # The truth: an account alive at the scoring date could still win (wallet - its real yearly
+    # spend) at its real margin; a churned one nothing. Measured 0.27-0.48 against 0.15-0.21.
+    _, buyers = scored_and_truth
+    spend = buyers["purchase_rate"] * buyers["mean_spend"]
+    untapped = np.where(buyers["alive_at_split"], (buyers["wallet_estimate"] - spend).clip(lower=0)
+                        * buyers["margin_rate"].clip(lower=0), 0.0)
+    ours = spearmanr(buyers["strategic_value"].fillna(0), untapped)[0]
+    naive = spearmanr(buyers["wallet_headroom"].fillna(0), untapped)[0]
+    assert ours > naive + 0.05 and ours > 0.2

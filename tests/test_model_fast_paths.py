@@ -29,7 +29,7 @@ SETTINGS = [
     Settings(),
     replace(Settings(), weights=PRESETS["growth_first"]),
     replace(Settings(), weights=Weights(current=0, future=0, credit=0, loyalty=0, growth=0)),  # all tied
-    replace(Settings(), tiers=TierCuts(0.1, 0.2, 0.3), classes=ClassRules(70, 50),
+    replace(Settings(), tiers=TierCuts(0.1, 0.2, 0.3), classes=ClassRules(0.6, 0.3, 0.2),
             lifecycle=LifecycleRules(at_risk_days=60, dormant_days=120, churned_days=300)),
     replace(Settings(), weights=Weights(custom=(("satisfaction", 10.0),))),
 ]
@@ -184,7 +184,8 @@ def test_expected_purchases_per_distinct_pair_equal_the_formula(generated):
     np.testing.assert_allclose(f.loc[has, "p_alive"], chosen.probability_alive(x, tx, T), rtol=1e-12, atol=0)
     assert (f.loc[~has, "clv"] == 0).all() and f.loc[~has, "p_alive"].isna().all()
     assert (f.loc[~has, "expected_purchases_12m"] == 0).all()
-    assert list(f.columns[-4:]) == ["clv", "p_alive", "expected_purchases_12m", "expected_order_value"]
+    assert list(f.columns[-6:]) == ["clv", "p_alive", "expected_purchases_12m", "expected_order_value",
+                                    "actual_value", "wallet_profit_pv"]
 
 
 def test_formula_clv_columns_without_enough_repeat_buyers(generated):
@@ -350,17 +351,34 @@ def test_quintiles_equal_pandas_ranks_for_every_kind_of_column():
             pd.testing.assert_series_equal(tiers.quintile(values, mask), plain_quintile(values, mask))
 
 
-def test_value_classes_equal_the_string_select(generated):
-    scores = generated.scores
-    f = generated.features
-    actual, strategic = tiers.actual_value(scores), tiers.strategic_value(scores)
+def plain_value_classes(f: pd.DataFrame, strategic: pd.Series, rules: ClassRules) -> pd.Series:
+    """The class rule written out with pandas sorts and cumulative sums, one class at a time."""
     has = f["has_orders"].astype(bool)
-    for rules in (ClassRules(), ClassRules(70, 50), ClassRules(0, 0)):
-        expected = pd.Series(np.select(
-            [has & (f["net_profit_12m"] < 0), actual >= rules.actual_cut, strategic >= rules.strategic_cut],
-            ["below_zero", "most_valuable", "growable"], default="maintain"), index=actual.index)
-        pd.testing.assert_series_equal(
-            tiers.assign_value_class(actual, strategic, f["net_profit_12m"], has, rules), expected)
+    below = has & (f["net_profit_12m"] < 0)
+    out = pd.Series("maintain", index=f.index, dtype=object)
+    out[~has] = "prospect"
+    out[below] = "below_zero"
+    total = f.loc[has, "actual_value"].clip(lower=0).sum()
+    ranked = f.loc[has & ~below & (f["actual_value"] > 0), "actual_value"].sort_values(ascending=False,
+                                                                                         kind="stable")
+    k = int((ranked.cumsum() < rules.most_valuable_share * total * (1 - 1e-12)).sum()) + 1
+    out[ranked.index[:k]] = "most_valuable"
+    others = has & ~below & (out == "maintain")
+    money = strategic.fillna(0.0)
+    ranked = money[others & (money > 0)].sort_values(ascending=False, kind="stable")
+    k = int((ranked.cumsum() < rules.growable_share * money[others].clip(lower=0).sum() * (1 - 1e-12)).sum()) + 1
+    out[ranked.index[:k]] = "growable"
+    return out
+
+
+def test_value_classes_equal_the_plain_sorted_rule(generated):
+    f = generated.features
+    has = f["has_orders"].astype(bool)
+    for rules in (ClassRules(), ClassRules(0.6, 0.3, 0.2), ClassRules(1.0, 1.0, 1.0), ClassRules(0.01, 0.01)):
+        strategic = tiers.strategic_value(f["wallet_profit_pv"], rules)
+        got = tiers.assign_value_class(f["actual_value"], strategic, f["net_profit_12m"], has, rules)
+        pd.testing.assert_series_equal(got.astype(object), plain_value_classes(f, strategic, rules),
+                                       check_names=False)
 
 
 RULES = [LifecycleRules(), LifecycleRules(at_risk_days=60, dormant_days=120, churned_days=300),

@@ -8,7 +8,7 @@ import pytest
 
 from valuation.data.features import Availability
 from valuation.model import lifecycle, scoring, tiers
-from valuation.model.settings import LifecycleRules, TierCuts, Weights
+from valuation.model.settings import ClassRules, LifecycleRules, TierCuts, Weights
 
 
 def test_percentile_score_puts_the_median_customer_at_fifty_whatever_the_tail():
@@ -109,12 +109,46 @@ def test_customers_without_orders_are_prospects_not_in_the_pyramid():
     assert t.tolist() == ["prospect", "A"]
 
 
-def test_value_classes_follow_actual_and_strategic_value():
-    cls = tiers.assign_value_class(actual=pd.Series([90.0, 30.0, 30.0, 95.0]),
-                                   strategic=pd.Series([10.0, 70.0, 10.0, 90.0]),
-                                   net_profit_12m=pd.Series([1.0, 1.0, 1.0, -5.0]),
-                                   has_orders=pd.Series([True] * 4))
-    assert cls.tolist() == ["most_valuable", "growable", "maintain", "below_zero"]
+def _classes(actual, strategic, profit=None, has=None, growth=None, **rules):
+    n = len(actual)
+    return tiers.assign_value_class(
+        actual=pd.Series(actual, dtype=float), strategic=pd.Series(strategic, dtype=float),
+        net_profit_12m=pd.Series(profit if profit is not None else [1.0] * n),
+        has_orders=pd.Series(has if has is not None else [True] * n),
+        rules=ClassRules(**rules), growth=None if growth is None else pd.Series(growth, dtype=float)).tolist()
+
+
+def test_most_valuable_are_the_fewest_buyers_bringing_the_share_of_actual_value():
+    # Buyers' positive actual value adds up to 1,000 (the loss-maker's -10 counts as nothing).
+    actual = [500.0, 300.0, 100.0, 50.0, 50.0, -10.0, 0.0]
+    strategic = [0.0, 10.0, 800.0, 150.0, 50.0, 900.0, 5000.0]
+    profit = [1.0, 1.0, 1.0, 1.0, 1.0, -5.0, 0.0]
+    has = [True] * 6 + [False]
+    # 40%: the first customer alone brings 500 of 1,000. Of the others in profit, 800 of 1,010
+    # strategic value passes half. The loss-maker and the prospect are never ranked.
+    assert _classes(actual, strategic, profit, has) == [
+        "most_valuable", "maintain", "growable", "maintain", "maintain", "below_zero", "prospect"]
+    # 70% needs the first two (800 ≥ 700); growable then needs 800 + 150 of 1,000 to pass 90%.
+    assert _classes(actual, strategic, profit, has, most_valuable_share=0.7, growable_share=0.9) == [
+        "most_valuable", "most_valuable", "growable", "growable", "maintain", "below_zero", "prospect"]
+
+
+def test_strategic_value_is_the_achievable_share_of_the_untapped_wallet_profit():
+    value = tiers.strategic_value(pd.Series([1000.0, np.nan]), ClassRules(achievable_share=0.25))
+    assert value.iloc[0] == 250.0 and np.isnan(value.iloc[1])
+
+
+def test_without_wallet_estimates_growable_falls_back_to_the_growth_score():
+    cls = _classes([900.0, 50.0, 50.0], [np.nan] * 3, growth=[99.0, 75.0, 40.0])
+    assert cls == ["most_valuable", "growable", "maintain"]
+    assert _classes([900.0, 50.0, 50.0], [np.nan] * 3, growth=[99.0, 75.0, 40.0], growth_cut=80) == [
+        "most_valuable", "maintain", "maintain"]
+
+
+@pytest.mark.parametrize("bad", [0.0, 1.5, -0.1, float("nan"), float("inf")])
+def test_class_shares_outside_zero_to_one_are_refused(bad):
+    with pytest.raises(ValueError, match="share"):
+        ClassRules(most_valuable_share=bad)
 
 
 @pytest.mark.parametrize("r, f, m, segment", [

@@ -11,6 +11,7 @@ import pytest
 from tests.apptest import metric, open_page, start
 from valuation.analysis import insights
 from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.i18n.format import format_money
 from valuation.model import lifecycle, pipeline
 from valuation.model.settings import Settings
 
@@ -93,6 +94,30 @@ def test_the_tuned_weights_carry_over_to_the_overview(app, engine):
     assert metric(app, "Tier A's share of profit") == f"{share * 100:.0f}%"
 
 
+def _money_sentence(scored) -> str:
+    money = insights.value_classes_in_money(scored)
+    return (f"**Most valuable**: {money['most_valuable']:,} customers, {money['customer_share'] * 100:.1f}% of "
+            f"buyers, bring {money['actual_share'] * 100:.0f}% of actual value")
+
+
+def test_the_value_class_shares_move_the_overview_reading_in_yuan(app, engine):
+    default = pipeline.score(engine)
+    texts = lambda: [m.value for m in app.markdown]  # noqa: E731
+    assert any(x.startswith(_money_sentence(default)) for x in texts())
+    assert any("Losing one most valuable customer takes" in x for x in texts())
+    open_page(app, "tuning")
+    caption = next(c.value for c in app.caption if c.value.startswith("Most valuable:"))
+    app.number_input(key="class::most_valuable_share").set_value(60.0).run()
+    assert not app.exception
+    moved = next(c.value for c in app.caption if c.value.startswith("Most valuable:"))
+    assert moved != caption
+    wider = pipeline.score(engine, replace(Settings(), classes=replace(Settings().classes, most_valuable_share=0.6)))
+    money = insights.value_classes_in_money(wider)
+    assert moved.startswith(f"Most valuable: {money['most_valuable']:,} customers (60% of actual value)")
+    open_page(app, "overview")
+    assert any(x.startswith(_money_sentence(wider)) for x in texts())
+
+
 def test_lowering_the_at_risk_threshold_lengthens_the_alert_list(app, engine):
     open_page(app, "lifecycle")
     count = lambda: int(app.subheader[0].value.split("(")[1].split()[0].replace(",", ""))
@@ -110,6 +135,9 @@ def test_searching_customers_narrows_the_table_and_opens_the_profile(app, engine
     app.text_input(key="customer_search").set_value("C000001").run()
     assert f"Showing 1 of {total:,} customers" in [c.value for c in app.caption]
     assert app.selectbox(key="profile_customer").value == "C000001"
+    row = pipeline.score(engine).set_index("customer_id").loc["C000001"]
+    assert metric(app, "Actual value") == format_money(row["actual_value"], "en")
+    assert metric(app, "Strategic value") == format_money(row["strategic_value"], "en")
     app.multiselect(key="filter::tier").set_value(["A"])
     app.text_input(key="customer_search").set_value("").run()
     n_a = int((pipeline.score(engine)["tier"] == "A").sum())

@@ -29,7 +29,7 @@ _TIER_ROWS = [
 _STAGES = ["loyal", "repeat", "new", "at_risk", "dormant", "churned", "won_back", "loyal", "repeat", "new",
            "loyal", "repeat", "at_risk", "loyal", "churned", "repeat", "loyal", "new", "target", "prospect"]
 _CLASSES = {"A": "most_valuable", "B": "most_valuable", "C": "growable", "D": "maintain",
-            "below_zero": "below_zero", "prospect": "maintain"}
+            "below_zero": "below_zero", "prospect": "prospect"}
 
 
 def scored_frame() -> pd.DataFrame:
@@ -46,8 +46,8 @@ def scored_frame() -> pd.DataFrame:
     frame.insert(1, "name", [f"Customer {i}" for i in range(1, n + 1)])
     frame["lifecycle_stage"] = _STAGES
     rank = np.linspace(95, 5, n)  # best first
-    frame["actual_value"] = np.where(frame["has_orders"], rank, 0.0)
-    frame["strategic_value"] = np.tile([30.0, 70.0], n // 2)
+    frame["actual_value"] = np.where(frame["has_orders"], rank * 1000, 0.0)  # ¥95,000 down to ¥5,000
+    frame["strategic_value"] = np.tile([3000.0, 70000.0], n // 2)
     for j, dim in enumerate(DIMS):
         frame[dim] = np.clip(rank - 5 * j, 0, 100)
     frame["composite"] = scoring.composite(frame[DIMS], Weights())
@@ -58,10 +58,15 @@ def big_scored_frame(n: int = 10_000, seed: int = 3) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     return pd.DataFrame({
         "customer_id": [f"c{i:05d}" for i in range(n)],
-        "actual_value": rng.uniform(0, 100, n),
-        "strategic_value": rng.uniform(0, 100, n),
+        "actual_value": rng.lognormal(9, 1, n),
+        "strategic_value": rng.lognormal(9, 1, n),
         "value_class": rng.choice(list(tiers.VALUE_CLASSES), n),
     })
+
+
+def points(fig) -> int:
+    """Customers drawn (marker traces; the class boundaries are line traces)."""
+    return sum(len(trace.x) for trace in fig.data if trace.mode == "markers")
 
 
 def notes(fig) -> list[str]:
@@ -108,8 +113,8 @@ def test_pyramid_shows_below_zero_apart_in_red_and_notes_the_prospects_left_out(
 def test_value_matrix_never_sends_more_than_2000_points_and_says_it_sampled():
     big = big_scored_frame()
     fig = charts.value_matrix(big, "en")
-    assert sum(len(trace.x) for trace in fig.data) == 2000
-    assert notes(fig) == ["sampled 2,000 of 10,000 customers (fixed seed)"]
+    assert points(fig) == 2000
+    assert notes(fig)[0] == "sampled 2,000 of 10,000 customers (fixed seed)"
 
 
 def test_value_matrix_draws_the_same_sample_whatever_the_row_order():
@@ -117,21 +122,53 @@ def test_value_matrix_draws_the_same_sample_whatever_the_row_order():
     first = charts.value_matrix(big, "en")
     again = charts.value_matrix(big.iloc[::-1], "en")
     for a, b in zip(first.data, again.data):
-        assert sorted(a.customdata) == sorted(b.customdata)
+        if a.mode == "markers":
+            assert sorted(map(tuple, a.customdata)) == sorted(map(tuple, b.customdata))
 
 
-def test_value_matrix_draws_the_class_cuts_and_counts_every_class():
+def test_value_matrix_is_in_money_on_log_axes_with_the_class_boundaries():
     frame = scored_frame()
-    rules = ClassRules(actual_cut=70, strategic_cut=55)
-    fig = charts.value_matrix(frame, "en", class_rules=rules)
+    fig = charts.value_matrix(frame, "en")
     assert notes(fig) == ["2 prospects (no orders yet) not shown"]  # 18 buyers: nothing sampled
-    assert sum(len(trace.x) for trace in fig.data) == 18
-    lines = {(s.x0, s.x1, s.y0, s.y1) for s in fig.layout.shapes}
-    assert (70, 70, 0, 100) in lines and (0, 70, 55, 55) in lines
+    assert points(fig) == 18
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
+    assert "¥10K" in fig.layout.xaxis.ticktext and t("chart.matrix.x_money", "en") in fig.layout.xaxis.title.text
+    lines = [(tuple(tr.x), tuple(tr.y)) for tr in fig.data if tr.mode == "lines"]
+    buyers = frame[frame["has_orders"]]
+    a_cut = buyers.loc[buyers["value_class"] == "most_valuable", "actual_value"].min()
+    g_cut = buyers.loc[buyers["value_class"] == "growable", "strategic_value"].min()
+    assert a_cut == lines[0][0][0] == lines[0][0][1]  # vertical: the least of the most valuable
+    assert lines[1][1] == (g_cut, g_cut) and lines[1][0][1] == a_cut  # growable, left of that line
     texts = " ".join(a.text for a in fig.layout.annotations)
-    assert "<b>Most valuable</b> · 5" in texts and t("chart.action_short.growable", "en") in texts
-    colours = {trace.name: trace.marker.color for trace in fig.data}
+    assert "<b>Most valuable</b> · 5" in texts and "<b>Growable</b> · " in texts
+    colours = {trace.name: trace.marker.color for trace in fig.data if trace.mode == "markers"}
     assert colours[t("class.below_zero", "en")] == style.CLASS_COLORS["below_zero"]
+    hover = next(tr for tr in fig.data if tr.mode == "markers").customdata[0]
+    assert hover[1].startswith("¥") and hover[2].startswith("¥")  # the true figures, in money
+
+
+def test_value_matrix_puts_losses_and_missing_wallets_on_the_edges_and_says_so():
+    frame = scored_frame()
+    frame.loc[0, "actual_value"] = -25_000.0
+    frame.loc[1, "strategic_value"] = np.nan
+    fig = charts.value_matrix(frame, "zh")
+    texts = notes(fig)
+    assert any("左边缘" in n and n.startswith("1 ") for n in texts)
+    assert any("没有钱包估计" in n for n in texts)
+    x_axis_start = 10 ** fig.layout.xaxis.range[0]
+    xs = np.concatenate([np.asarray(tr.x, float) for tr in fig.data if tr.mode == "markers"])
+    assert xs.min() > x_axis_start  # the loss is drawn inside the plot, on the edge strip
+    first = [tr for tr in fig.data if tr.mode == "markers" for row in tr.customdata if row[0] == "Customer 1"]
+    assert first and "-" in next(r for r in first[0].customdata if r[0] == "Customer 1")[1]
+
+
+def test_value_matrix_without_wallet_estimates_shows_the_growth_score():
+    frame = scored_frame().assign(strategic_value=np.nan)
+    fig = charts.value_matrix(frame, "en", ClassRules(growth_cut=65))
+    assert fig.layout.yaxis.type != "log" and "Growth score" in fig.layout.yaxis.title.text
+    assert any("No wallet estimates" in n and "at least 65" in n for n in notes(fig))
+    lines = [tr for tr in fig.data if tr.mode == "lines"]
+    assert tuple(lines[1].y) == (65, 65)
 
 
 # --------------------------------------------------------------------------- whale curve
@@ -386,7 +423,6 @@ def test_builders_do_not_change_their_input():
 def test_every_chart_label_used_exists_in_both_languages():
     source = "".join(Path(m.__file__).read_text(encoding="utf-8") for m in (charts, charts_clv, style))
     used = set(re.findall(r'"(chart\.[a-z_.]+)"', source))
-    used |= {f"chart.action_short.{c}" for c in tiers.VALUE_CLASSES}
     assert used - set(TEXT) == set()
     for key in (k for k in TEXT if k.startswith("chart.")):
         zh, en = TEXT[key]
@@ -422,8 +458,10 @@ def test_charts_on_the_sample_data_agree_with_the_summary(sample_scored):
     whale = charts.whale_curve(sample_scored, "en")
     assert format_pct(summary["whale"]["top_share"]) in whale.layout.title.text
     matrix = charts.value_matrix(sample_scored, "en")
-    assert sum(len(trace.x) for trace in matrix.data) == 2000
-    assert notes(matrix) == ["1,000 prospects (no orders yet) not shown"]  # 2,000 buyers: all drawn
+    assert points(matrix) == 2000  # 2,000 buyers: all drawn
+    assert notes(matrix)[-1] == "1,000 prospects (no orders yet) not shown"
+    drawn = {tr.name: len(tr.x) for tr in matrix.data if tr.mode == "markers"}
+    assert drawn[t("class.most_valuable", "en")] == summary["value_class"]["most_valuable"]
     boxes = [trace for trace in charts_clv.clv_by_tier(sample_scored, "zh").data if trace.type == "box"]
     assert "万元" in charts_clv.clv_by_tier(sample_scored, "zh").layout.yaxis.title.text
     assert len(boxes) == 5

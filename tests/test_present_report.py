@@ -23,7 +23,7 @@ from valuation.present import charts, report
 HOSTILE = "<script>alert(1)</script>"
 SETTINGS = Settings(weights=Weights(current=41, future=22, credit=13, loyalty=11, growth=9),
                     tiers=TierCuts(a=0.07, b=0.13, c=0.30),
-                    classes=ClassRules(actual_cut=77, strategic_cut=63),
+                    classes=ClassRules(most_valuable_share=0.35, growable_share=0.45, achievable_share=0.2, growth_cut=63),
                     lifecycle=LifecycleRules(at_risk_days=75, dormant_days=170, churned_days=400, gap_multiple=2.5),
                     clv=ClvSettings(horizon_months=24))
 CHARTS = ("pyramid", "matrix", "whale", "funnel", "activity", "clv", "share")
@@ -114,8 +114,10 @@ def test_report_shows_the_configuration_it_was_scored_with(en):
     row("tuning.weights", t("dim.growth", "en"), "9")
     row("tuning.cuts", t("report.cfg.tier_a", "en"), "7%")
     row("tuning.cuts", t("report.cfg.tier_b", "en"), "13%")
-    row("report.cfg.classes", t("report.cfg.actual_cut", "en"), "77")
-    row("report.cfg.classes", t("report.cfg.strategic_cut", "en"), "63")
+    row("report.cfg.classes", t("report.cfg.most_valuable_share", "en"), "35%")
+    row("report.cfg.classes", t("report.cfg.growable_share", "en"), "45%")
+    row("report.cfg.classes", t("report.cfg.achievable_share", "en"), "20%")
+    row("report.cfg.classes", t("report.cfg.growth_cut", "en"), "63")
     row("life.thresholds", t("life.at_risk_days", "en"), "75")
     row("life.thresholds", t("life.churned_days", "en"), "400")
     row("life.thresholds", t("life.gap_multiple", "en"), "2.5")

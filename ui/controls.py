@@ -8,7 +8,7 @@ import streamlit as st
 
 from ui import cache
 from valuation.i18n.text import t
-from valuation.model.settings import DIMENSIONS, PRESETS, LifecycleRules, TierCuts, Weights
+from valuation.model.settings import DIMENSIONS, PRESETS, ClassRules, LifecycleRules, TierCuts, Weights
 
 PRESET_KEY = "preset"
 
@@ -88,6 +88,32 @@ def tier_controls(lang: str, *, container=st) -> TierCuts:
     return cache.settings().tiers
 
 
+CLASS_SHARES = ("most_valuable_share", "growable_share", "achievable_share")
+
+
+def _on_classes() -> None:
+    values = {name: st.session_state[f"class::{name}"] / 100 for name in CLASS_SHARES}
+    try:
+        rules = replace(cache.settings().classes, **values)
+    except ValueError:
+        return  # the inputs' bounds keep shares in (0, 100]; nothing else to say
+    cache.update_settings(classes=rules)
+
+
+def class_controls(lang: str, *, container=st) -> ClassRules:
+    """The value-class rules in percent: the most valuable customers' share of actual value, the
+    growable customers' share of the rest's strategic value, the winnable share of an untapped wallet."""
+    rules = cache.settings().classes
+    cols = container.columns(3)
+    for col, name in zip(cols, CLASS_SHARES):
+        key = f"class::{name}"
+        if key not in st.session_state:
+            st.session_state[key] = round(getattr(rules, name) * 100, 1)
+        col.number_input(t(f"tuning.{name}", lang), 1.0, 100.0, step=5.0, format="%.0f", key=key,
+                         on_change=_on_classes, help=t(f"tuning.{name}_help", lang))
+    return cache.settings().classes
+
+
 def _on_lifecycle() -> None:
     values = {k: st.session_state[f"life::{k}"] for k in ("at_risk_days", "dormant_days", "churned_days")}
     try:
@@ -118,4 +144,4 @@ def lifecycle_controls(lang: str, *, container=st) -> LifecycleRules:
     return cache.settings().lifecycle
 
 
-__all__ = ["DIMENSIONS", "lifecycle_controls", "tier_controls", "weight_controls"]
+__all__ = ["DIMENSIONS", "class_controls", "lifecycle_controls", "tier_controls", "weight_controls"]

@@ -260,7 +260,7 @@ def number_columns(lang: str) -> dict:
     money = st.column_config.NumberColumn(format="¥%,.0f")
     score = st.column_config.NumberColumn(format="%.0f")
     cols = {}
-    for c in ("clv", "revenue_12m", "net_profit_12m", "revenue_total", "overdue_amount", "revenue_drop",
+    for c in ("clv", "actual_value", "strategic_value", "revenue_12m", "net_profit_12m", "revenue_total", "overdue_amount", "revenue_drop",
               "revenue_last_6m", "revenue_prev_6m"):
         cols[t(f"feat.{c}", lang)] = money
     for c in ("composite", "composite_before", "composite_after", "score_moved"):

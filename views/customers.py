@@ -36,7 +36,7 @@ for col, (column, prefix) in zip(cols, prefixes.items()):
 shown = insights.filter_customers(scored, search, **filters)
 st.caption(t("customers.count", lang, shown=f"{len(shown):,}", total=f"{len(scored):,}"))
 table_cols = ["customer_id", "name", "tier", "value_class", "rfm_segment", "lifecycle_stage", "composite",
-              "clv", "revenue_12m", "net_profit_12m", "days_since_last_order", "region", "industry"]
+              "actual_value", "strategic_value", "revenue_12m", "net_profit_12m", "days_since_last_order", "region", "industry"]
 table = shown[[c for c in table_cols if c in shown]].sort_values("composite", ascending=False)
 st.dataframe(widgets.labelled(table.head(TABLE_ROWS), lang), hide_index=True,
              column_config=widgets.number_columns(lang))
@@ -61,14 +61,18 @@ if len(table) > PROFILE_OPTIONS:
 row = scored.loc[scored["customer_id"] == who].iloc[0]
 st.subheader(f"{md(row.get('name') or who)} · {t(f'tier.{row.tier}', lang)} · {t(f'class.{row.value_class}', lang)}")
 st.info(t(f"action.{row.value_class}", lang))
-m = st.columns(5)
+m = st.columns(6)
 m[0].metric(t("feat.composite", lang), f"{row.composite:.0f}")
-m[1].metric(t("feat.clv", lang), format_money(row.clv, lang))
-m[2].metric(t("feat.net_profit_12m", lang), format_money(row.net_profit_12m, lang))
-m[3].metric(t("feat.days_since_last_order", lang), "—" if row.days_since_last_order != row.days_since_last_order
+m[1].metric(t("dim.actual_value", lang), format_money(row.actual_value, lang), help=t("feat.actual_value", lang))
+m[2].metric(t("dim.strategic_value", lang), format_money(row.strategic_value, lang),
+            help=t("customers.strategic_help", lang))
+m[3].metric(t("feat.net_profit_12m", lang), format_money(row.net_profit_12m, lang))
+m[4].metric(t("feat.days_since_last_order", lang), "—" if row.days_since_last_order != row.days_since_last_order
             else f"{row.days_since_last_order:.0f}")
-m[4].metric(t("feat.lifecycle_stage", lang), t(f"stage.{row.lifecycle_stage}", lang))
+m[5].metric(t("feat.lifecycle_stage", lang), t(f"stage.{row.lifecycle_stage}", lang))
 
+if row.value_class == "most_valuable" and (n := insights.value_replacement(scored, who)) is not None:
+    st.markdown(t("customers.replacement_value", lang, actual=format_money(row.actual_value, lang), n=f"{n:.1f}"))
 loss = insights.replacement_count(scored, who)
 if loss["count"] is not None:
     st.markdown(t("customers.replacement", lang, n=f"{loss['count']:.1f}",

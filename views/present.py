@@ -8,7 +8,7 @@ from ui import cache, state, widgets
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
 from valuation.model import lifecycle
-from valuation.present import charts
+from valuation.present import charts, exports
 
 SLIDES = ("pyramid", "matrix", "whale", "funnel", "at_risk")
 
@@ -36,6 +36,8 @@ else:
     figure = None
 if figure is not None:
     st.plotly_chart(charts.for_projector(figure), key=f"slide_{slide}")
+    if slide == "matrix":
+        st.markdown(" ".join(exports.class_money_sentences(scored, lang)))
 else:
     alerts = lifecycle.at_risk_alerts(scored).head(12)
     st.markdown(f"### {t('present.at_risk_lead', lang, n=len(lifecycle.at_risk_alerts(scored)), value=format_money(alerts['clv'].sum(), lang))}")

@@ -44,9 +44,15 @@ with left:
         st.caption(t("dim.missing", lang, dims=", ".join(t(f"dim.{d}", lang) for d in missing)))
     st.subheader(t("tuning.cuts", lang))
     controls.tier_controls(lang)
+    st.subheader(t("tuning.classes", lang))
+    controls.class_controls(lang)
 
 settings = cache.settings()
 scored = cache.scored(ctx, settings)
+with left:
+    money = insights.value_classes_in_money(scored)
+    st.caption(t("tuning.class_counts", lang, most=f"{money['most_valuable']:,}", share=format_pct(money["actual_share"]),
+                 grow=f"{money['growable']:,}"))
 baseline_name = right.selectbox(t("tuning.baseline", lang), list(PRESETS),
                                 format_func=lambda n: t(f"preset.{n}", lang), key="baseline")
 baseline_settings = replace(settings, weights=PRESETS[baseline_name])

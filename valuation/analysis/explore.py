@@ -29,7 +29,7 @@ UNKNOWN = "(unknown)"  # the value of a dimension the data leaves empty
 _SIZE_ORDER = ("微型", "小型", "中型", "大型", "特大型", "micro", "small", "medium", "large", "enterprise")
 CANONICAL_ORDER: dict[str, tuple[str, ...]] = {
     "tier": tiers.TIERS,
-    "value_class": tiers.VALUE_CLASSES,
+    "value_class": tiers.VALUE_CLASSES + ("prospect",),
     "rfm_segment": tiers.RFM_SEGMENTS,
     "lifecycle_stage": lifecycle.STAGES,
     "size": _SIZE_ORDER,

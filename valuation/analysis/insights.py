@@ -158,6 +158,48 @@ def filter_customers(scored: pd.DataFrame, search: str = "", **choices) -> pd.Da
     return scored[mask]
 
 
+SEED_REPLACEMENT = (4, 5)  # seed 000: losing one most valuable customer takes at least 4-5 second-tier ones
+
+
+def value_classes_in_money(scored: pd.DataFrame) -> dict:
+    """Seed 000's checks in yuan: what share of buyers the most valuable are, what share of actual value
+    (net CLV) and of the last 12 months' revenue they bring, and how many average growable customers'
+    actual value one of them equals (the replacement rule, seed: 4-5). Buyers only."""
+    has = scored["has_orders"].to_numpy(dtype=bool)
+    cls = scored["value_class"].to_numpy(dtype=object)
+    actual = scored["actual_value"].to_numpy(dtype=float)
+    revenue = scored["revenue_12m"].to_numpy(dtype=float)
+    strategic = scored["strategic_value"].to_numpy(dtype=float)
+    most, grow = has & (cls == "most_valuable"), has & (cls == "growable")
+    buyers = int(has.sum())
+    total_actual = float(np.clip(actual[has], 0, None).sum())
+    total_revenue = float(revenue[has].sum())
+    mean_most = float(actual[most].mean()) if most.any() else float("nan")
+    mean_grow = float(actual[grow].mean()) if grow.any() else float("nan")
+    return {
+        "buyers": buyers,
+        "most_valuable": int(most.sum()),
+        "customer_share": most.sum() / buyers if buyers else float("nan"),
+        "actual_value": float(actual[most].sum()),
+        "actual_share": float(actual[most].sum()) / total_actual if total_actual > 0 else float("nan"),
+        "revenue_share": float(revenue[most].sum()) / total_revenue if total_revenue > 0 else float("nan"),
+        "growable": int(grow.sum()),
+        "growable_strategic": float(np.nansum(strategic[grow])),
+        "replacement": mean_most / mean_grow if mean_grow > 0 else None,
+        "wallet_known": bool(np.isfinite(strategic[has]).any()),
+    }
+
+
+def value_replacement(scored: pd.DataFrame, customer_id: str) -> float | None:
+    """How many average growable customers' actual value one customer's actual value equals
+    (None unless both are positive)."""
+    row = scored.loc[scored["customer_id"] == customer_id]
+    grow = scored.loc[scored["value_class"] == "growable", "actual_value"]
+    if row.empty or grow.empty or not grow.mean() > 0 or not row["actual_value"].iloc[0] > 0:
+        return None
+    return float(row["actual_value"].iloc[0] / grow.mean())
+
+
 def replacement_count(scored: pd.DataFrame, customer_id: str) -> dict:
     """What losing a customer means: how many average customers of the tier below replace their profit."""
     row = scored.loc[scored["customer_id"] == customer_id].iloc[0]

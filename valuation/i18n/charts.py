@@ -30,14 +30,25 @@ TEXT: dict[str, tuple[str, str]] = {
                                "<b>{tier}</b> · {customers} customers<br>{revenue} of revenue · {profit} of profit"),
     # 2. value matrix
     "chart.matrix.title": ("价值矩阵：实际价值 × 战略价值", "Value matrix: actual against strategic value"),
-    "chart.matrix.subtitle": ("成交客户；虚线为价值类别的分界；负值客户（红点）可能出现在任何位置",
-                              "Customers with orders; dashed lines are the class cut-offs; below-zero "
-                              "customers (red) can sit anywhere"),
-    "chart.matrix.quadrant": ("<b>{label}</b> · {count}<br>{action}", "<b>{label}</b> · {count}<br>{action}"),
-    "chart.action_short.most_valuable": ("保持并加深忠诚", "Keep them, deepen loyalty"),
-    "chart.action_short.growable": ("交叉销售，提高钱包份额", "Cross-sell to grow wallet share"),
-    "chart.action_short.below_zero": ("查明亏损原因，转化或放弃", "Find the loss; convert or let go"),
-    "chart.action_short.maintain": ("以标准成本维护", "Serve at standard cost"),
+    "chart.matrix.subtitle": ("成交客户，对数坐标；实际价值＝净客户终身价值，战略价值＝可争取的未占钱包利润；"
+                              "虚线为价值类别的分界",
+                              "Customers with orders, log scales; actual value = net CLV, strategic value = the "
+                              "profit still winnable from the untapped wallet; dashed lines are the class boundaries"),
+    "chart.matrix.x_money": ("实际价值（净CLV）", "Actual value (net CLV)"),
+    "chart.matrix.y_money": ("战略价值（可争取利润）", "Strategic value (winnable profit)"),
+    "chart.matrix.y_growth": ("成长潜力得分（无钱包估计）", "Growth score (no wallet estimates)"),
+    "chart.matrix.no_estimate": ("无钱包估计", "no wallet estimate"),
+    "chart.matrix.edge_x": ("{count} 个实际价值低于 {low}（含亏损）：画在左边缘",
+                            "{count} with an actual value under {low} (losses too): on the left edge"),
+    "chart.matrix.edge_y": ("{count} 个战略价值低于 {low}：画在下边缘",
+                            "{count} with a strategic value under {low}: on the bottom edge"),
+    "chart.matrix.no_wallet_some": ("{count} 个没有钱包估计（战略价值未知）：画在下边缘",
+                                    "{count} without a wallet estimate (strategic value unknown): on the bottom edge"),
+    "chart.matrix.no_wallet": ("数据没有钱包估计，无法以金额计算战略价值：纵轴为成长潜力得分，"
+                               "得分不低于 {cut} 即为可成长客户",
+                               "No wallet estimates, so no strategic value in money: the y axis is the growth "
+                               "score, and growable means a score of at least {cut}"),
+    "chart.matrix.quadrant": ("<b>{label}</b> · {count}", "<b>{label}</b> · {count}"),
     # 3. whale curve
     "chart.whale.title": ("鲸鱼曲线：客户按利润从高到低排序后的累计利润",
                           "Whale curve: cumulative profit, customers ranked by profit"),

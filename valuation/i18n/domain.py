@@ -13,6 +13,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "class.growable": ("可成长客户", "Growable"),
     "class.below_zero": ("负值客户", "Below zero"),
     "class.maintain": ("维持型客户", "Maintain"),
+    "class.prospect": ("潜在客户（未成交，无价值类别）", "Prospect (no orders, no value class)"),
     "action.most_valuable": ("保持并加深忠诚：专属客户经理、优先服务、高层互访，防止被竞争对手挖走。",
                              "Keep them and deepen loyalty: a named account manager, priority service, "
                              "executive contact; guard them against competitors."),
@@ -22,6 +23,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "action.below_zero": ("找出亏损原因（服务成本、低毛利、欠款），调整价格与服务方式，转化或有策略地放弃。",
                           "Find why they lose money (cost to serve, thin margin, unpaid invoices); "
                           "reprice or change how they are served; convert them or let them go strategically."),
+    "action.prospect": ("尚未成交，没有价值类别：按销售漏斗推进（商机→首单）；有钱包估计的，先跟进战略价值高的。",
+                        "No orders yet, so no value class: move them along the pipeline (opportunity → first "
+                        "order), those with the largest strategic value first where a wallet estimate exists."),
     "action.maintain": ("以标准成本维护：标准化服务与自助渠道，关注成长信号。",
                         "Serve at standard cost: standard service and self-service channels; "
                         "watch for signs of growth."),
@@ -88,6 +92,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "feat.lifecycle_stage": ("生命周期阶段", "Lifecycle stage"),
     "feat.composite": ("综合得分", "Composite"),
     "feat.clv": ("客户终身价值", "CLV"),
+    "feat.actual_value": ("实际价值（净CLV，元）", "Actual value (net CLV, ¥)"),
+    "feat.strategic_value": ("战略价值（可争取利润，元）", "Strategic value (winnable profit, ¥)"),
     "feat.p_alive": ("存活概率", "P(alive)"),
     "feat.revenue_total": ("累计收入", "Revenue, all time"),
     "feat.revenue_12m": ("近12个月收入", "Revenue, 12 months"),

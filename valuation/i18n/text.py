@@ -151,6 +151,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi.value_at_risk": ("风险价值", "Value at risk"),
     "kpi.value_at_risk_help": ("{n} 个有流失风险客户的客户终身价值合计。",
                                "The lifetime value of the {n} customers on the at-risk list."),
+    "overview.classes_money": (
+        "**最有价值客户** {n} 个，占成交客户的 {share}，带来 {actual_share} 的实际价值（{actual}）和近12个月"
+        " {revenue_share} 的收入（经验值：约 5% 的客户带来约 40% 的收入）。",
+        "**Most valuable**: {n} customers, {share} of buyers, bring {actual_share} of actual value ({actual}) "
+        "and {revenue_share} of the last 12 months' revenue (the rule of thumb: about 5% bring about 40%)."),
+    "overview.replacement": (
+        "失去一个最有价值客户，平均要发展 **{n}** 个可成长客户才能弥补其实际价值（经验值：至少 4–5 个）。"
+        "{g} 个可成长客户还有 {strategic} 的战略价值可以争取。",
+        "Losing one most valuable customer takes **{n}** average growable customers to make up its actual "
+        "value (the rule of thumb: at least 4–5). The {g} growable customers still hold {strategic} of "
+        "strategic value to win."),
+    "overview.no_wallet": (
+        "数据中没有钱包估计，战略价值无法以金额计算；在客户文件中加入“钱包估计”（wallet_estimate）列即可。",
+        "The data have no wallet estimates, so strategic value cannot be put in money; add a wallet_estimate "
+        "column to the customers file."),
     "overview.whale": ("利润集中度（鲸鱼曲线）", "Profit concentration (whale curve)"),
     "overview.actions": ("按价值类别行动", "What to do, by value class"),
     "overview.class_profit": ("近12个月净利润 {profit}", "Net profit, 12 months: {profit}"),
@@ -162,6 +177,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "tuning.custom_help": ("把管理者掌握而数据中没有的判断加入评分，例如重要性评级。",
                            "Add judgement the data lacks, such as an importance rating, as its own dimension."),
     "tuning.cuts": ("分层比例（%）", "Tier cut-offs (%)"),
+    "tuning.classes": ("价值类别", "Value classes"),
+    "tuning.most_valuable_share": ("最有价值 %", "Most valuable %"),
+    "tuning.most_valuable_share_help": (
+        "实际价值（净CLV）最高、合计达到全部成交客户实际价值这一比例的最少客户（经验值：约 5% 的客户带来约 40%）。",
+        "The fewest customers, highest actual value (net CLV) first, who together bring this share of all "
+        "buyers' actual value (rule of thumb: about 5% bring about 40%)."),
+    "tuning.growable_share": ("可成长 %", "Growable %"),
+    "tuning.growable_share_help": (
+        "其余盈利客户中，战略价值最高、合计达到其战略价值这一比例的最少客户。",
+        "Of the other customers in profit, the fewest, highest strategic value first, who together hold this "
+        "share of their strategic value."),
+    "tuning.achievable_share": ("钱包可争取 %", "Wallet winnable %"),
+    "tuning.achievable_share_help": (
+        "主动争取时能赢得的未占钱包（钱包估计 − 近12个月收入）比例；战略价值＝这部分在 CLV 期限内的利润现值。",
+        "How much of the untapped wallet (wallet estimate − last 12 months' revenue) a deliberate effort can "
+        "win; strategic value is the present value of the profit on it over the CLV horizon."),
+    "tuning.class_counts": ("最有价值客户 {most} 个（实际价值的 {share}）· 可成长客户 {grow} 个",
+                            "Most valuable: {most} customers ({share} of actual value) · growable: {grow}"),
     "tuning.cut_a": ("A 级：前", "A: top"),
     "tuning.cut_b": ("B 级：其后", "B: next"),
     "tuning.cut_c": ("C 级：其后", "C: next"),
@@ -206,6 +239,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "customers.count": ("显示 {shown} / {total} 位客户", "Showing {shown} of {total} customers"),
     "customers.none": ("没有符合条件的客户。", "No customer matches."),
     "customers.profile": ("客户档案", "Customer profile"),
+    "customers.replacement_value": (
+        "失去该客户（实际价值 {actual}），平均要发展约 **{n}** 个可成长客户才能弥补（经验值：至少 4–5 个）。",
+        "Losing this customer (actual value {actual}) would take about **{n}** average growable customers "
+        "to make up (the rule of thumb: at least 4–5)."),
+    "customers.strategic_help": (
+        "未占钱包（钱包估计 − 近12个月收入）中可争取的部分在 CLV 期限内的利润现值；没有钱包估计时为“—”。",
+        "The present value, over the CLV horizon, of the profit on the winnable part of the untapped wallet "
+        "(wallet estimate − last 12 months' revenue); “—” without a wallet estimate."),
     "customers.replacement": ("失去该客户，需要约 **{n}** 个平均水平的{tier}客户才能弥补其利润。",
                               "Losing this customer would take about **{n}** average {tier} customers "
                               "to replace their profit."),

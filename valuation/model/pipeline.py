@@ -190,7 +190,29 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
     f["p_alive"] = p_alive
     f["expected_purchases_12m"] = expected
     f["expected_order_value"] = order_value
+    f["actual_value"] = clv  # seed 000's actual value in money: the net CLV
+    f["wallet_profit_pv"] = _wallet_profit(f, margin - bad_debt_rate, p_alive, settings)
     return f, fit
+
+
+def _wallet_profit(f: pd.DataFrame, net_margin: np.ndarray, p_alive: np.ndarray,
+                   settings: ClvSettings) -> np.ndarray:
+    """Present value of the profit on a customer's whole untapped wallet over the CLV horizon.
+
+    The untapped wallet (``wallet_headroom``: the yearly wallet estimate less the last 12 months'
+    revenue) earns the customer's own margin net of bad debt (the dataset's without revenue;
+    a loss-making margin wins nothing), month by month, discounted like the CLV and weighted by
+    P(alive) where the purchase model gives one. Strategic value is the achievable share of it
+    (:func:`valuation.model.tiers.strategic_value`); NaN without a wallet estimate.
+    """
+    if "wallet_headroom" not in f:
+        return np.full(len(f), np.nan)
+    monthly_rate = (1 + settings.annual_discount_rate) ** (1 / 12) - 1
+    months = np.arange(1, int(settings.horizon_months) + 1)
+    annuity = float(np.sum((1.0 + monthly_rate) ** -months))
+    headroom = f["wallet_headroom"].to_numpy(dtype=float, na_value=np.nan)
+    alive = np.where(np.isnan(p_alive), 1.0, p_alive)
+    return headroom / 12.0 * annuity * np.clip(net_margin, 0.0, 1.0) * alive
 
 
 def custom_candidates(features: pd.DataFrame) -> tuple[str, ...]:
@@ -230,7 +252,7 @@ def prepare_features(features: pd.DataFrame, clv_settings: ClvSettings = ClvSett
     return Prepared(with_clv, scores, report, fit, as_of, availability, custom_candidates(with_clv))
 
 
-SCORE_COLUMNS = ("composite", "tier", "actual_value", "strategic_value", "value_class", "r_score",
+SCORE_COLUMNS = ("composite", "tier", "strategic_value", "value_class", "r_score",
                  "f_score", "m_score", "rfm_segment", "lifecycle_stage", "silent_beyond_usual",
                  "cost_to_serve", "thin_margin", "unpaid_invoices", "main_loss_driver")
 
@@ -250,15 +272,13 @@ def _with_custom_scores(prepared: Prepared, settings: Settings) -> pd.DataFrame:
 def _static(prepared: Prepared) -> dict:
     """What scoring derives from the prepared data whatever the settings (computed once)."""
     def build():
-        f, scores = prepared.features, prepared.scores
+        f = prepared.features
         has = f["has_orders"].astype(bool)
         rfm = tiers.rfm_scores(f["days_since_last_order"], f["purchase_days"], f["revenue_total"], has)
         rfm["rfm_segment"] = tiers.rfm_segment(rfm["r_score"], rfm["f_score"], rfm["m_score"])
         return {
             "has": has,
             "ranker": tiers.TierRanker(f["net_profit_12m"], has, f["customer_id"], index=f.index),
-            "actual_value": tiers.actual_value(scores),
-            "strategic_value": tiers.strategic_value(scores),
             "rfm": rfm,
             "loss": scoring.loss_drivers(f),
         }
@@ -293,6 +313,15 @@ def tier_codes(prepared: Prepared, settings: Settings = Settings()) -> np.ndarra
     return prepared.memo(key, compute, limit=32)
 
 
+def _classes(f: pd.DataFrame, scores: pd.DataFrame, has: pd.Series, rules) -> tuple[pd.Series, pd.Series]:
+    """Strategic value (¥) and value class per customer under ``rules`` (money, seed 000)."""
+    wallet_profit = f["wallet_profit_pv"] if "wallet_profit_pv" in f else pd.Series(np.nan, index=f.index)
+    strategic = tiers.strategic_value(wallet_profit, rules)
+    actual = f["actual_value"] if "actual_value" in f else f["clv"]
+    growth = scores["growth"] if "growth" in scores else None
+    return strategic, tiers.assign_value_class(actual, strategic, f["net_profit_12m"], has, rules, growth)
+
+
 def score(prepared: Prepared, settings: Settings = Settings()) -> pd.DataFrame:
     """Composite, tier, value class, RFM segment and lifecycle stage for every customer.
 
@@ -313,17 +342,15 @@ def score(prepared: Prepared, settings: Settings = Settings()) -> pd.DataFrame:
     composite = _composite(prepared, scores, settings.weights)
     codes = prepared.memo(("tiers", settings.weights, settings.tiers, tuple(scores.columns)),
                           lambda: static["ranker"].codes(composite.to_numpy(), settings.tiers), limit=32)
-    value_class = prepared.memo(("classes", settings.classes), lambda: tiers.assign_value_class(
-        static["actual_value"], static["strategic_value"], f["net_profit_12m"], has, settings.classes),
-        limit=8)
+    strategic, value_class = prepared.memo(("classes", settings.classes), lambda: _classes(f, scores, has,
+                                                                                          settings.classes), limit=8)
     stage = prepared.memo(("lifecycle", settings.lifecycle), lambda: pd.DataFrame({
         "lifecycle_stage": lifecycle.lifecycle_stage(f, settings.lifecycle),
         "silent_beyond_usual": lifecycle.silent_beyond_usual(f, settings.lifecycle)}, copy=False),
         limit=8)
     dims = scores.set_axis(names, axis=1)
     middle = pd.DataFrame({"composite": composite, "tier": static["ranker"].labels(codes),
-                           "actual_value": static["actual_value"],
-                           "strategic_value": static["strategic_value"], "value_class": value_class},
+                           "strategic_value": strategic, "value_class": value_class},
                           copy=False)
     out = pd.concat([f, dims, middle, static["rfm"], stage, static["loss"]], axis=1)
     out.attrs = {**f.attrs, "dimensions": prepared.report, "clv_fit": prepared.clv_fit}
@@ -340,10 +367,7 @@ def _score_by_columns(prepared: Prepared, scores: pd.DataFrame, settings: Settin
     out["composite"] = scoring.composite(scores, settings.weights)
     out["tier"] = tiers.assign_tiers(out["composite"], out["net_profit_12m"], has, settings.tiers,
                                      out["customer_id"])
-    out["actual_value"] = tiers.actual_value(scores)
-    out["strategic_value"] = tiers.strategic_value(scores)
-    out["value_class"] = tiers.assign_value_class(out["actual_value"], out["strategic_value"],
-                                                  out["net_profit_12m"], has, settings.classes)
+    out["strategic_value"], out["value_class"] = _classes(out, scores, has, settings.classes)
     rfm = tiers.rfm_scores(out["days_since_last_order"], out["purchase_days"], out["revenue_total"], has)
     out = pd.concat([out, rfm], axis=1)
     out["rfm_segment"] = tiers.rfm_segment(rfm["r_score"], rfm["f_score"], rfm["m_score"])

@@ -88,10 +88,25 @@ class TierCuts:
 
 @dataclass(frozen=True)
 class ClassRules:
-    """Value-class thresholds on the 0–100 actual and strategic value scores."""
+    """Value classes in money (seed 000): actual value is net CLV (¥), strategic value the
+    profit an acquisition effort could still win from the customer's untapped wallet (¥)."""
 
-    actual_cut: float = _f(80.0, "Most valuable: actual value score at or above this (≈ top 20%).")
-    strategic_cut: float = _f(60.0, "Growable: strategic value at or above this, actual value below its cut.")
+    most_valuable_share: float = _f(0.40, "Most valuable: the fewest buyers whose actual value (net CLV) "
+                                          "adds up to this share of all buyers' (seed 000: ~5% bring ~40%).")
+    growable_share: float = _f(0.50, "Growable: of the other buyers in profit, the fewest whose strategic "
+                                     "value adds up to this share of theirs.")
+    achievable_share: float = _f(0.30, "Strategic value: the share of a customer's untapped wallet a "
+                                       "deliberate effort can win.")
+    growth_cut: float = _f(60.0, "Without wallet estimates (no strategic value in money): growable "
+                                 "when the growth score is at least this.")
+
+    def __post_init__(self):
+        for name in ("most_valuable_share", "growable_share", "achievable_share"):
+            value = getattr(self, name)
+            if not 0 < value <= 1:
+                raise ValueError(f"{name} must be above 0 and at most 1 (a share), got {value}")
+        if not 0 <= self.growth_cut <= 100:
+            raise ValueError(f"growth_cut must be between 0 and 100, got {self.growth_cut}")
 
 
 @dataclass(frozen=True)

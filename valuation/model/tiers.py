@@ -102,31 +102,69 @@ class TierRanker:
         return pd.Series(TIER_LABELS[codes], index=self.index, dtype=object)
 
 
-def actual_value(scores: pd.DataFrame) -> pd.Series:
-    """Actual value (实际价值) on 0–100: the mean of current and future contribution available."""
-    cols = [c for c in ("current", "future") if c in scores]
-    return scores[cols].mean(axis=1) if cols else pd.Series(0.0, index=scores.index)
+def _fewest_reaching(values: np.ndarray, eligible: np.ndarray, share: float, total: float) -> np.ndarray:
+    """Mask of the fewest ``eligible`` rows, largest ``values`` first (ties in row order), whose
+    values add up to at least ``share`` of ``total``; none when nothing is positive."""
+    out = np.zeros(len(values), dtype=bool)
+    candidates = np.flatnonzero(eligible & (values > 0))
+    if len(candidates) == 0 or not total > 0:
+        return out
+    order = candidates[np.argsort(-values[candidates], kind="stable")]
+    reached = np.cumsum(values[order]) >= share * total * (1 - 1e-12)
+    k = int(np.argmax(reached)) + 1 if reached.any() else len(order)
+    out[order[:k]] = True
+    return out
 
 
-def strategic_value(scores: pd.DataFrame) -> pd.Series:
-    """Strategic value (战略价值) on 0–100: growth potential, blended with influence when present."""
-    if "growth" not in scores:
-        return pd.Series(0.0, index=scores.index)
-    if "influence" in scores:
-        return 0.75 * scores["growth"] + 0.25 * scores["influence"]
-    return scores["growth"]
+def strategic_value(wallet_profit: pd.Series, rules: ClassRules = ClassRules()) -> pd.Series:
+    """Strategic value (战略价值, ¥): the achievable share of the profit on a customer's untapped
+    wallet over the CLV horizon (``wallet_profit_pv``, from the pipeline); NaN without a wallet estimate."""
+    return (wallet_profit * float(rules.achievable_share)).rename("strategic_value")
+
+
+def value_class_codes(actual: np.ndarray, strategic: np.ndarray, growth: np.ndarray | None,
+                      net_profit_12m: np.ndarray, has_orders: np.ndarray,
+                      rules: ClassRules = ClassRules()) -> np.ndarray:
+    """Codes into ``VALUE_CLASSES + ("prospect",)`` per customer (see :func:`assign_value_class`)."""
+    actual = np.nan_to_num(np.asarray(actual, dtype=float), nan=0.0, posinf=0.0, neginf=0.0)
+    has = np.asarray(has_orders, dtype=bool)
+    below = has & (np.asarray(net_profit_12m, dtype=float) < 0)
+    rest = has & ~below
+    codes = np.full(len(actual), VALUE_CLASSES.index("maintain"), dtype=np.int8)
+    codes[~has] = len(VALUE_CLASSES)  # prospect: no value class before a first order
+    codes[below] = VALUE_CLASSES.index("below_zero")
+    most = _fewest_reaching(actual, rest, rules.most_valuable_share, float(actual[has].clip(min=0).sum()))
+    codes[most] = VALUE_CLASSES.index("most_valuable")
+    others = rest & ~most
+    strategic = np.asarray(strategic, dtype=float)
+    if np.isfinite(strategic[has]).any():
+        money = np.where(np.isfinite(strategic), strategic, 0.0)
+        grow = _fewest_reaching(money, others, rules.growable_share, float(money[others].clip(min=0).sum()))
+    elif growth is not None:  # no wallet estimates: growth potential by score, said on the matrix
+        grow = others & (np.nan_to_num(np.asarray(growth, dtype=float), nan=0.0) >= rules.growth_cut)
+    else:
+        grow = np.zeros(len(actual), dtype=bool)
+    codes[grow] = VALUE_CLASSES.index("growable")
+    return codes
 
 
 def assign_value_class(actual: pd.Series, strategic: pd.Series, net_profit_12m: pd.Series,
-                       has_orders: pd.Series, rules: ClassRules = ClassRules()) -> pd.Series:
-    """Peppers & Rogers value class: below_zero, most_valuable, growable or maintain."""
-    below = has_orders & (net_profit_12m < 0)
-    conditions = [below, actual >= rules.actual_cut, strategic >= rules.strategic_cut]
-    choices = ["below_zero", "most_valuable", "growable"]
-    if len(actual) == 0:
-        return pd.Series(np.select(conditions, choices, default="maintain"), index=actual.index)
-    codes = np.select(conditions, [0, 1, 2], default=3)
-    return labels_from_codes(choices + ["maintain"], codes, actual.index)
+                       has_orders: pd.Series, rules: ClassRules = ClassRules(),
+                       growth: pd.Series | None = None) -> pd.Series:
+    """Value class (Peppers & Rogers, seed 000) from actual and strategic value in money.
+
+    - ``below_zero``: bought, and the last 12 months' net profit is negative;
+    - ``most_valuable``: the fewest other buyers whose actual value (net CLV, ¥) adds up to
+      ``rules.most_valuable_share`` of all buyers' positive actual value (largest first);
+    - ``growable``: of the remaining buyers, the fewest whose strategic value (¥) adds up to
+      ``rules.growable_share`` of theirs; without any wallet estimate (strategic value all NaN)
+      those with a growth score of at least ``rules.growth_cut``;
+    - ``maintain``: the other buyers; ``prospect``: no orders yet, so no value class.
+    """
+    codes = value_class_codes(actual.to_numpy(dtype=float), np.asarray(strategic, dtype=float),
+                              None if growth is None else np.asarray(growth, dtype=float),
+                              np.asarray(net_profit_12m, dtype=float), np.asarray(has_orders, dtype=bool), rules)
+    return labels_from_codes(list(VALUE_CLASSES) + ["prospect"], codes, actual.index)
 
 
 def quintile(values: pd.Series, within: pd.Series) -> pd.Series:

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from valuation.i18n.format import format_count, format_money, format_pct
 from valuation.i18n.text import TEXT, t
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -184,6 +185,26 @@ def class_table(scored: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     return g.rename_axis("value_class").reset_index()
 
 
+def class_money_sentences(scored: pd.DataFrame, lang: str = "en") -> list[str]:
+    """Seed 000's checks in words and yuan (markdown bold): the most valuable customers' share of
+    buyers, actual value and revenue; the replacement rule; or that wallet estimates are missing."""
+    from valuation.analysis import insights
+
+    money = insights.value_classes_in_money(scored)
+    lines = []
+    if money["most_valuable"]:
+        lines.append(t("overview.classes_money", lang, n=format_count(money["most_valuable"]),
+                       share=format_pct(money["customer_share"], 1), actual_share=format_pct(money["actual_share"]),
+                       actual=format_money(money["actual_value"], lang),
+                       revenue_share=format_pct(money["revenue_share"])))
+    if money["replacement"] is not None:
+        lines.append(t("overview.replacement", lang, n=f"{money['replacement']:.1f}",
+                       g=format_count(money["growable"]), strategic=format_money(money["growable_strategic"], lang)))
+    if not money["wallet_known"]:
+        lines.append(t("overview.no_wallet", lang))
+    return lines
+
+
 KPI_LABELS = {
     "customers": "kpi.customers",
     "prospects": "report.kpi.prospects",
@@ -227,8 +248,9 @@ def settings_table(settings, lang: str = "en") -> pd.DataFrame:
     for name in ("a", "b", "c"):
         rows.append((cuts, t(f"report.cfg.tier_{name}", lang), _pct(getattr(settings.tiers, name))))
     classes = t("report.cfg.classes", lang)
-    rows.append((classes, t("report.cfg.actual_cut", lang), _num(settings.classes.actual_cut)))
-    rows.append((classes, t("report.cfg.strategic_cut", lang), _num(settings.classes.strategic_cut)))
+    for name in ("most_valuable_share", "growable_share", "achievable_share"):
+        rows.append((classes, t(f"report.cfg.{name}", lang), _pct(getattr(settings.classes, name))))
+    rows.append((classes, t("report.cfg.growth_cut", lang), _num(settings.classes.growth_cut)))
     life = t("life.thresholds", lang)
     rules = settings.lifecycle
     for name in ("at_risk_days", "dormant_days", "churned_days", "gap_multiple"):
@@ -258,7 +280,7 @@ def dataset_notes(scored: pd.DataFrame, lang: str = "en") -> dict[str, str]:
 _PCT_FORMAT = "0.0%"
 _MONEY_FORMAT = "#,##0"
 _MONEY_COLUMNS = {"revenue_12m", "net_profit_12m", "revenue_total", "gross_profit_12m", "service_cost_12m",
-                  "bad_debt_12m", "clv", "avg_order_value", "wallet_headroom", "overdue_amount",
+                  "bad_debt_12m", "clv", "actual_value", "strategic_value", "avg_order_value", "wallet_headroom", "overdue_amount",
                   "revenue_last_6m", "revenue_prev_6m", "revenue_drop"}
 _PCT_COLUMNS = {"customer_share", "revenue_share", "profit_share"}
 

@@ -15,7 +15,8 @@ from valuation.i18n.text import t
 from valuation.model import lifecycle, tiers
 from valuation.model.settings import Settings
 from valuation.present import charts, charts_clv
-from valuation.present.exports import class_table, column_label, dataset_notes, settings_table, tier_table
+from valuation.present.exports import (class_money_sentences, class_table, column_label, dataset_notes,
+                                       settings_table, tier_table)
 
 TOP_ROWS = 20  # customers per alert table
 FONT_STACK = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
@@ -175,8 +176,9 @@ def _classes_html(scored: pd.DataFrame, lang: str) -> str:
         "net_profit_12m": [format_money(v, lang) for v in table["net_profit_12m"]],
         "action": table["action"],
     })
+    words = "".join(f"<li>{_e(line.replace('**', ''))}</li>" for line in class_money_sentences(scored, lang))
     return html_table(cells, lang, [column_label(c, lang) for c in cells.columns],
-                      numeric={"customers", "net_profit_12m"})
+                      numeric={"customers", "net_profit_12m"}) + f'<ul class="words">{words}</ul>'
 
 
 def _data_html(scored: pd.DataFrame, lang: str) -> str:

@@ -28,6 +28,7 @@ CLASS_COLORS: dict[str, str] = {
     "growable": "#009E73",
     "below_zero": BELOW_ZERO_RED,
     "maintain": "#A0A0A0",
+    "prospect": "#D9D9D9",
 }
 STAGE_COLORS: dict[str, str] = {
     "target": "#D9D9D9",
@@ -85,7 +86,7 @@ def _finish(fig: go.Figure, title: str, subtitle: str | None = None, notes=(), h
                    subtitle=dict(text=subtitle or "", font=dict(size=12, color="#666666"))),
         # Room for title, subtitle and, under them, a legend row above the plot.
         margin=dict(l=60, r=30, t=(70 if subtitle else 50) + extra + (40 if legend else 10),
-                    b=100 if notes else 55),
+                    b=max(100, 70 + 16 * len(notes)) if notes else 55),
         showlegend=legend,
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="right", x=1),
     )

@@ -48,7 +48,8 @@ def to_query(config: ViewConfig) -> dict[str, str]:
         "lang": config.lang,
         "w": weights,
         "tiers": ",".join(_num(x * 100) for x in (s.tiers.a, s.tiers.b, s.tiers.c)),
-        "classes": f"{_num(s.classes.actual_cut)},{_num(s.classes.strategic_cut)}",
+        "vc": ",".join(_num(x * 100) for x in (s.classes.most_valuable_share, s.classes.growable_share,
+                                               s.classes.achievable_share)) + f",{_num(s.classes.growth_cut)}",
         "life": ",".join(_num(x) for x in (s.lifecycle.at_risk_days, s.lifecycle.dormant_days,
                                            s.lifecycle.churned_days, s.lifecycle.gap_multiple)),
         "clv": f"{s.clv.horizon_months},{_num(s.clv.annual_discount_rate * 100)}",
@@ -112,8 +113,9 @@ def from_query(params: dict[str, str], base: ViewConfig | None = None) -> tuple[
 
     def set_classes(v):
         nonlocal s
-        a, st = _floats(v, 2)
-        s = replace(s, classes=ClassRules(actual_cut=a, strategic_cut=st))
+        most, grow, achievable, growth = _floats(v, 4)
+        s = replace(s, classes=ClassRules(most_valuable_share=most / 100, growable_share=grow / 100,
+                                          achievable_share=achievable / 100, growth_cut=growth))
 
     def set_life(v):
         nonlocal s
@@ -127,7 +129,7 @@ def from_query(params: dict[str, str], base: ViewConfig | None = None) -> tuple[
         s = replace(s, clv=replace(s.clv, horizon_months=int(horizon), annual_discount_rate=rate / 100))
 
     for name, fn in [("ds", set_dataset), ("asof", set_as_of), ("lang", set_lang), ("w", set_weights),
-                     ("tiers", set_tiers), ("classes", set_classes), ("life", set_life), ("clv", set_clv)]:
+                     ("tiers", set_tiers), ("vc", set_classes), ("life", set_life), ("clv", set_clv)]:
         attempt(name, fn)
     return replace(config, settings=s), ignored
 
