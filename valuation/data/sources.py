@@ -265,7 +265,7 @@ def date_range(store: Store, dataset: str) -> tuple[dt.date | None, dt.date | No
 def _write_dataset(store: Store, name: str, build, *, source: str, kind: str, location: str,
                    as_of: dt.date | None, detail: dict, provided: dict[str, list[str]]) -> None:
     """Create or replace dataset ``name`` in one transaction: ``build(cur, schema_sql)`` makes its tables."""
-    name = validate_dataset_name(name)
+    name = store.claim_name(name)
     store._check_writable()
     sch = quote_ident(_schema_name(name))
     created = pd.Timestamp.now().floor("us").to_pydatetime()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,8 +54,9 @@ def quote_ident(name: str) -> str:
 
 
 def validate_dataset_name(name: str) -> str:
-    """Return ``name`` stripped, or raise StoreError saying what a name may contain."""
-    cleaned = (name or "").strip()
+    """Return ``name`` stripped and in Unicode NFC (an accent typed as one character or two is one
+    name), or raise StoreError saying what a name may contain."""
+    cleaned = unicodedata.normalize("NFC", (name or "").strip())
     if not _DATASET_NAME.match(cleaned):
         raise StoreError(
             "bad_dataset_name",
@@ -63,6 +65,18 @@ def validate_dataset_name(name: str) -> str:
             name=name,
         )
     return cleaned
+
+
+def name_key(name: str) -> str:
+    """What makes two names the same name: case, character width and Unicode form do not count
+    ("East", "east", "ＥＡＳＴ" and "e\u0301" vs "é" each name one thing). DuckDB itself folds the
+    case of schema names, so "East" and "east" would otherwise share one schema."""
+    return unicodedata.normalize("NFKC", (name or "").strip()).casefold()
+
+
+def is_sample(name: str) -> bool:
+    """True for the bundled sample's name in any case or width: it can never be replaced or deleted."""
+    return name_key(name) == name_key(SAMPLE_DATASET)
 
 
 @dataclass
@@ -156,6 +170,24 @@ class Store:
             f"SELECT count(*) FROM {META}.datasets WHERE name = $name", {"name": name}
         ).fetchone()[0] > 0
 
+    def claim_name(self, name: str, *, sample: bool = False) -> str:
+        """``name`` checked for a new or replaced dataset: allowed characters, not the bundled
+        sample (unless ``sample``: the sample's own loader), and not the same name as another
+        dataset in another case or Unicode form (refused with the existing name). Replacing a
+        dataset under exactly its own name is allowed."""
+        name = validate_dataset_name(name)
+        if is_sample(name) and not sample:
+            raise StoreError("sample_protected", f"{name!r} is the bundled sample's name; the sample can never "
+                             "be replaced or deleted. Choose another name.", name=name)
+        key = name_key(name)
+        for existing in self.datasets():
+            if existing != name and name_key(existing) == key:
+                raise StoreError(
+                    "name_taken", f"A dataset named {existing!r} exists already, and {name!r} is the same name "
+                    f"(upper/lower case and character width do not count). Choose another name, or replace "
+                    f"{existing!r} under exactly that name.", name=name, existing=existing)
+        return name
+
     def table_ref(self, dataset: str, table: str) -> str:
         """Quoted ``schema.table`` for SQL; raises StoreError for an unknown dataset/table."""
         if table not in schema.TABLES:
@@ -210,16 +242,17 @@ class Store:
 
     # ---- writing -----------------------------------------------------------------
     def replace_dataset(self, name: str, tables: dict[str, pd.DataFrame], *,
-                        source: str = "") -> None:
+                        source: str = "", sample: bool = False) -> None:
         """Create or replace dataset ``name`` from canonical DataFrames, all or nothing.
 
         ``tables`` maps table name to a frame with canonical column names (a
         subset is fine; missing columns become NULL, missing tables empty).
         ``orders`` is required. If anything fails, the transaction is rolled
-        back and every stored dataset stays exactly as it was.
+        back and every stored dataset stays exactly as it was. The name is checked by
+        :meth:`claim_name` (``sample``: the bundled sample's loader only).
         """
-        name = validate_dataset_name(name)
         self._check_writable()
+        name = self.claim_name(name, sample=sample)
         unknown = set(tables) - set(schema.TABLES) - {schema.METRICS_TABLE}
         if unknown:
             raise StoreError("unknown_table", f"Unknown table(s): {', '.join(sorted(unknown))}.",
@@ -268,7 +301,11 @@ class Store:
                 raise
 
     def delete_dataset(self, name: str) -> None:
+        """Remove a dataset and everything stored for it; never the bundled sample."""
         self._check_writable()
+        if is_sample(name):
+            raise StoreError("sample_protected", f"{name!r} is the bundled sample; it can never be deleted.",
+                             name=name)
         with self._write_lock:
             cur = self.cursor()
             cur.execute("BEGIN TRANSACTION")
@@ -341,7 +378,7 @@ def load_sample(store: Store, *, name: str = SAMPLE_DATASET, folder: Path = SAMP
         if path.exists():
             result = ingest.read_table(path, table=table)
             tables[table] = result.tables[table]
-    store.replace_dataset(name, tables, source=f"bundled sample ({folder.name}/)")
+    store.replace_dataset(name, tables, source=f"bundled sample ({folder.name}/)", sample=name == SAMPLE_DATASET)
 
 
 def ensure_sample(store: Store) -> bool:
@@ -380,12 +417,23 @@ def _view_name(name: str) -> str:
     return cleaned
 
 
+def _view_taken(cur, name: str, *, other_than: str | None = None) -> None:
+    """Refuse ``name`` when another view has the same name in another case or Unicode form."""
+    key = name_key(name)
+    for (existing,) in cur.execute(f"SELECT name FROM {META}.views").fetchall():
+        if existing not in (name, other_than) and name_key(existing) == key:
+            raise StoreError("view_name_taken", f"A view named {existing!r} exists already, and {name!r} is the "
+                             "same name (upper/lower case and character width do not count).",
+                             name=name, existing=existing)
+
+
 def save_view(store: Store, name: str, config_json: str) -> None:
-    """Save (or overwrite) a named view configuration in the database file."""
+    """Save (or overwrite, under exactly its name) a named view configuration in the database file."""
     name = _view_name(name)
     store._check_writable()
     with store._write_lock:
         cur = store.cursor()
+        _view_taken(cur, name)
         cur.execute("BEGIN TRANSACTION")
         try:
             cur.execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})
@@ -414,6 +462,7 @@ def rename_view(store: Store, old: str, new: str) -> None:
         cur = store.cursor()
         if cur.execute(f"SELECT count(*) FROM {META}.views WHERE name = $n", {"n": new}).fetchone()[0]:
             raise StoreError("view_exists", f"A view named {new!r} exists already.", name=new)
+        _view_taken(cur, new, other_than=old)
         cur.execute(f"UPDATE {META}.views SET name = $new WHERE name = $old", {"new": new, "old": old})
 
 

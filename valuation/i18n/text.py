@@ -395,6 +395,17 @@ TEXT: dict[str, tuple[str, str]] = {
                              "File {file} is an old Excel file (.xls): save it as .xlsx or CSV in Excel."),
     "err.bad_sheet": ("文件 {file} 中没有指定的工作表。", "File {file} has no such sheet."),
     "err.read_failed": ("无法读取文件 {file}：{detail}", "File {file} could not be read: {detail}"),
+    "err.sample_protected": ("“{name}” 是内置示例数据集的名称：示例数据不能被替换或删除。请换一个名称。",
+                             "“{name}” is the bundled sample's name: the sample can never be replaced or "
+                             "deleted. Choose another name."),
+    "err.name_taken": ("已有名为 “{existing}” 的数据集，“{name}” 与它是同一个名称（不区分大小写和全角半角）。"
+                       "请换一个名称，或用完全相同的名称 “{existing}” 替换它。",
+                       "A dataset named “{existing}” exists already, and “{name}” is the same name (upper/lower "
+                       "case and character width do not count). Choose another name, or replace “{existing}” "
+                       "under exactly that name."),
+    "err.view_name_taken": ("已有名为 “{existing}” 的视图，“{name}” 与它是同一个名称（不区分大小写和全角半角）。",
+                            "A view named “{existing}” exists already, and “{name}” is the same name (upper/lower "
+                            "case and character width do not count)."),
     "err.unknown_table": ("未知的表：{table}。", "Unknown table: {table}."),
     "err.unknown_dataset": ("没有名为 “{name}” 的数据集。", "There is no dataset named “{name}”."),
     "err.read_only": ("数据库 {path} 以只读方式打开，无法保存。", "The database {path} is open read-only; nothing can be saved."),
