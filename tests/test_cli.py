@@ -159,3 +159,57 @@ def test_python_dash_m_valuation_runs_as_a_process(tmp_path):
     assert done.returncode == 0, done.stderr
     counts = json.loads(done.stdout)
     assert counts["customers"] == 75 and counts["orders"] > 0
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["score", "--as-of", "2026-13-01"], "--as-of takes a date as YYYY-MM-DD"),
+    (["score", "--as-of", "yesterday"], "--as-of takes a date as YYYY-MM-DD"),
+    (["report", "--as-of", "x", "--out", "r.html"], "--as-of takes a date as YYYY-MM-DD"),
+    (["score", "--weights", "current=inf"], "from 0 to 100"),
+    (["score", "--weights", "current=1000"], "from 0 to 100"),
+    (["score", "--weights", "current=nan"], "from 0 to 100"),
+    (["alerts", "--weights", "growth=101"], "from 0 to 100"),
+    (["sample", "--customers", "-5", "--out", "s"], "--customers takes a whole number from 1 to 2,000,000"),
+    (["sample", "--customers", "2000001", "--out", "s"], "--customers takes a whole number from 1 to 2,000,000"),
+])
+def test_an_out_of_range_argument_exits_2_with_the_range_before_anything_runs(argv, says, tmp_path, capsys,
+                                                                             monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VALUATION_DB", str(tmp_path / "untouched.duckdb"))
+    assert main(argv) == 2
+    assert says in capsys.readouterr().err
+    assert not (tmp_path / "untouched.duckdb").exists() and not (tmp_path / "s").exists()
+
+
+def test_score_json_is_strict_json(tmp_path, capsys):
+    assert main(["score", "--db", str(tmp_path / "s.duckdb"), "--json"]) == 0
+    out = capsys.readouterr().out
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} is not JSON")
+    assert json.loads(out, parse_constant=refuse)["customers"] == 3000
+
+
+def test_ingest_with_the_output_closed_early_still_stores_and_never_says_nothing_changed(tmp_path):
+    path = tmp_path / "o.csv"
+    path.write_text("customer_id,order_date,amount\na,2024-01-01,10\n", encoding="utf-8")
+    db = tmp_path / "piped.duckdb"
+    proc = subprocess.Popen([sys.executable, "-m", "valuation", "ingest", str(path), "--db", str(db),
+                             "--dataset", "piped"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            cwd=Path(__file__).resolve().parents[1])
+    proc.stdout.close()  # like `| head -0`: the reader is gone before the command prints
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=120)
+    assert "Nothing stored was changed" not in err and "Traceback" not in err
+    store = Store(db)
+    try:
+        assert store.datasets() == ["piped"]
+    finally:
+        store.close()
+
+
+def test_map_to_an_empty_header_leaves_the_column_unmapped_as_documented(tmp_path, capsys):
+    path = tmp_path / "o.csv"
+    path.write_text("customer_id,order_date,amount,cost\na,2024-01-01,10,4\n", encoding="utf-8")
+    code, report, _ = run_json(capsys, "ingest", str(path), "--map", "cost=", "--dry-run", "--json")
+    assert code == 0 and "cost" not in report["mapping"]

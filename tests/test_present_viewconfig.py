@@ -45,6 +45,38 @@ def test_a_hand_edited_link_keeps_what_it_can_and_names_what_it_ignored():
     assert config.settings.tiers == TierCuts()
 
 
+@pytest.mark.parametrize("name, value", [
+    ("clv", "100000000,10"),  # a horizon of 100 million months kept a core busy for hours
+    ("clv", "inf,10"), ("clv", "36,inf"), ("clv", "-12,10"), ("clv", "36,-5"), ("clv", "nan,10"),
+    ("life", "inf,180,365,3"), ("life", "90,180,365,inf"), ("life", "-1,180,365,3"), ("life", "90,180,1e12,3"),
+    ("w", "current:1000"), ("w", "current:inf"), ("w", "current:nan"), ("w", "current:-1"),
+    ("tiers", "inf,15,30"), ("vc", "400,50,30,60"), ("vc", "40,50,30,inf"), ("asof", "99999-01-01"),
+])
+def test_a_link_with_an_out_of_range_value_names_it_and_keeps_the_rest(name, value):
+    params = to_query(TUNED) | {name: value}
+    config, ignored = from_query(params)
+    assert ignored == [name]
+    kept = {k: v for k, v in to_query(config).items() if k != name}
+    assert kept == {k: v for k, v in to_query(TUNED).items() if k != name}
+
+
+def test_every_setting_is_held_to_its_documented_range():
+    from valuation.model.settings import MAX_HORIZON_MONTHS, ClassRules, ClvSettings
+
+    for bad in (dict(horizon_months=MAX_HORIZON_MONTHS + 1), dict(horizon_months=0),
+                dict(annual_discount_rate=1.5), dict(margin=2.0)):
+        with pytest.raises(ValueError):
+            ClvSettings(**bad)
+    for bad in (dict(at_risk_days=0), dict(churned_days=3651, dormant_days=180), dict(gap_multiple=0.5)):
+        with pytest.raises(ValueError):
+            LifecycleRules(**bad)
+    with pytest.raises(ValueError, match="0 to 100"):
+        Weights(custom=(("importance", 101.0),))
+    with pytest.raises(ValueError):
+        ClassRules(growth_cut=float("nan"))
+    assert ClvSettings(horizon_months=MAX_HORIZON_MONTHS).horizon_months == 120
+
+
 def test_saved_views_can_be_listed_loaded_renamed_and_deleted(tmp_path):
     store = Store(tmp_path / "v.duckdb")
     store_mod.save_view(store, "季度经营会", TUNED.to_json())
@@ -99,6 +131,20 @@ def test_a_share_link_rebuilds_the_same_configuration(app):
     # The URL the app keeps is the same link.
     assert {k: app.query_params[k][0] if isinstance(app.query_params[k], list) else app.query_params[k]
             for k in to_query(TUNED)} == to_query(TUNED)
+
+
+def test_a_hostile_link_opens_every_page_with_defaults_and_says_what_it_ignored(app):
+    for key, value in {"clv": "100000000,10", "life": "inf,180,365,3", "w": "current:1000",
+                       "vc": "40,50,30,inf", "lang": "en"}.items():
+        app.query_params[key] = value
+    app.run()
+    assert not app.exception, [e.message for e in app.exception]
+    warning = " ".join(w.value for w in app.sidebar.warning)
+    assert all(name in warning for name in ("clv", "life", "w", "vc"))
+    assert app.session_state["settings"] == Settings()
+    for page in ("tuning", "clv", "lifecycle", "overview"):
+        app.switch_page(f"views/{page}.py").run()
+        assert not app.exception, [e.message for e in app.exception]
 
 
 def test_a_saved_view_reloads_to_the_same_tiers(app):

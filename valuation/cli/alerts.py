@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
@@ -10,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from valuation.analysis.actions import action_lists, customer_categories
-from valuation.cli.common import UsageError, _scoring_source, _settings
+from valuation.cli.common import UsageError, _scoring_source, _settings, parse_as_of
 from valuation.data.files import IngestError
 from valuation.data.store import StoreError
 from valuation.i18n.text import t
@@ -51,15 +50,6 @@ def add_parsers(sub):
     return p
 
 
-def _parse_as_of(text: str | None) -> dt.date | None:
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"--as-of takes a date as YYYY-MM-DD, got {text!r}.") from None
-
-
 def _check_out(out: Path | None) -> None:
     if out is None or out.suffix.lower() == ".xlsx":
         return
@@ -69,7 +59,7 @@ def _check_out(out: Path | None) -> None:
 
 def _alerts(args) -> int:
 
-    as_of = _parse_as_of(args.as_of)
+    as_of = parse_as_of(args.as_of)
     _check_out(args.out)
     settings = _settings(args)
     store, dataset = _scoring_source(args)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 
-from valuation.cli.common import UsageError, _scoring_source, _settings
+from valuation.cli.common import UsageError, _scoring_source, _settings, parse_as_of
 from valuation.data.files import IngestError
 from valuation.data.store import StoreError
 
@@ -34,15 +33,6 @@ def add_parsers(sub):
     return p
 
 
-def _parse_as_of(text: str | None) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"--as-of takes a date as YYYY-MM-DD, got {text!r}.") from None
-
-
 def _parse_horizon(text: str) -> int:
     try:
         months = int(str(text).strip())
@@ -57,7 +47,7 @@ def _parse_horizon(text: str) -> int:
 def _backtest(args) -> int:
     from valuation.analysis.backtest import backtest
 
-    as_of = _parse_as_of(args.as_of)  # every argument is checked before the store is opened
+    as_of = parse_as_of(args.as_of)  # every argument is checked before the store is opened
     horizon = _parse_horizon(args.horizon_months)
     settings = _settings(args)
     store, dataset = _scoring_source(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 import sys
@@ -12,16 +13,26 @@ class UsageError(Exception):
     """A mistake in the command's arguments; the message says how to fix it."""
 
 
+def parse_as_of(text: str | None) -> dt.date | None:
+    """``--as-of`` as a date; a bad one is a usage error (exit 2) before anything is opened."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise UsageError(f"--as-of takes a date as YYYY-MM-DD, got {text!r}.") from None
+
+
 def _parse_map(pairs: list[str] | None) -> dict[str, str] | None:
     if not pairs:
         return None
     mapping = {}
     for pair in pairs:
         canonical, sep, header = pair.partition("=")
-        if not sep or not canonical.strip() or not header.strip():
+        if not sep or not canonical.strip():
             raise UsageError(f"--map takes canonical=Header, got {pair!r} "
-                             "(for example --map amount=销售额).")
-        mapping[canonical.strip()] = header.strip()
+                             "(for example --map amount=销售额; --map cost= leaves cost unmapped).")
+        mapping[canonical.strip()] = header.strip()  # empty: do not use any column for it
     return mapping
 
 

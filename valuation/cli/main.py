@@ -35,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     except (IngestError, StoreError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader (| head) closed the output: what ran, ran (an import is stored)
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        except OSError:
+            pass
+        print("note: the output was closed before everything was printed.", file=sys.stderr)
+        return 141
     except KeyboardInterrupt:
         print("interrupted; nothing was changed.", file=sys.stderr)
         return 130

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from valuation.cli.common import _scoring_source, _settings
+from valuation.cli.common import _scoring_source, _settings, parse_as_of
 
 
 def cmd_report(args) -> int:
     from valuation.model import pipeline
     from valuation.present.report import build_report
 
-    settings = _settings(args)
+    as_of, settings = parse_as_of(args.as_of), _settings(args)
     store, dataset = _scoring_source(args)
     try:
-        scored = pipeline.run(store, dataset, args.as_of, settings)
+        scored = pipeline.run(store, dataset, as_of, settings)
     finally:
         store.close()
     html = build_report(scored, lang=args.lang, dataset=args.dataset or args.file or dataset, settings=settings)

@@ -50,8 +50,11 @@ def cmd_features(args) -> int:
 
             raise UsageError(f"--conf takes KEY=VALUE, got {pair!r} (e.g. --conf spark.driver.memory=8g).")
         conf[key.strip()] = value.strip()
+    from valuation.cli.common import parse_as_of
+
+    as_of = parse_as_of(args.as_of)
     started = time.perf_counter()
-    features = engines.run_features(args.engine, args.source, args.as_of, master=args.master,
+    features = engines.run_features(args.engine, args.source, as_of, master=args.master,
                                     remote=args.remote, conf=conf)
     seconds = time.perf_counter() - started
     out = sources.write_features(features, args.out, engine=args.engine, source=str(args.source))

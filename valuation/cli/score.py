@@ -2,30 +2,30 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from valuation.cli.common import UsageError, _scoring_source, _settings, print_json
+from valuation.cli.common import UsageError, _scoring_source, _settings, parse_as_of, print_json
 
 
 def cmd_score(args) -> int:
     from valuation.model import pipeline
     from valuation.present.exports import write_table
 
+    as_of, settings = parse_as_of(args.as_of), _settings(args)  # checked before anything is opened
     if args.features:  # features computed elsewhere (python -m valuation features): score them as they are
         from valuation.cli.scale import score_features_file
 
-        scored = score_features_file(args.features, args.as_of, _settings(args))
+        scored = score_features_file(args.features, as_of, settings)
     else:
         store, dataset = _scoring_source(args)
         try:
-            scored = pipeline.run(store, dataset, args.as_of, _settings(args))
+            scored = pipeline.run(store, dataset, as_of, settings)
         finally:
             store.close()
     if args.out:
         write_table(pipeline.output_frame(scored), args.out)
     if args.json:
-        print(json.dumps(pipeline.summary(scored), ensure_ascii=False, default=str))
+        print_json(pipeline.summary(scored))
     elif not args.out:
         write_out = pipeline.output_frame(scored)
         print(write_out.to_csv(index=False), end="")

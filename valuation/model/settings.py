@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from dataclasses import asdict, dataclass, field, fields, replace
 
 DIMENSIONS = ("current", "future", "credit", "loyalty", "growth")
+MAX_WEIGHT = 100.0  # a weight's range, as on the sliders (links and --weights are held to it too)
+MAX_DAYS = 3650  # any lifecycle day threshold: ten years
+MAX_HORIZON_MONTHS = 120  # the CLV horizon: ten years (each month is a column of the CLV sum)
 OPTIONAL_DIMENSIONS = ("influence",)
 
 
 def _f(default, help_text, **extra):
     return field(default=default, metadata={"help": help_text, **extra})
+
+
+def _whole(obj, name: str, low: int, high: int) -> None:
+    """Refuse a field that is not a whole number within [low, high] (NaN, infinity and 1e8 included)."""
+    value = getattr(obj, name)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
+            or value != int(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high:,}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -24,6 +37,13 @@ class Weights:
     growth: float = _f(15.0, "Growth potential: revenue trend and wallet headroom.")
     influence: float = _f(0.0, "Influence: referrals and the manual importance rating, when present.")
     custom: tuple[tuple[str, float], ...] = _f((), "Any numeric customer column as a dimension: (column, weight).")
+
+    def __post_init__(self):
+        for name, value in self.as_dict().items():
+            if not (isinstance(value, numbers.Real) and math.isfinite(value) and 0 <= value <= MAX_WEIGHT):
+                raise ValueError(f"weight {name!r} must be a number from 0 to {MAX_WEIGHT:g}, got {value!r}")
+        if any(not str(column).strip() for column, _ in self.custom):
+            raise ValueError("a custom dimension needs a column name")
 
     def as_dict(self) -> dict[str, float]:
         """Every dimension's weight, custom ones under ``custom:<column>``."""
@@ -123,6 +143,11 @@ class LifecycleRules:
     gap_multiple: float = _f(3.0, "Personal signal: silent for more than k × the customer's usual gap.")
 
     def __post_init__(self):
+        for name in ("at_risk_days", "dormant_days", "churned_days", "new_days", "loyal_min_tenure_days"):
+            _whole(self, name, 0 if name == "new_days" else 1, MAX_DAYS)
+        _whole(self, "loyal_min_orders_12m", 0, 10_000)
+        if not (isinstance(self.gap_multiple, numbers.Real) and 1 <= self.gap_multiple <= 20):
+            raise ValueError(f"gap_multiple must be a number from 1 to 20, got {self.gap_multiple!r}")
         if not (0 < self.at_risk_days <= self.dormant_days <= self.churned_days):
             raise ValueError("thresholds must satisfy 0 < at-risk ≤ dormant ≤ churned days")
 
@@ -134,6 +159,13 @@ class ClvSettings:
     horizon_months: int = _f(36, "CLV horizon in months.")
     annual_discount_rate: float = _f(0.10, "Annual discount rate for the NPV.")
     margin: float | None = _f(None, "Margin on spend; None uses each dataset's own gross margin.")
+
+    def __post_init__(self):
+        _whole(self, "horizon_months", 1, MAX_HORIZON_MONTHS)
+        if not (isinstance(self.annual_discount_rate, numbers.Real) and 0 <= self.annual_discount_rate <= 1):
+            raise ValueError(f"annual_discount_rate must be from 0 to 1 (0% to 100%), got {self.annual_discount_rate!r}")
+        if self.margin is not None and not (isinstance(self.margin, numbers.Real) and -1 <= self.margin <= 1):
+            raise ValueError(f"margin must be from -1 to 1 (or None), got {self.margin!r}")
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def from_query(params: dict[str, str], base: ViewConfig | None = None) -> tuple[
             return
         try:
             fn(params[name])
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, OverflowError):  # int(inf) is an OverflowError
             ignored.append(name)
 
     def set_dataset(v):
