@@ -2,17 +2,20 @@
 
 import streamlit as st
 
-from ui import share, sidebar, state
+from ui import auth, share, sidebar, state
+from valuation.data.access import Forbidden
 from valuation.data.store import StoreError
 from valuation.i18n.text import t
 
 st.set_page_config(page_title="客户价值 · Customer value", layout="wide")
 
+actor = auth.current_actor()  # the sign-in page when sign-in is configured and nobody is signed in
 try:
     ctx = sidebar.render()
 except StoreError as exc:
     state.show_error(exc, st.session_state.get("lang", "en"))
     st.stop()
+auth.sidebar_panel(actor, ctx.lang)
 
 PAGES = [
     ("views/overview.py", "page.overview", "overview"),
@@ -30,5 +33,10 @@ navigation = st.navigation([
     st.Page(path, title=t(key, ctx.lang), url_path=url, default=(i == 0))
     for i, (path, key, url) in enumerate(PAGES)
 ])
-navigation.run()
+try:
+    navigation.run()
+except Forbidden as exc:  # the pages hide what a role may not do; the store refuses it anyway
+    auth.show_forbidden(exc, ctx.lang)
+except StoreError as exc:  # a stored dataset that cannot be read as it is (damaged features, say)
+    state.show_error(exc, ctx.lang)
 share.write_url(state.context())

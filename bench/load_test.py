@@ -15,6 +15,7 @@ answer within 60 s.
     python bench/load_test.py --sessions 10 --seconds 60      # the figures in docs/benchmarks.md
     python bench/load_test.py --sessions 3 --seconds 10       # the short form the test runs
     python bench/load_test.py ... --json                      # one JSON object on stdout
+    python bench/load_test.py --sessions 10 --sign-in         # every session signs in first (OIDC)
 
 Only loopback addresses are used; every loop is bounded by the duration and fixed timeouts.
 """
@@ -53,20 +54,52 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(db: Path) -> tuple[subprocess.Popen, str]:
+def start_provider(users: int) -> tuple[subprocess.Popen, str]:
+    """A local OpenID Connect provider (oidc-provider-mock) with users user0… (analysts by claim)."""
+    port = free_port()
+    args = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
+    for i in range(users):
+        args += ["--user-claims", json.dumps({"sub": f"user{i}", "email": f"user{i}@example.com",
+                                              "role": "analyst"})]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/.well-known/openid-configuration", timeout=2):
+                return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the OIDC provider did not start within 60 s")
+
+
+def sign_in_secrets(folder: Path, app_port: int, provider: str) -> Path:
+    path = folder / "secrets.toml"
+    path.write_text(f"""[auth]
+redirect_uri = "http://127.0.0.1:{app_port}/oauth2callback"
+cookie_secret = "load-test-cookie-secret-not-for-production"
+client_id = "valuation-load-test"
+client_secret = "not-a-secret"
+server_metadata_url = "{provider}/.well-known/openid-configuration"
+""", encoding="utf-8")
+    return path
+
+
+def start_server(db: Path, port: int | None = None, args=()) -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` on a free loopback port, with a prebuilt database; waits for health."""
     from valuation.data.store import Store, ensure_sample
 
     store = Store(db)
     ensure_sample(store)  # built before any session, so no session pays for it
     store.close()
-    port = free_port()
+    port = port or free_port()
     env = {**os.environ, "VALUATION_DB": str(db)}
     log = open(db.with_suffix(".log"), "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"],
+         "--server.fileWatcherType", "none", *args],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
@@ -136,7 +169,8 @@ class Session:
                 self.finished.set()
 
 
-async def run_session(browser, url: str, session: Session, seconds: float, seed: int) -> None:
+async def run_session(browser, url: str, session: Session, seconds: float, seed: int,
+                      sign_in: bool = False) -> None:
     rng = random.Random(seed)
     context = await browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1600})
     page = await context.new_page()
@@ -144,8 +178,15 @@ async def run_session(browser, url: str, session: Session, seconds: float, seed:
                                      ws.on("framereceived", session.on_received)))
     page.on("pageerror", lambda exc: session.errors.append(f"session {session.index}: page error {exc}"))
     page.on("console", lambda m: session.errors.append(f"session {session.index}: console {m.text}")
-            if m.type == "error" and not BENIGN.search(m.text) and "404" not in m.text else None)
+            if m.type == "error" and not BENIGN.search(m.text) and "404" not in m.text
+            and str((m.location or {}).get("url", url)).startswith(url) else None)  # the app's own page only
+    # (the test provider's sign-in page asks the internet for a style sheet: not the app's error)
     try:
+        if sign_in:  # through the provider's page, as a person would; the cookie keeps them signed in
+            await page.goto(url, timeout=PAGE_TIMEOUT * 1000)
+            await page.get_by_role("button", name="Sign in").click(timeout=PAGE_TIMEOUT * 1000)
+            await page.click(f"button[value=user{session.index}]", timeout=PAGE_TIMEOUT * 1000)
+            await page.get_by_text("Signed in as").wait_for(timeout=PAGE_TIMEOUT * 1000)
         await page.goto(f"{url}/tuning", timeout=PAGE_TIMEOUT * 1000)
         await page.wait_for_selector('[data-testid="stMain"] h1', timeout=PAGE_TIMEOUT * 1000)
         sliders = page.get_by_role("slider")
@@ -174,7 +215,7 @@ async def run_session(browser, url: str, session: Session, seconds: float, seed:
         await context.close()
 
 
-async def drive(url: str, sessions: int, seconds: float) -> list[Session]:
+async def drive(url: str, sessions: int, seconds: float, sign_in: bool = False) -> list[Session]:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -183,7 +224,7 @@ async def drive(url: str, sessions: int, seconds: float) -> list[Session]:
                                                 "--disable-background-networking"])
         try:
             states = [Session(i) for i in range(sessions)]
-            await asyncio.gather(*(run_session(browser, url, s, seconds, seed=i)
+            await asyncio.gather(*(run_session(browser, url, s, seconds, seed=i, sign_in=sign_in)
                                    for i, s in enumerate(states)))
             return states
         finally:
@@ -212,19 +253,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--sign-in", action="store_true",
+                        help="sign-in enabled: a local OIDC provider, each session signs in first")
     args = parser.parse_args(argv)
     if not Path(CHROMIUM).exists():
         print("chromium is not installed (apt-get install chromium fonts-noto-cjk)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="valuation_load_") as tmp:
         db = Path(tmp) / "load.duckdb"
-        proc, url = start_server(db)
+        provider = None
+        if args.sign_in:
+            provider, provider_url = start_provider(args.sessions)
+            port = free_port()
+            proc, url = start_server(db, port, ["--secrets.files",
+                                                str(sign_in_secrets(Path(tmp), port, provider_url))])
+        else:
+            proc, url = start_server(db)
         started = time.perf_counter()
         cpu_before = cpu_seconds(proc.pid)
         try:
-            states = asyncio.run(drive(url, args.sessions, args.seconds))
+            states = asyncio.run(drive(url, args.sessions, args.seconds, args.sign_in))
             cpu_after = cpu_seconds(proc.pid)
         finally:
+            if provider is not None:
+                provider.terminate()
             proc.terminate()
             try:
                 proc.wait(timeout=15)
@@ -239,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "sessions": args.sessions,
         "seconds": args.seconds,
+        "sign_in": args.sign_in,
         "wall_seconds": round(wall, 1),
         "requests": len(latencies),
         "requests_per_session": [len(s.latencies) for s in states],

@@ -35,12 +35,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(db_path, *, output=subprocess.DEVNULL):
-    """``streamlit run app.py`` on ``db_path`` at a free loopback port; yields its URL once healthy."""
-    port = free_port()
+def streamlit_server(db_path, *, output=subprocess.DEVNULL, port: int | None = None, args=()):
+    """``streamlit run app.py`` on ``db_path`` at a free loopback port (or ``port``), with extra
+    command-line ``args`` (e.g. ``--secrets.files``); yields its URL once healthy."""
+    port = port or free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
+         *args],
         cwd=REPO, env={**os.environ, "VALUATION_DB": str(db_path)}, stdout=output,
         stderr=subprocess.STDOUT if output == subprocess.PIPE else subprocess.DEVNULL, text=True)
     url = f"http://127.0.0.1:{port}"

@@ -3,7 +3,6 @@ followed, and the weights learned from that history."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import spearmanr

@@ -6,7 +6,6 @@ Each test names the guarantee it shows (docs/reliability.md lists them).
 from __future__ import annotations
 
 import ast
-import os
 import re
 import signal
 import subprocess

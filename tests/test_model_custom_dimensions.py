@@ -77,3 +77,32 @@ def test_the_tuning_page_offers_the_column_and_a_slider_for_it(tmp_path, monkeyp
     assert not at.exception, [e.message for e in at.exception]
     assert at.slider(key="w::custom:战略重要性").value == 10.0
     assert at.session_state["settings"].weights.custom == (("战略重要性", 10.0),)
+
+
+def test_a_hostile_header_is_offered_verbatim_and_labels_its_slider_as_text(tmp_path, monkeypatch):
+    """The header is the data's text: the multiselect option (plain text) shows it as it is, the slider
+    label (markdown) escaped, whole (a ":" in it does not cut it), so no image or link is made of it."""
+    from ui.safe import md
+
+    header = "![x](http://127.0.0.1:9/p.png) [click](http://127.0.0.1:9/c) <b>hb</b>"
+    db = Store(tmp_path / "app.duckdb")
+    ensure_sample(db)
+    orders = pd.DataFrame({"customer_id": list("AABBC"), "amount": [100.0, 120.0, 100.0, 90.0, 100.0],
+                           "order_date": pd.to_datetime(["2024-01-01", "2024-03-01", "2024-01-05",
+                                                         "2024-03-02", "2024-02-01"])})
+    metrics = pd.DataFrame({"customer_id": list("ABC"), "metric": header, "value": [1.0, 2.0, 3.0]})
+    db.replace_dataset("mine", {"orders": orders, "customer_metrics": metrics})
+    db.close()
+    monkeypatch.setenv("VALUATION_DB", str(tmp_path / "app.duckdb"))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["lang"] = "en"
+    at.run()
+    at.selectbox(key="dataset").set_value("db:mine").run()
+    at.switch_page("views/tuning.py").run()
+    chooser = at.multiselect(key="custom_dims")
+    assert header in chooser.options  # options are shown as plain text: no escaping
+    chooser.set_value([header]).run()
+    assert not at.exception, [e.message for e in at.exception]
+    slider = at.slider(key=f"w::custom:{header}")
+    assert slider.label == md(header)
+    assert slider.label.startswith("\\!\\[x\\]")  # escaped: neither an image nor a link

@@ -231,3 +231,61 @@ def test_loss_drivers_name_the_biggest_reason():
                       "net_profit_12m": [-40.0, -20.0, -1.0, 40.0]})
     d = scoring.loss_drivers(f)
     assert d["main_loss_driver"].tolist() == ["cost_to_serve", "unpaid_invoices", "thin_margin", ""]
+
+
+def test_the_eight_rfm_classes_compare_each_buyer_with_the_buyers_average():
+    # Means over the four buyers: 100 days silent, 4 purchase days, revenue 2,500.
+    days = pd.Series([10.0, 10.0, 190.0, 190.0, np.nan])
+    freq = pd.Series([7, 1, 7, 1, 0])
+    money = pd.Series([9000.0, 500.0, 300.0, 200.0, 0.0])
+    has = pd.Series([True, True, True, True, False])
+    assert tiers.rfm_class(days, freq, money, has).tolist() == [
+        "important_value",   # recent, frequent, big
+        "general_develop",   # recent, one purchase day, small
+        "general_keep",      # long silent, frequent, small
+        "general_retain",    # long silent, once, small
+        "no_orders"]
+    money_high = pd.Series([9000.0, 9000.0, 9000.0, 9000.0, 0.0])  # everyone at the mean: all "important"
+    assert tiers.rfm_class(days, freq, money_high, has).tolist()[:4] == [
+        "important_value", "important_develop", "important_keep", "important_retain"]
+
+
+def test_no_rfm_label_repeats_a_lifecycle_label_in_either_language():
+    from valuation.i18n.text import TEXT
+
+    for lang in (0, 1):
+        stages = {TEXT[f"stage.{s}"][lang] for s in lifecycle.STAGES + ("first_purchase",)}
+        rfm = {TEXT[f"rfm.{s}"][lang] for s in tiers.RFM_SEGMENTS if s != "no_orders"}
+        classes = {TEXT[f"rfmc.{c}"][lang] for c in tiers.RFM_CLASSES if c != "no_orders"}
+        assert not stages & rfm and not stages & classes and not rfm & classes
+
+
+def test_grades_per_dimension_follow_the_seed_with_losses_and_drifting_customers_marked_down():
+    scores = pd.DataFrame({"current": [95.0, 60.0, 20.0, 90.0, 0.0],
+                           "growth": [85.0, 55.0, 10.0, 80.0, 0.0],
+                           "loyalty": [90.0, 50.0, 30.0, 95.0, 0.0]})
+    has = pd.Series([True, True, True, True, False])
+    profit = pd.Series([100.0, 50.0, 10.0, -5.0, 0.0])
+    stage = pd.Series(["loyal", "repeat", "new", "churned", "target"])
+    g = tiers.grades(scores, has, profit, stage)
+    assert g["grade_profit"].tolist()[:4] == ["high", "medium", "low", "low"]  # a loss is low
+    assert g["grade_potential"].tolist()[:4] == ["important", "promising", "general", "important"]
+    assert g["grade_loyalty"].tolist()[:4] == ["loyal", "average", "unstable", "unstable"]  # churned
+    assert g.iloc[4].isna().all()  # a prospect has no grades
+
+
+def test_credit_scores_the_payment_cycle_and_the_arrears_in_yuan_as_seed_002_lists_them():
+    # Two customers alike but for how long they take to pay; two alike but for the yuan they owe.
+    f = pd.DataFrame({
+        "invoices": [4, 4, 4, 4], "on_time_payment_ratio": [1.0, 1.0, 0.5, 0.5], "avg_days_late": [0.0, 0.0, 5.0, 5.0],
+        "avg_days_to_pay": [30.0, 120.0, 60.0, 60.0], "overdue_amount": [0.0, 0.0, 1_000.0, 100_000.0],
+        "revenue_12m": [10_000.0, 10_000.0, 10_000.0, 1_000_000.0],
+    })
+    m = scoring.prepare_metrics(f.assign(satisfaction=np.nan, avg_service_satisfaction=np.nan))
+    assert [name for name, _, _ in scoring.SUB_METRICS["credit"]] == [
+        "on_time_payment_ratio", "avg_days_to_pay", "avg_days_late", "overdue_ratio", "overdue_arrears"]
+    # Same ratio of arrears to business (10%), ten times the yuan: the absolute arrears count too.
+    assert m["overdue_ratio"].iloc[2] == pytest.approx(m["overdue_ratio"].iloc[3], rel=0.02)
+    cycle = scoring.percentile_score(m["avg_days_to_pay"], direction=-1)
+    arrears = scoring.percentile_score(m["overdue_arrears"], direction=-1)
+    assert cycle.iloc[0] > cycle.iloc[1] and arrears.iloc[2] > arrears.iloc[3]

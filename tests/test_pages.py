@@ -335,3 +335,22 @@ def test_clv_page_backtest_compares_clv_with_the_naive_ranking_and_follows_its_h
     six = backtest.backtest(store, "sample", horizon_months=6)
     assert app.dataframe[1].value.iloc[0]["Rank correlation with realised profit"] == \
         f"{six.ranking.loc['clv', 'spearman']:.3f}"
+
+
+def test_customers_filter_by_the_eight_rfm_classes_and_the_grades_in_chinese(app, engine):
+    app.radio(key="lang").set_value("zh").run()
+    open_page(app, "customers")
+    scored = pipeline.score(engine)
+    total = len(scored)
+    rfm = app.multiselect(key="filter::rfm_class")
+    assert "重要价值客户" in rfm.options  # shown in Chinese, the way the model is taught
+    rfm.set_value(["important_value"]).run()
+    n = int((scored["rfm_class"] == "important_value").sum())
+    assert any(f"{n:,}" in c.value and f"{total:,}" in c.value for c in app.caption)
+    app.multiselect(key="filter::grade_profit").set_value(["high"]).run()
+    both = int(((scored["rfm_class"] == "important_value") & (scored["grade_profit"] == "high")).sum())
+    assert 0 < both < n
+    assert any(f"{both:,}" in c.value and f"{total:,}" in c.value for c in app.caption)
+    headers = list(app.dataframe[0].value.columns)
+    assert {"利润贡献", "潜力", "忠诚度", "RFM 八类"} <= set(headers)
+    assert set(app.dataframe[0].value["利润贡献"]) == {"高"}

@@ -198,7 +198,7 @@ def test_attaching_a_parquet_folder_selects_it_and_reads_it_in_place(db_path, mo
     open_page(at, "data")
     attach(at, lake)  # no name: the folder's
     assert at.selectbox(key="dataset").value == "db:sales_lake"
-    assert "Attached “sales_lake”: 25,860 orders read in place" in texts(at, "success")
+    assert "Attached “sales\\_lake”: 25,860 orders read in place" in texts(at, "success")  # markdown-escaped
     assert "Read in place from the Parquet files under" in texts(at, "caption")
     store = stored(db_path)
     assert sources.dataset_kind(store, "sales_lake") == sources.KIND_PARQUET
@@ -249,7 +249,7 @@ def test_attach_is_off_until_an_administrator_names_the_folders(db_path, monkeyp
     store.close()
 
 
-@pytest.mark.parametrize("outside", ["elsewhere", "dotdot", "symlink"])
+@pytest.mark.parametrize("outside", ["elsewhere", "dotdot", "symlink", "link_inside", "file_link_inside"])
 def test_a_folder_outside_the_allowed_ones_is_refused(db_path, monkeypatch, tmp_path, lake, outside):
     allowed = tmp_path / "allowed"
     allowed.mkdir()
@@ -259,9 +259,19 @@ def test_a_folder_outside_the_allowed_ones_is_refused(db_path, monkeypatch, tmp_
     elif outside == "dotdot":  # looks inside, resolves outside
         path = str(allowed / os.path.relpath(lake, allowed))  # allowed/../../…/sales_lake
         assert path.startswith(str(allowed)) and ".." in path
-    else:
+    elif outside == "symlink":
         (allowed / "link").symlink_to(lake, target_is_directory=True)
         path = str(allowed / "link")
+    else:  # a folder inside the allowed one whose orders/ (or one Parquet file) links outside it
+        inner = allowed / "lake"
+        (inner / "orders").mkdir(parents=True)
+        first = next((lake / "orders").rglob("*.parquet"))
+        if outside == "link_inside":
+            (inner / "orders").rmdir()
+            (inner / "orders").symlink_to(lake / "orders", target_is_directory=True)
+        else:
+            (inner / "orders" / "part.parquet").symlink_to(first)
+        path = str(inner)
     at = start(db_path, monkeypatch)
     before = at.selectbox(key="dataset").options
     attach(at, path, "sneaky")

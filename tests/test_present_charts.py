@@ -181,15 +181,17 @@ def test_whale_title_carries_the_real_top_share_and_the_cost_of_the_bottom():
     top = f"{round(reading['top_share'] * 100)}%"
     assert fig.layout.title.text == charts.whale_sentence(reading, "en")
     assert fig.layout.title.text.startswith(f"The top 20% of customers give {top} of profit")
-    assert "the bottom 30% cost" in fig.layout.title.text
+    assert "the bottom 30% cost" in fig.layout.title.text and "of the potential (peak) profit" in fig.layout.title.text
+    peak = f"{round(abs(reading['bottom_of_peak']) * 100)}%"
+    assert f"cost {peak} of the potential" in fig.layout.title.text  # Kotler's reading: against the peak
     assert len(fig.data[0].x) <= 201
 
 
 def test_whale_sentence_says_add_when_the_bottom_thirty_percent_make_money():
     reading = {"customers": 10, "total_profit": 100.0, "top_share": 0.6, "bottom_share": 0.05, "peak_share": 1.0}
     assert charts.whale_sentence(reading, "en") == (
-        "The top 20% of customers give 60% of profit; the bottom 30% add 5%")
-    assert "贡献了 5%" in charts.whale_sentence(reading, "zh")
+        "The top 20% of customers give 60% of profit; the bottom 30% add 5% of the potential profit")
+    assert "贡献了潜在利润的 5%" in charts.whale_sentence(reading, "zh")
 
 
 def test_whale_curve_without_profit_says_so_instead_of_drawing():
@@ -445,8 +447,8 @@ def sample_scored(tmp_path_factory) -> pd.DataFrame:
     tables = {name: pd.read_csv(folder / f"{name}.csv", parse_dates=cols, dtype={"customer_id": str})
               for name, cols in dates.items()}
     store = Store(":memory:")
-    store.replace_dataset("sample", tables)
-    return pipeline.score(pipeline.prepare(store, "sample"))
+    store.replace_dataset("generated", tables)
+    return pipeline.score(pipeline.prepare(store, "generated"))
 
 
 def test_charts_on_the_sample_data_agree_with_the_summary(sample_scored):

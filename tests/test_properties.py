@@ -7,8 +7,6 @@ test's name.
 from __future__ import annotations
 
 import datetime as dt
-import math
-import unicodedata
 from decimal import Decimal
 
 import numpy as np

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import state
+from ui.safe import md
 from valuation.data.store import META
 from valuation.i18n.text import t
 from valuation.model import pipeline
@@ -65,7 +66,7 @@ def prepared(ctx: state.Context, clv: ClvSettings | None = None,
         return _prepared(*key, ctx.store, ctx.dataset)
     # The first time: a million customers take several seconds, so say what we wait for
     # (st.spinner shows itself only after half a second).
-    with st.spinner(t("cache.preparing", ctx.lang, name=ctx.dataset), show_time=True):
+    with st.spinner(t("cache.preparing", ctx.lang, name=md(ctx.dataset)), show_time=True):
         prep = _prepared(*key, ctx.store, ctx.dataset)
     if len(_PREPARED_KEYS) > 256:
         _PREPARED_KEYS.clear()

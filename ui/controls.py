@@ -7,8 +7,10 @@ from dataclasses import replace
 import streamlit as st
 
 from ui import cache
+from ui.safe import md
 from valuation.i18n.text import t
 from valuation.model.settings import DIMENSIONS, PRESETS, ClassRules, LifecycleRules, TierCuts, Weights
+from valuation.present.exports import column_label
 
 PRESET_KEY = "preset"
 
@@ -60,7 +62,9 @@ def weight_controls(dimensions: tuple[str, ...], lang: str, *, container=st) -> 
         key = _slider_key(dim)
         if key not in st.session_state:
             st.session_state[key] = float(values.get(dim, 0.0))
-        label = t(f"dim.{dim}", lang) if not dim.startswith("custom:") else dim.split(":", 1)[1]
+        # A custom dimension is named by a header of the customers file (or of a share link):
+        # widget labels render markdown, so it is escaped to show as the characters it is.
+        label = t(f"dim.{dim}", lang) if not dim.startswith("custom:") else md(column_label(dim, lang))
         container.slider(label, 0.0, 100.0, step=5.0, format="%.0f", key=key, on_change=_on_weight, args=(dim,),
                          help=t(f"help.{dim}", lang) if not dim.startswith("custom:") else None)
     return cache.settings().weights

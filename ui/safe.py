@@ -3,8 +3,17 @@
 Streamlit shows raw HTML in markdown as text already, but it still renders markdown: a customer
 named ``![x](http://host/pixel.png)`` would load an image from any host, ``[win](https://…)``
 would become a link (so would a bare ``https://…``), ``$x$`` math and ``:red[x]`` coloured text. Every piece of user text that
-reaches ``st.markdown``, ``st.subheader``, ``st.caption``, an alert or a widget label goes
-through :func:`md` (dataframes, select-box options and inputs show plain text on their own).
+reaches ``st.markdown``, ``st.subheader``, ``st.caption``, an alert, a toast, a spinner or a widget label goes
+through :func:`md`. Streamlit 1.67 has no plain-text option for labels: backslash escapes are the
+documented way to show markdown characters as themselves.
+
+Measured in Chromium against Streamlit 1.67: markdown renders in every widget label (slider, select
+box, multiselect, text input, checkbox, …), in ``st.radio`` and ``st.select_slider`` options
+(``st.pills`` and ``st.segmented_control`` too, by their docs), metric labels, expander labels and
+``st.table`` cells, so text from the data goes through :func:`md` there. ``st.selectbox`` and
+``st.multiselect`` options (``format_func`` results) and ``st.dataframe`` cells are plain text:
+escaping them would show the backslashes, so they get the raw text. tests/test_browser_hostile_pages.py
+checks both sides (a slider label, select box and multiselect options) on the real pages.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ import streamlit as st
 from ui import cache, state
 from ui.safe import md
 from valuation.data import store as store_mod
+from valuation.data import access
 from valuation.data.store import StoreError
 from valuation.i18n.text import t
 from valuation.present.viewconfig import ViewConfig, from_query, to_query
@@ -74,7 +75,7 @@ def write_url(ctx: state.Context) -> None:
 def _load(name: str) -> None:
     try:
         config = ViewConfig.from_json(store_mod.load_view(state.shared_store(), name))
-    except StoreError as exc:
+    except (StoreError, access.Forbidden) as exc:
         st.session_state["_view_message"] = ("error", exc)
         return
     apply(config)
@@ -85,7 +86,7 @@ def _save(ctx: state.Context) -> None:
     name = st.session_state.get("view_name", "")
     try:
         store_mod.save_view(state.shared_store(), name, current(ctx).to_json())
-    except StoreError as exc:
+    except (StoreError, access.Forbidden) as exc:
         st.session_state["_view_message"] = ("error", exc)
     else:
         st.session_state["_view_message"] = ("success", ("view.saved", name.strip()))
@@ -95,20 +96,25 @@ def _rename(old: str) -> None:
     new = st.session_state.get("view_rename", "")
     try:
         store_mod.rename_view(state.shared_store(), old, new)
-    except StoreError as exc:
+    except (StoreError, access.Forbidden) as exc:
         st.session_state["_view_message"] = ("error", exc)
     else:
         st.session_state["_view_message"] = ("success", ("view.renamed", new.strip()))
 
 
 def _delete(name: str) -> None:
-    store_mod.delete_view(state.shared_store(), name)
-    st.session_state["_view_message"] = ("success", ("view.deleted", name))
+    try:
+        store_mod.delete_view(state.shared_store(), name)
+    except (StoreError, access.Forbidden) as exc:
+        st.session_state["_view_message"] = ("error", exc)
+    else:
+        st.session_state["_view_message"] = ("success", ("view.deleted", name))
 
 
 def saved_views_panel(ctx: state.Context) -> None:
     """Sidebar: save the whole view by name; load, rename or delete saved ones."""
     lang = ctx.lang
+    editable = access.allowed("save_view")
     with st.sidebar.expander(t("view.title", lang)):
         names = store_mod.list_views(state.shared_store())
         if names:
@@ -116,15 +122,17 @@ def saved_views_panel(ctx: state.Context) -> None:
             left, right = st.columns(2)
             left.button(t("view.load", lang), key="view_load", on_click=_load, args=(chosen,),
                         use_container_width=True)
-            right.button(t("view.delete", lang), key="view_delete", on_click=_delete, args=(chosen,),
-                         use_container_width=True)
-            st.text_input(t("view.rename_to", lang), key="view_rename")
-            st.button(t("view.rename", lang), key="view_rename_button", on_click=_rename, args=(chosen,))
+            if editable:
+                right.button(t("view.delete", lang), key="view_delete", on_click=_delete, args=(chosen,),
+                             use_container_width=True)
+                st.text_input(t("view.rename_to", lang), key="view_rename")
+                st.button(t("view.rename", lang), key="view_rename_button", on_click=_rename, args=(chosen,))
         else:
             st.caption(t("view.none", lang))
-        st.divider()
-        st.text_input(t("view.name", lang), key="view_name", placeholder=t("view.name_hint", lang))
-        st.button(t("view.save", lang), key="view_save", on_click=_save, args=(ctx,), type="primary")
+        if editable:  # a viewer loads views and copies links; saving writes to the shared store
+            st.divider()
+            st.text_input(t("view.name", lang), key="view_name", placeholder=t("view.name_hint", lang))
+            st.button(t("view.save", lang), key="view_save", on_click=_save, args=(ctx,), type="primary")
         message = st.session_state.pop("_view_message", None)
         if message:
             kind, content = message

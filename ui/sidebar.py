@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import share, state
 from ui.safe import md
+from valuation.i18n.format import format_date
 from valuation.i18n.text import LANG_NAMES, LANGS, lang_from_locale, t
 
 
@@ -26,6 +27,9 @@ def render() -> state.Context:
     shared = state.shared_store()
     options = [state.ref(state.DB, n) for n in shared.datasets()]
     options += [state.ref(state.SESSION, n) for n in state.session_store().datasets()]
+    if not options:  # a read-only file without any dataset (the sample cannot be built into it)
+        st.warning(t("sidebar.no_datasets", lang))
+        st.stop()
     pending = st.session_state.pop(state.PENDING_DATASET_KEY, None)
     if pending in options:
         st.session_state["dataset"] = pending
@@ -47,6 +51,9 @@ def render() -> state.Context:
         as_of = st.sidebar.date_input(t("sidebar.as_of", lang), value=last, min_value=first,
                                       max_value=last, help=t("sidebar.as_of_help", lang),
                                       key=f"as_of::{chosen}")
+        future, latest = state.future_orders(state.store_for(scope), name)
+        if future:
+            st.sidebar.warning(t("sidebar.future_orders", lang, n=f"{future:,}", latest=format_date(latest, lang)))
     else:
         st.sidebar.warning(t("sidebar.no_orders", lang))
     ctx = state.Context(lang=lang, scope=scope, dataset=name, as_of=as_of,

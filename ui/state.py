@@ -32,7 +32,7 @@ def shared_store() -> Store:
 def session_store() -> Store:
     """An in-memory store for uploads kept for this browser session only."""
     if SESSION_STORE_KEY not in st.session_state:
-        st.session_state[SESSION_STORE_KEY] = Store(":memory:")
+        st.session_state[SESSION_STORE_KEY] = Store(":memory:", private=True)
     return st.session_state[SESSION_STORE_KEY]
 
 
@@ -95,6 +95,17 @@ def show_error(exc: Exception, lang: str, **extra) -> None:
     if not text or text == key or "{" in text:
         text = md(str(exc))
     st.error(text)
+
+
+def future_orders(store: Store, dataset: str) -> tuple[int, dt.date | None]:
+    """Orders dated after today (count, latest); none for a features dataset (it has no orders)."""
+    from valuation.data import sources
+    from valuation.data.features import future_orders as count_future
+
+    info = sources.kind_info(store, dataset)
+    if info and info["kind"] == sources.KIND_FEATURES:
+        return 0, None
+    return count_future(store, dataset)
 
 
 def order_date_range(store: Store, dataset: str) -> tuple[dt.date | None, dt.date | None]:

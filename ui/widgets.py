@@ -141,7 +141,7 @@ def mapping_editor(file_name: str, table: str, headers: list[str], lang: str) ->
     return mapping
 
 
-def validation_report(result, lang: str) -> None:
+def validation_report(result, lang: str, key: str | None = None) -> None:
     """Counts, warnings and the rejected rows of one imported file, with a download."""
     s = result.summary()
     st.markdown("**" + t("data.report", lang, rows_read=f"{s['rows_read']:,}",
@@ -150,17 +150,18 @@ def validation_report(result, lang: str) -> None:
     if s.get("amount_total") is not None:
         st.caption(t("data.report_detail", lang, customers=f"{s['customers']:,}",
                      amount=format_money(s["amount_total"], lang)))
-    for warning in s.get("warnings", []):
+    shown_in = result.messages(lang) if hasattr(result, "messages") else s.get("warnings", [])
+    for warning, shown in zip(s.get("warnings", []), shown_in):
         if "see the rejects report" in warning:
             continue  # the report line above says it
-        st.warning(t(WARNING_KEYS[warning], lang) if warning in WARNING_KEYS else md(warning))
+        st.warning(t(WARNING_KEYS[warning], lang) if warning in WARNING_KEYS else md(shown))
     if len(result.rejects):
         st.markdown(t("data.rejects", lang))
         shown = rejects_frame(result.rejects, lang)
         st.dataframe(shown.head(1000), hide_index=True)
         st.download_button(t("data.rejects_download", lang), csv_bytes(shown),
                            file_name=f"rejects_{result.source_name}.csv", mime="text/csv",
-                           key=f"rejects::{result.source_name}")
+                           key=f"rejects::{key or result.source_name}")
     else:
         st.caption(t("data.no_rejects", lang))
 
@@ -214,8 +215,9 @@ def data_notes(scored: pd.DataFrame, lang: str) -> None:
     fit = scored.attrs.get("clv_fit")
     notes = []
     if report is not None and report.missing:
-        dims = "、".join(t(f"dim.{d}", lang) for d in report.missing) if lang == "zh" else \
-            ", ".join(t(f"dim.{d}", lang) for d in report.missing)
+        # A custom dimension is named by a column header (or a share link): text, not markdown.
+        names = [md(exports.dimension_label(d, lang)) for d in report.missing]
+        dims = "、".join(names) if lang == "zh" else ", ".join(names)
         notes.append(t("dim.missing", lang, dims=dims))
     if availability is not None:
         if not availability.cost:

@@ -26,16 +26,18 @@ scored = cache.scored(ctx)
 search = st.text_input(t("customers.search", lang), key="customer_search",
                        placeholder=t("customers.search_hint", lang))
 filters = {}
-cols = st.columns(6)
-prefixes = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm", "lifecycle_stage": "stage",
+prefixes = {"tier": "tier", "value_class": "class", "rfm_class": "rfmc", "lifecycle_stage": "stage",
+            "grade_profit": "grade", "grade_potential": "grade", "grade_loyalty": "grade",
             "region": None, "industry": None}
+cols = st.columns(5) + st.columns(4)
 for col, (column, prefix) in zip(cols, prefixes.items()):
     values = sorted(v for v in scored[column].dropna().unique()) if column in scored else []
     filters[column] = col.multiselect(t(f"feat.{column}", lang), values, key=f"filter::{column}", placeholder=t("common.all", lang),
                                       format_func=(lambda v, p=prefix: t(f"{p}.{v}", lang)) if prefix else str)
 shown = insights.filter_customers(scored, search, **filters)
 st.caption(t("customers.count", lang, shown=f"{len(shown):,}", total=f"{len(scored):,}"))
-table_cols = ["customer_id", "name", "tier", "value_class", "rfm_segment", "lifecycle_stage", "composite",
+table_cols = ["customer_id", "name", "tier", "value_class", "grade_profit", "grade_potential", "grade_loyalty",
+              "rfm_class", "lifecycle_stage", "composite",
               "actual_value", "strategic_value", "revenue_12m", "net_profit_12m", "days_since_last_order", "region", "industry"]
 table = shown[[c for c in table_cols if c in shown]].sort_values("composite", ascending=False)
 st.dataframe(widgets.labelled(table.head(TABLE_ROWS), lang), hide_index=True,

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import state, widgets
+from ui import auth, state, widgets
 from ui.safe import md
 from valuation.data import ingest, schema, sources
 from valuation.data.files import IngestError
 from valuation.data.reading import PARQUET
-from valuation.data.store import SAMPLE_DATASET, StoreError, merge_tables
+from valuation.data.store import SAMPLE_DATASET, StoreError, audit_log, merge_tables
 from valuation.i18n.format import format_date
 from valuation.i18n.text import t
 
@@ -22,7 +22,7 @@ st.title(t("page.data", lang))
 # ---- the current dataset ---------------------------------------------------------
 info = ctx.store.info(ctx.dataset)
 label = t("sidebar.session_only", lang, name=ctx.dataset) if ctx.scope == state.SESSION else ctx.dataset
-st.subheader(t("data.current", lang, name=label))
+st.subheader(t("data.current", lang, name=md(label)))
 st.caption(t("data.source", lang, source=md(info.source or "—")))
 kind = sources.kind_info(ctx.store, ctx.dataset)
 if kind and kind["kind"] == sources.KIND_FEATURES:
@@ -31,18 +31,22 @@ if kind and kind["kind"] == sources.KIND_FEATURES:
               as_of=format_date(kind["as_of"], lang)))
 elif kind and kind["kind"] == sources.KIND_PARQUET:
     st.caption(t("scale.current_parquet", lang, path=md(kind["location"] or "—")))
+damaged = sources.features_problem(ctx.store, ctx.dataset)
+if damaged is not None:  # a damaged features record: said here, where the dataset can be deleted
+    state.show_error(damaged, lang)
 summary = widgets.table_summary_frame(ctx.store.table_summary(ctx.dataset), info.provided, lang)
 st.dataframe(summary, hide_index=True)
 missing = [t(f"table.{name}", lang) for name in schema.TABLES if name not in info.provided]
 if missing:
     st.info(t("data.missing_tables", lang, tables="、".join(missing) if lang == "zh" else ", ".join(missing)))
 
-if not (ctx.scope == state.DB and ctx.dataset == SAMPLE_DATASET):
-    if st.button(t("data.delete", lang, name=ctx.dataset), key="delete_dataset"):
+may_delete = auth.can("upload") if ctx.scope == state.SESSION else auth.can("delete_dataset")
+if may_delete and not (ctx.scope == state.DB and ctx.dataset == SAMPLE_DATASET):
+    if st.button(t("data.delete", lang, name=md(ctx.dataset)), key="delete_dataset"):
         ctx.store.delete_dataset(ctx.dataset)
         state.clear_dataset_caches()
         st.session_state.pop("dataset", None)
-        st.toast(t("data.deleted", lang, name=ctx.dataset))
+        st.toast(t("data.deleted", lang, name=md(ctx.dataset)))
         st.rerun()
 
 st.divider()
@@ -63,17 +67,28 @@ def save_buttons(key_prefix: str = "") -> str | None:
     chosen = None
     if left.button(t("data.use_session", lang), key=f"{key_prefix}use_session", type="primary"):
         chosen = state.SESSION
-    if right.button(t("data.save", lang), key=f"{key_prefix}save_dataset"):
+    if right.button(t("data.save", lang), key=f"{key_prefix}save_dataset",
+                    disabled=state.shared_store().read_only or not auth.can("save_dataset")):
         chosen = state.DB
     return chosen
 
 
 def ready_message(scope: str, name: str) -> str:
-    return t("data.session_ready" if scope == state.SESSION else "data.saved", lang, name=name)
+    return t("data.session_ready" if scope == state.SESSION else "data.saved", lang, name=md(name))
 
+
+if auth.can("audit"):
+    with st.expander(t("data.audit", lang)):
+        st.dataframe(auth.audit_frame(audit_log(state.shared_store(), 200), lang), hide_index=True)
+
+if not auth.can("upload"):  # a viewer: see and export only
+    st.info(t("data.viewer_only", lang))
+    st.stop()
 
 # ---- upload ----------------------------------------------------------------------
 st.subheader(t("data.upload", lang))
+if state.shared_store().read_only:  # a file published read-only: browse and score, keep uploads in the session
+    st.info(t("data.read_only_db", lang, path=md(state.shared_store().path)))
 files = st.file_uploader(t("data.upload", lang), type=["csv", "tsv", "txt", "xlsx", "parquet"],
                          accept_multiple_files=True,
                          help=t("data.upload_help", lang) + " " + t("scale.upload_help", lang),
@@ -81,6 +96,14 @@ files = st.file_uploader(t("data.upload", lang), type=["csv", "tsv", "txt", "xls
 
 results = []
 features_files = []  # (upload, features frame): datasets as they are, not tables to merge
+names = [u.name for u in files or []]
+
+
+def upload_id(upload) -> str:
+    """What the widgets of one upload are keyed by: its name, with its file id when two share the name."""
+    return upload.name if names.count(upload.name) == 1 else f"{upload.name}::{upload.file_id}"
+
+
 for upload in files or []:
     if widgets.is_parquet(upload):
         try:
@@ -95,16 +118,19 @@ for upload in files or []:
         table = st.selectbox(t("data.table_for_file", lang, file=md(upload.name)), list(schema.TABLES),
                              index=list(schema.TABLES).index(widgets.guess_table(upload.name)),
                              format_func=lambda name: t(f"table.{name}", lang),
-                             key=f"table::{upload.name}")
+                             key=f"table::{upload_id(upload)}")
         sheet = None
         try:
             sniffed = widgets.cached_sniff(upload)
             sheets = sniffed.get("sheets") or []
             if len(sheets) > 1:  # a workbook: the table may be on any sheet
+                first = sniffed.get("sheet") or sheets[0]  # the first visible one
                 sheet = st.selectbox(t("data.sheet", lang, file=md(upload.name)), sheets,
-                                     key=f"sheet::{upload.name}")
-                if sheet != sheets[0]:
+                                     index=sheets.index(first), key=f"sheet::{upload_id(upload)}")
+                if sheet != first:
                     sniffed = widgets.cached_sniff(upload, sheet)
+                else:
+                    sheet = None  # read as the default sheet: its notes name the hidden sheets skipped
         except IngestError as exc:
             state.show_error(exc, lang, file=upload.name)
             continue
@@ -118,7 +144,9 @@ for upload in files or []:
                                    delimiter=widgets.delimiter_label(sniffed["delimiter"])))
 
         show_detected(sniffed["encoding"])
-        mapping = widgets.mapping_editor(upload.name if sheet is None else f"{upload.name}::{sheet}",
+        for note in sniffed.get("notes") or ():  # a unit in a header, a Big5 file: said before the import
+            st.caption(md(note.text(lang)))
+        mapping = widgets.mapping_editor(upload_id(upload) if sheet is None else f"{upload_id(upload)}::{sheet}",
                                          table, sniffed["headers"], lang)
         with st.expander(t("data.preview", lang)):
             st.dataframe(sniffed["preview"], hide_index=True)
@@ -128,7 +156,7 @@ for upload in files or []:
             state.show_error(exc, lang, file=upload.name)
             continue
         show_detected(result.encoding)
-        widgets.validation_report(result, lang)
+        widgets.validation_report(result, lang, key=upload_id(upload))
         try:
             ingest.check_loadable(result)  # every row rejected: nothing to save
         except IngestError as exc:
@@ -171,8 +199,8 @@ for upload, features in features_files:
                 t(f"table.{name}", lang) for name in provided)))
         st.caption(t("scale.features_fixed", lang, as_of=as_of))
         name = st.text_input(t("data.save_name", lang), value=Path(upload.name).stem[:64],
-                             key=f"features::{upload.name}::save_name")
-        scope = save_buttons(f"features::{upload.name}::")
+                             key=f"features::{upload_id(upload)}::save_name")
+        scope = save_buttons(f"features::{upload_id(upload)}::")
         if scope is not None:
             try:
                 stored = sources.attach_features(state.store_for(scope), name, features)
@@ -183,37 +211,38 @@ for upload, features in features_files:
                 saved(scope, stored["dataset"], ready_message(scope, stored["dataset"]))
 
 # ---- a Parquet folder read in place ------------------------------------------------
-roots = sources.attach_roots()
-with st.expander(t("scale.attach_title", lang)):
-    st.caption(t("scale.attach_help", lang))
-    if not roots:  # reading server paths is an administrator's decision (docs/scale-out.md)
-        st.info(t("scale.attach_disabled", lang, env=sources.ATTACH_ROOTS_ENV))
-    else:
-        st.caption(t("scale.attach_roots", lang, roots=md(" · ".join(roots))))
-    folder = st.text_input(t("scale.attach_path", lang), key="attach_path",
-                           placeholder="/data/sales_lake · s3://bucket/sales_lake")
-    attach_name = st.text_input(t("scale.attach_name", lang), key="attach_name")
-    if st.button(t("scale.attach_button", lang), key="attach_parquet", disabled=not roots):
-        folder = folder.strip()
-        if not folder:
-            st.warning(t("scale.attach_no_path", lang))
-        elif not sources.within_roots(folder, roots):
-            state.show_error(StoreError("attach_outside_roots", f"{folder} is outside {roots}",
-                                        path=folder, roots=" · ".join(roots)), lang)
-            st.warning(t("scale.attach_failed", lang))
+if auth.can("attach"):  # reading folders on the server: administrators only
+    roots = sources.attach_roots()
+    with st.expander(t("scale.attach_title", lang)):
+        st.caption(t("scale.attach_help", lang))
+        if not roots:  # reading server paths is an administrator's decision (docs/scale-out.md)
+            st.info(t("scale.attach_disabled", lang, env=sources.ATTACH_ROOTS_ENV))
         else:
-            name = attach_name.strip() or Path(folder.rstrip("/")).name
-            try:
-                attached = sources.attach_parquet(state.store_for(state.DB), name, folder)
-            except StoreError as exc:
-                state.show_error(exc, lang)
+            st.caption(t("scale.attach_roots", lang, roots=md(" · ".join(roots))))
+        folder = st.text_input(t("scale.attach_path", lang), key="attach_path",
+                               placeholder="/data/sales_lake · s3://bucket/sales_lake")
+        attach_name = st.text_input(t("scale.attach_name", lang), key="attach_name")
+        if st.button(t("scale.attach_button", lang), key="attach_parquet", disabled=not roots):
+            folder = folder.strip()
+            if not folder:
+                st.warning(t("scale.attach_no_path", lang))
+            elif not sources.within_roots(folder, roots):
+                state.show_error(StoreError("attach_outside_roots", f"{folder} is outside {roots}",
+                                            path=folder, roots=" · ".join(roots)), lang)
                 st.warning(t("scale.attach_failed", lang))
             else:
-                state.clear_dataset_caches()
-                state.select_dataset_next_run(state.DB, attached["dataset"])
-                st.session_state["_flash"] = t("scale.attached", lang, name=attached["dataset"],
-                                               orders=f"{attached['orders']:,}", path=md(attached["path"]))
-                st.rerun()
+                name = attach_name.strip() or Path(folder.rstrip("/")).name
+                try:
+                    attached = sources.attach_parquet(state.store_for(state.DB), name, folder)
+                except StoreError as exc:
+                    state.show_error(exc, lang)
+                    st.warning(t("scale.attach_failed", lang))
+                else:
+                    state.clear_dataset_caches()
+                    state.select_dataset_next_run(state.DB, attached["dataset"])
+                    st.session_state["_flash"] = t("scale.attached", lang, name=md(attached["dataset"]),
+                                                   orders=f"{attached['orders']:,}", path=md(attached["path"]))
+                    st.rerun()
 
 if "_flash" in st.session_state:
     st.success(st.session_state.pop("_flash"))

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache_dynamics, cache_explore, state, widgets
+from ui.safe import md
 from valuation.analysis import snapshots
 from valuation.i18n.format import format_date
 from valuation.i18n.text import t
@@ -38,7 +39,7 @@ typed = right.text_input(t("dynamics.extra_dates", lang), key="dyn::extra", plac
                          help=t("dynamics.extra_help", lang))
 extra, bad = snapshots.parse_dates(typed)
 if bad:
-    st.warning(t("dynamics.bad_dates", lang, dates=", ".join(bad)))
+    st.warning(t("dynamics.bad_dates", lang, dates=md(", ".join(bad))))  # as typed: text, not markdown
 dates, dropped = snapshots.choose_dates(selected, extra, ctx.first_order, ctx.as_of)
 if dropped:
     st.warning(t("dynamics.dropped", lang, dates=", ".join(format_date(d, lang) for d in dropped),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache, state, widgets
+from ui.safe import md
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
 from valuation.model import lifecycle
@@ -59,6 +60,6 @@ middle.progress((step + 1) / len(SLIDES), text=t("present.counter", lang, n=step
 
 w = settings.weights.as_dict()
 weights = " · ".join(f"{t(f'dim.{d}', lang)} {v:g}" for d, v in w.items() if v > 0 and not d.startswith("custom:"))
-st.caption(t("present.footer", lang, dataset=ctx.dataset, as_of=str(ctx.as_of), weights=weights,
+st.caption(t("present.footer", lang, dataset=md(ctx.dataset), as_of=str(ctx.as_of), weights=weights,
              a=format_pct(settings.tiers.a), b=format_pct(settings.tiers.b), c=format_pct(settings.tiers.c),
              at_risk=settings.lifecycle.at_risk_days))

@@ -30,7 +30,7 @@ with left:
     st.subheader(t("tuning.weights", lang))
     chosen_custom = st.multiselect(t("tuning.custom_dims", lang), custom_options,
                                    default=[c for c, _ in cache.settings().weights.custom if c in custom_options],
-                                   format_func=lambda c: exports.column_label(c, lang),
+                                   format_func=lambda c: exports.column_label(f"custom:{c}", lang),
                                    help=t("tuning.custom_help", lang), key="custom_dims",
                                    placeholder=t("common.choose", lang))
     settings = cache.settings()

@@ -12,13 +12,14 @@ from valuation.model import lifecycle, tiers
 
 # Customer-level dimensions come from the scored frame (one value per customer, as of the as-of date);
 # order-level ones need the orders table and are aggregated in SQL.
-CUSTOMER_DIMENSIONS = ("region", "industry", "size", "channel", "tier", "value_class", "rfm_segment",
-                       "lifecycle_stage")
+CUSTOMER_DIMENSIONS = ("region", "industry", "size", "channel", "tier", "value_class", "rfm_class",
+                       "rfm_segment", "lifecycle_stage", "grade_profit", "grade_potential", "grade_loyalty")
 ORDER_DIMENSIONS = ("category", "order_channel", "month", "quarter", "year")
 TIME_DIMENSIONS = ("month", "quarter", "year")
 DIMENSIONS = CUSTOMER_DIMENSIONS + ORDER_DIMENSIONS
 # Scored dimensions move with the weights and cut-offs; the others are attributes of the data.
-SCORED_DIMENSIONS = ("tier", "value_class", "rfm_segment", "lifecycle_stage")
+SCORED_DIMENSIONS = ("tier", "value_class", "rfm_class", "rfm_segment", "lifecycle_stage", "grade_profit",
+                     "grade_potential", "grade_loyalty")
 
 CUSTOMER_MEASURES = ("customers", "revenue_12m", "net_profit_12m", "composite", "clv")
 ORDER_MEASURES = ("revenue", "gross_profit", "orders", "customers")
@@ -31,6 +32,10 @@ CANONICAL_ORDER: dict[str, tuple[str, ...]] = {
     "tier": tiers.TIERS,
     "value_class": tiers.VALUE_CLASSES + ("prospect",),
     "rfm_segment": tiers.RFM_SEGMENTS,
+    "rfm_class": tiers.RFM_CLASSES,
+    "grade_profit": tiers.GRADES["grade_profit"],
+    "grade_potential": tiers.GRADES["grade_potential"],
+    "grade_loyalty": tiers.GRADES["grade_loyalty"],
     "lifecycle_stage": lifecycle.STAGES,
     "size": _SIZE_ORDER,
 }

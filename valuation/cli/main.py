@@ -1,4 +1,4 @@
-"""Command line: python -m valuation sample | ingest | score | clv | backtest | alerts | attach | features | report."""
+"""Command line: python -m valuation sample | ingest | score | clv | backtest | alerts | attach | features | report | audit."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import os
 import sys
 import traceback
 
-from valuation.cli import alerts, backtest, data, report, scale, score
+from valuation.cli import alerts, audit, backtest, data, report, scale, score
 from valuation.cli.common import UsageError
 
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_parsers(sub)
     scale.add_parsers(sub)  # attach (Parquet in place, features files) and features (DuckDB / Spark)
     report.add_parsers(sub)
+    audit.add_parsers(sub)
     return parser
 
 

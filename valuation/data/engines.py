@@ -126,8 +126,10 @@ def raw_features_duckdb(source: str | Path, as_of: dt.date | str | None = None,
         attach_parquet(store, "source", source)
         tables = {t: store.table_ref("source", t) for t in schema.TABLES}
         if as_of is None:
-            as_of = store.cursor().execute(
-                f"SELECT max(order_date) FROM {tables['orders']}").fetchall()[0][0] or dt.date.today()
+            from valuation.data.features import last_order_sql
+
+            as_of = store.cursor().execute(last_order_sql(tables["orders"]),
+                                           {"today": dt.date.today()}).fetchall()[0][0] or dt.date.today()
         as_of = pd.Timestamp(as_of).date()
         raw = fetch_frame(store.cursor(), feature_sql("duckdb", tables), window_params(as_of))
         return normalise_result(raw), as_of, store.provided_columns("source")
@@ -275,8 +277,10 @@ def raw_features_spark(source: str, as_of: dt.date | str | None = None, *, spark
     spark = spark or spark_session(master, remote, extra_conf=conf)
     views, provided = spark_views(spark, str(source))
     if as_of is None:
-        as_of = spark.sql(f"SELECT MAX(order_date) AS d FROM {views['orders']}").collect()[0][0] \
-            or dt.date.today()
+        from valuation.data.features import last_order_sql
+
+        as_of = spark.sql(last_order_sql(views["orders"]).replace("$today", f"DATE'{dt.date.today()}'")
+                          ).collect()[0][0] or dt.date.today()
     as_of = pd.Timestamp(as_of).date()
     with warnings.catch_warnings():
         # pyspark 4.3 warns that pandas 3 is not fully supported; the parity test checks this result.

@@ -229,10 +229,26 @@ class Availability:
         )
 
 
-def default_as_of(store: Store, dataset: str) -> dt.date | None:
-    """The last order date of the dataset: the default as-of date."""
-    return store.cursor().execute(
-        f"SELECT max(order_date) FROM {store.table_ref(dataset, 'orders')}").fetchone()[0]
+def last_order_sql(orders_ref: str) -> str:
+    """SQL for the default as-of date: the last order date on or before ``$today`` (an order typed
+    as 2099 must not make every other customer look churned); the last date at all when every
+    order is in the future (a test fixture, say). Runs on DuckDB and Spark alike."""
+    return (f"SELECT COALESCE(MAX(CASE WHEN order_date <= $today THEN order_date END), MAX(order_date)) "
+            f"FROM {orders_ref}")
+
+
+def default_as_of(store: Store, dataset: str, today: dt.date | None = None) -> dt.date | None:
+    """The default as-of date: the last order date that is not in the future."""
+    return store.cursor().execute(last_order_sql(store.table_ref(dataset, "orders")),
+                                  {"today": today or dt.date.today()}).fetchone()[0]
+
+
+def future_orders(store: Store, dataset: str, today: dt.date | None = None) -> tuple[int, dt.date | None]:
+    """How many orders are dated after today, and the latest date: almost always typing mistakes."""
+    count, latest = store.cursor().execute(
+        f"SELECT count(*), max(order_date) FROM {store.table_ref(dataset, 'orders')} WHERE order_date > $today",
+        {"today": today or dt.date.today()}).fetchone()
+    return int(count), latest
 
 
 def compute_features(store: Store, dataset: str, as_of: dt.date | str | None = None) -> pd.DataFrame:

@@ -5,10 +5,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from valuation.data import schema
-from valuation.data.files import IngestError, _sniff_head, _source_bytes, max_file_bytes
-from valuation.data.mapping import _check_table, _unique_headers, detect_mapping
+from valuation.data.files import (
+    IngestError,
+    _sniff_head,
+    _source_bytes,
+    encoding_notes,
+    max_file_bytes,
+)
+from valuation.data.mapping import (
+    _check_table,
+    _unique_headers,
+    detect_mapping,
+    money_units,
+    unit_note,
+)
 from valuation.data.reading import PARQUET, _open_workbook, _raw_from_bytes
 from valuation.data.validate import IngestResult, _build
+from valuation.data.workbook import default_sheet
 
 
 def read_table(source: str | Path | bytes, *, name: str | None = None, table: str = "orders",
@@ -29,7 +42,8 @@ def read_table(source: str | Path | bytes, *, name: str | None = None, table: st
         Canonical column -> source header, overriding detection for those columns; a header of
         ``""`` or None leaves that canonical column unmapped.
     sheet : str or int, optional
-        Excel sheet name or 0-based index; the first sheet by default.
+        Excel sheet name or 0-based index; by default the first visible sheet (hidden sheets
+        before it are skipped, with a note naming them).
     max_mb : float, optional
         Refuse files larger than this many MB (``too_large``) before reading them; default
         VALUATION_MAX_FILE_MB, else ``MAX_FILE_MB`` (200, the app's upload limit).
@@ -43,13 +57,19 @@ def read_table(source: str | Path | bytes, *, name: str | None = None, table: st
     ------
     IngestError
         When the file cannot be used at all (empty, not a table, header only, required columns
-        missing, bad mapping, unknown table, unreadable encoding).
+        missing, bad mapping, unknown table, unreadable encoding), or would grow past the limits
+        on rows, cells or decompressed bytes while it is read (``too_many_rows``,
+        ``too_many_cells``, ``sheet_too_many_rows``, ``sheet_too_many_cells``,
+        ``too_much_decompressed``: :mod:`valuation.data.limits`).
     """
     _check_table(table)
     data, shown = _source_bytes(source, name, max_file_bytes(max_mb))
     try:
         raw = _raw_from_bytes(data, shown, table, mapping, sheet)
-        return _build(raw, table, mapping, shown)
+        result = _build(raw, table, mapping, shown)
+        for note in reversed(encoding_notes(data, raw.encoding, shown)):
+            result.add_note(note, first=True)
+        return result
     except IngestError as exc:
         raise _name_other_sheets(exc, data, shown, sheet)
     except MemoryError:
@@ -68,11 +88,12 @@ def _name_other_sheets(exc: IngestError, data: bytes, name: str, sheet) -> Inges
     try:
         wb = _open_workbook(data, name)
         names = list(wb.sheetnames)
+        default = default_sheet(wb)
         wb.close()
     except IngestError:
         return exc
     if sheet is None:
-        current = names[0]
+        current = default.title if default is not None else names[0]
     elif isinstance(sheet, str) and sheet in names:
         current = sheet
     else:
@@ -129,12 +150,17 @@ def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
     -------
     dict
         ``source``, ``kind`` ("csv", "xlsx" or "parquet"), ``encoding`` (of a big text file: that of
-        its first megabyte, see :func:`_sniff_head`; "parquet" for a Parquet table), ``delimiter``,
+        its first megabyte, see :func:`_sniff_head`; "parquet" for a Parquet table; "big5" or
+        "big5-hkscs" for traditional Chinese), ``delimiter``,
         ``header_line``,
         ``headers``, ``rows`` (DataFrame of raw strings under the headers; also as
         ``preview``), ``mapping``
         (canonical -> header, detected), ``missing`` (required columns not found), ``table``,
-        ``sheets`` (xlsx sheet names, else None), ``warnings``.
+        ``sheets`` (xlsx sheet names, else None), ``sheet`` (the sheet shown: the one asked
+        for, else the first visible one), ``warnings`` (English), ``notes`` (the
+        warnings that have a text in both languages, as :class:`Note`: an unsure GBK/Big5
+        decision, a unit in a mapped money header; the preview shows values as written, before
+        the unit is applied).
 
     Raises
     ------
@@ -144,12 +170,16 @@ def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
     _check_table(table)
     data, shown = _source_bytes(source, name, max_file_bytes(max_mb))
     try:
-        raw = _raw_from_bytes(_sniff_head(data), shown, table, None, sheet, preview=rows)
-        sheets = None
+        head = _sniff_head(data)
+        raw = _raw_from_bytes(head, shown, table, None, sheet, preview=rows)
+        decoding = encoding_notes(head, raw.encoding, shown)
+        sheets = chosen = None
         if raw.delimiter is None and raw.encoding != PARQUET:
             wb = _open_workbook(data, shown)
             sheets = list(wb.sheetnames)
+            default = default_sheet(wb)
             wb.close()
+            chosen = sheet if sheet is not None else default.title if default is not None else None
     except IngestError:
         raise
     except Exception as e:
@@ -161,6 +191,9 @@ def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
     preview = raw.data.copy()
     preview.columns = headers
     mapping = detect_mapping(headers, table)
+    units = money_units(headers, {c: headers.index(h) for c, h in mapping.items()}, table)
+    scaled = [unit_note(c, mapping[c], power, unit) for c, (power, unit) in units.items()]
+    raw_notes = list(getattr(raw, "notes", []))  # from reading (a hidden sheet skipped …)
     return {
         "source": shown,
         "kind": PARQUET if raw.encoding == PARQUET else "xlsx" if raw.delimiter is None else "csv",
@@ -174,5 +207,8 @@ def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
         "missing": [c for c in schema.required(table) if c not in mapping],
         "table": table,
         "sheets": sheets,
-        "warnings": list(raw.warnings),
+        "sheet": chosen,  # the sheet shown: the one asked for, else the first visible one
+        "warnings": ([n.text("en") for n in decoding + raw_notes] + list(raw.warnings)
+                     + [n.text("en") for n in scaled]),
+        "notes": decoding + raw_notes + scaled,
     }

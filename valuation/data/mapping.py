@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from valuation.data import schema
-from valuation.data.files import _HEADER_SEARCH, IngestError
-from valuation.data.parsing import normalise_header
+from valuation.data.files import _HEADER_SEARCH, IngestError, Note
+from valuation.data.parsing import header_unit, normalise_header
 
 
 def candidate_columns(table: str) -> list[schema.Column]:
@@ -113,6 +113,43 @@ def _resolve(headers: list[str], table: str, mapping: dict[str, str] | None,
     chosen.update(auto)
     order = [c.name for c in candidate_columns(table)]
     return {c: chosen[c] for c in order if c in chosen}
+
+
+def money_units(headers: list[str], where: dict[str, int], table: str) -> dict[str, tuple[int, str]]:
+    """The unit each mapped money column's header declares, where it is not plain yuan.
+
+    Parameters
+    ----------
+    headers : list[str]
+        Header texts as found in the file.
+    where : dict[str, int]
+        Canonical column -> header index, as mapped (detected or chosen by the user).
+    table : str
+        Target table.
+
+    Returns
+    -------
+    dict[str, tuple[int, str]]
+        Canonical money column -> (power of ten, unit as written): ``金额(万元)`` gives
+        ``{"amount": (4, "万元")}``, ``Amount (CNY thousands)`` ``{"amount": (3, "CNY thousands")}``.
+        Columns in yuan (``金额(元)``, ``Amount (CNY)``), without a unit, or not money
+        (``数量(千件)``) are absent.
+    """
+    kinds = {c.name: c.kind for c in candidate_columns(table)}
+    out = {}
+    for canon, i in where.items():
+        if kinds.get(canon) != "money":
+            continue
+        unit = header_unit(headers[i])
+        if unit and unit[0]:
+            out[canon] = unit
+    return out
+
+
+def unit_note(column: str, header: str, power: int, unit: str) -> Note:
+    """The note that ``column`` (header ``header``) was multiplied by ``10**power`` for ``unit``."""
+    return Note("note.unit_scaled", {"header": header, "col": column, "unit": unit,
+                                     "factor": f"{10 ** power:,}", "example": f"{1.5 * 10 ** power:,.0f}"})
 
 
 def _missing_error(name: str, table: str, missing: list[str], headers: list[str]) -> IngestError:

@@ -23,11 +23,18 @@ NULL_TOKENS = frozenset({
     "nan", "NaN", "NAN", "n/a", "N/A", "#N/A", "nil", "NIL", "无", "空",
 })
 
-# Row-level labels of totals lines that ERP reports append; never a real customer id.
-TOTAL_TOKENS = frozenset({
-    "合计", "总计", "小计", "总合计", "合計", "總計", "小計", "total", "grandtotal", "subtotal",
-    "totals", "sum",
-})
+# Labels of the totals lines ERP reports append (合计, 本页合计, 小计, 合计(含税), 总计：, Total, TOTAL
+# AMOUNT, Subtotal, Grand total …), matched against a whole cell once brackets, spaces, colons and
+# dashes are gone: an optional qualifier, a totals word, an optional measure. A longer text that
+# merely holds such a word (合计科技有限公司, TOTAL01, Total Solutions) is not a label.
+_TOTALS_LABEL = (
+    r"^(?:本页|本頁|当页|當頁|每页|每頁|本月|本期|本年|本日|当月|當月|当期|當期|全部|全年|累计|累計|总|總"
+    r"|grand|page|report|overall|running|sub)?"
+    r"(?:合计|合計|总计|總計|小计|小計|共计|共計|总额|總額|total|totals|subtotal|sum)"
+    r"(?:金额|金額|数|數|额|額|行|amount|amounts|sales|revenue|value|due|row|line)?$"
+)
+# A cheap first pass over a whole column: only cells holding one of these can be a label.
+_TOTALS_HINT = r"(?i)计|計|总额|總額|total|sum"
 
 # Reason sentences per reason_code; {col} is the canonical column name.
 REASONS = {
@@ -151,13 +158,28 @@ def _factorize(t: pd.Series, mask: np.ndarray) -> tuple[np.ndarray, pd.Series]:
     return codes, as_text(pd.Series(np.asarray(uniques, dtype=object)))
 
 
-def _to_float(strings: pd.Series) -> np.ndarray:
-    """Cast validated numeric strings to float64 with Arrow (correctly rounded, NaN for null)."""
+def _to_float(strings: pd.Series, exponent: int = 0) -> np.ndarray:
+    """Cast validated numeric strings to float64 with Arrow (correctly rounded, NaN for null).
+
+    ``exponent`` scales by a power of ten in the text ("1.1" becomes "1.1e4"), so Arrow rounds
+    once: 1.1 in 万元 is exactly 11000, where 1.1 * 1e4 would be 11000.000000000002.
+    """
     if len(strings) == 0:
         return np.empty(0, dtype=np.float64)
-    arr = pc.cast(_arrow(as_text(strings)), pa.float64())
+    text = _arrow(as_text(strings))
+    written_e = None
+    if exponent:
+        written_e = pc.match_substring_regex(text, "[eE]")  # 1.5E+05 has its own exponent
+        suffix = pa.scalar(f"e{exponent}", text.type)
+        shifted = pc.binary_join_element_wise(text, suffix, pa.scalar("", text.type))
+        text = pc.if_else(written_e, text, shifted)
+    arr = pc.cast(text, pa.float64())
     # A writable copy: Arrow's zero-copy buffers are read-only.
-    return np.array(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+    out = np.array(arr.to_numpy(zero_copy_only=False), dtype=np.float64)
+    if written_e is not None:
+        has_e = np.asarray(pc.fill_null(written_e, False).to_numpy(zero_copy_only=False), dtype=bool)
+        out[has_e] *= 10.0 ** exponent
+    return out
 
 
 def _extract(u: pd.Series, pattern: str, groups: list[str]) -> tuple[np.ndarray, dict]:
@@ -177,7 +199,7 @@ def _extract(u: pd.Series, pattern: str, groups: list[str]) -> tuple[np.ndarray,
 _PLAIN_NUMBER = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 # Currency words and signs, matched after upper-casing.
 _CURRENCY = r"(?:RMB|CNY|USD|US\$|HKD|HK\$|EUR|¥|\$|€|人民币|元|圆)"
-_UNITS = {"千": "e3", "万": "e4", "亿": "e8"}
+_UNITS = {"千": 3, "万": 4, "亿": 8}
 _FORMATTED_NUMBER = (
     r"^" + _CURRENCY + r"?(?P<open>\()?(?P<s1>[+-])?" + _CURRENCY + r"?(?P<s2>[+-])?"
     r"(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?|[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
@@ -185,8 +207,12 @@ _FORMATTED_NUMBER = (
 )
 
 
-def _parse_formatted_numbers(u: pd.Series) -> np.ndarray:
-    """Parse unique non-plain number strings; NaN where the text is not a number."""
+def _parse_formatted_numbers(u: pd.Series, exponent: int = 0) -> np.ndarray:
+    """Parse unique non-plain number strings; NaN where the text is not a number.
+
+    ``exponent``: the column's unit (from its header) as a power of ten, for values without a
+    千/万/亿 of their own.
+    """
     u = _nfkc(u).str.replace("\u2212", "-", regex=False).str.upper()
     spaced = u.str.contains(r"\s", regex=True).fillna(False).to_numpy(dtype=bool)
     if spaced.any():
@@ -211,7 +237,9 @@ def _parse_formatted_numbers(u: pd.Series) -> np.ndarray:
     ok = matched & (opened == closed).to_numpy() & (markers <= 1).to_numpy()
     negative = ((s1 == "-") | (s2 == "-") | (trail == "-") | opened).to_numpy()
     # 万/亿 scale by exponent text so Arrow rounds once: "1.1万" is exactly 11000.
-    text = num.str.replace(",", "", regex=False) + unit.map(_UNITS).fillna("")
+    # A value's own 千/万/亿 says what it is in full ("1.2万" is 12000 under any header).
+    power = unit.map(_UNITS).fillna(exponent).astype(int)
+    text = num.str.replace(",", "", regex=False) + ("e" + power.astype(str)).where(power != 0, "")
     out = np.full(len(u), np.nan)
     if ok.any():
         out[ok] = _to_float(text[ok])
@@ -219,7 +247,7 @@ def _parse_formatted_numbers(u: pd.Series) -> np.ndarray:
     return out
 
 
-def _cast_whole_column(t: pd.Series, present: np.ndarray) -> np.ndarray | None:
+def _cast_whole_column(t: pd.Series, present: np.ndarray, exponent: int = 0) -> np.ndarray | None:
     """Fast path for clean columns: one Arrow cast of the whole column (NaN where missing).
 
     None when some present value is not a plain number; then values are looked at one kind at
@@ -228,12 +256,12 @@ def _cast_whole_column(t: pd.Series, present: np.ndarray) -> np.ndarray | None:
     if not present.any():
         return None
     try:
-        return _to_float(t)
+        return _to_float(t, exponent)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
 
 
-def parse_amounts(values, *, kind: str = "money") -> Parsed:
+def parse_amounts(values, *, kind: str = "money", exponent: int = 0) -> Parsed:
     """Parse amounts: ``1,234.50``, ``¥1,234.50``, ``RMB 12``, ``(12.50)``, ``12.5-``, ``1.2万``.
 
     Parameters
@@ -242,6 +270,10 @@ def parse_amounts(values, *, kind: str = "money") -> Parsed:
         Raw text.
     kind : {"money", "number"}
         Only changes the reason code of unparseable values (``bad_amount`` / ``bad_number``).
+    exponent : int
+        The column's unit as a power of ten (4 for a ``金额(万元)`` header, see ``header_unit``):
+        values are multiplied by ``10**exponent``, rounded once as if written in yuan. A value
+        with a 千/万/亿 of its own keeps it instead ("1.2万" is 12000 under any header).
 
     Returns
     -------
@@ -254,17 +286,17 @@ def parse_amounts(values, *, kind: str = "money") -> Parsed:
     index = t.index
     out = np.full(len(t), np.nan)
     present = ~missing
-    whole = _cast_whole_column(t, present)
+    whole = _cast_whole_column(t, present, exponent)
     if whole is not None:
         out, plain = whole, present.copy()
     else:
         plain = present & t.str.fullmatch(_PLAIN_NUMBER).fillna(False).to_numpy(dtype=bool)
         if plain.any():
-            out[plain] = _to_float(t[plain])
+            out[plain] = _to_float(t[plain], exponent)
     rest = present & ~plain
     if rest.any():
         codes, uniques = _factorize(t, rest)
-        parsed = _parse_formatted_numbers(uniques)
+        parsed = _parse_formatted_numbers(uniques, exponent)
         out[rest] = parsed[codes[rest]]
     bad = present & ~np.isfinite(out)
     out[bad] = np.nan
@@ -502,14 +534,15 @@ def parse_text(values) -> Parsed:
     return Parsed(t, _empty_errors(t.index), missing)
 
 
-def parse_column(values, kind: str, *, column: str = "") -> Parsed:
-    """Parse a raw column according to its schema ``kind`` (id, text, date, money, number)."""
+def parse_column(values, kind: str, *, column: str = "", exponent: int = 0) -> Parsed:
+    """Parse a raw column according to its schema ``kind`` (id, text, date, money, number);
+    ``exponent`` scales amounts by a power of ten (the unit of the column's header)."""
     if kind in ("id", "text"):
         return parse_text(values)
     if kind == "date":
         return parse_dates(values, column=column or "date")
     if kind in ("money", "number"):
-        return parse_amounts(values, kind=kind)
+        return parse_amounts(values, kind=kind, exponent=exponent)
     raise ValueError(f"unknown column kind {kind!r}")
 
 
@@ -518,16 +551,140 @@ def parse_column(values, kind: str, *, column: str = "") -> Parsed:
 _BRACKETED = re.compile(r"\([^)]*\)|\[[^\]]*\]|【[^】]*】|\{[^}]*\}|<[^>]*>|《[^》]*》|〔[^〕]*〕")
 _HEADER_NOISE = re.compile(r"[\s_\-.·・*:#'\"`]+")
 
+# Traditional characters of the header synonyms (schema.py) and of units, as the simplified ones
+# the synonyms are written in: a Big5 export from Taiwan or Hong Kong says 客戶編號 and 金額(萬元).
+_TRADITIONAL = str.maketrans(
+    "業買產會冊創別務區單發號員響實屬應開總戶數時來檔潤滿碼稱稅類線綫紹編獲營規計訂評賬帳貨購費轉錢銷"
+    "間階際預額價據採機萬億幣臺",
+    "业买产会册创别务区单发号员响实属应开总户数时来档润满码称税类线线绍编获营规计订评账账货购费转钱销"
+    "间阶际预额价据采机万亿币台")
+
+
+def fold_traditional(text: str) -> str:
+    """``text`` with the traditional characters of known headers and units made simplified."""
+    return text.translate(_TRADITIONAL)
+
+
+# ---- units in headers: 金额(万元), 收入（亿元）, amount (CNY thousands), Sales (RMB '000), 金额/万元
+
+_CURRENCY_WORDS = re.compile(
+    r"人民币|新台币|台币|港币|港元|美元|欧元|rmb|cny|usd|hkd|twd|ntd|eur|us\$|hk\$|nt\$|yuan|dollars?"
+    r"|[¥$€£元圆]")
+_UNIT_LEAD = re.compile(r"^(?:单位\s*[:=]?|units?\s*[:=]|units?\s+|in\s+)\s*")
+_CHINESE_POWERS = {"十": 1, "百": 2, "千": 3, "万": 4, "亿": 8}
+_UNIT_WORDS = {
+    **dict.fromkeys(("k", "thousand", "thousands", "thou", "000", "'000", "000s", "'000s", "1000",
+                     "1,000", "1000s", "kcny", "krmb"), 3),
+    **dict.fromkeys(("10k", "10000", "10,000", "tenthousand", "tenthousands"), 4),
+    **dict.fromkeys(("m", "mn", "mm", "mil", "mio", "million", "millions", "000000", "000,000",
+                     "'000,000", "1,000,000"), 6),
+    **dict.fromkeys(("100m", "100mn", "100million", "hundredmillion", "hundredmillions"), 8),
+    **dict.fromkeys(("b", "bn", "billion", "billions"), 9),
+}
+# A unit written after the name rather than in brackets: 金额/万元, 金额万元, amount in thousands.
+_UNIT_SUFFIXES = (
+    re.compile(r"^(?P<base>.*?\S)\s*/\s*(?P<unit>[^/]+)$"),
+    re.compile(r"^(?P<base>.*?\S)\s+in\s+(?P<unit>.+)$", re.IGNORECASE),
+    re.compile(r"^(?P<base>.*?\S)\s*(?P<unit>[十百千万亿萬億]+元)$"),
+)
+
+
+def unit_exponent(unit: str) -> int | None:
+    """The power of ten a unit stands for: ``万元`` 4, ``千元`` 3, ``亿元`` 8, ``元`` and ``CNY`` 0,
+    ``thousand CNY``/``'000``/``k`` 3, ``million``/``mn``/``m`` 6, ``bn`` 9; None for anything that
+    is not a money unit (``含税``, ``%``, ``件``)."""
+    u = fold_traditional(unicodedata.normalize("NFKC", unit).lower()).strip()
+    u = _UNIT_LEAD.sub("", u)
+    bare = _CURRENCY_WORDS.sub("", u)
+    bare = re.sub(r"[\s_\-.:：]+", "", bare)
+    if not bare:
+        return 0 if u else None  # a currency alone: (元), (CNY)
+    if all(c in _CHINESE_POWERS for c in bare):
+        return sum(_CHINESE_POWERS[c] for c in bare)
+    return _UNIT_WORDS.get(bare)
+
+
+def _split_unit_suffix(text: str) -> tuple[str, str] | None:
+    """(name, unit) of a header whose unit follows the name outside brackets; None otherwise."""
+    for pattern in _UNIT_SUFFIXES:
+        m = pattern.match(text)
+        if m and unit_exponent(m.group("unit")) is not None:
+            return m.group("base"), m.group("unit").strip()
+    return None
+
+
+def header_unit(header) -> tuple[int, str] | None:
+    """The money unit a header declares, as (power of ten, unit as written); None when it has none.
+
+    The unit is the first bracketed part that reads as one (``金额(万元)``, ``销售额【万元】``,
+    ``Amount (CNY thousands)``, ``金额(单位：万元)``), else a unit after the name
+    (``金额/万元``, ``金额万元``, ``amount in thousands``). A unit of a power above 0 wins over a
+    bare currency: ``amount (CNY) (k)`` is in thousands.
+    """
+    text = unicodedata.normalize("NFKC", "" if header is None else str(header)).replace("\ufeff", "").strip()
+    found = [(unit_exponent(m.group(0)[1:-1]), m.group(0)[1:-1].strip()) for m in _BRACKETED.finditer(text)]
+    rest = _BRACKETED.sub("", text).strip()
+    for _ in range(4):  # as normalise_header strips them: "金额 万 元" is "金额万元"
+        suffix = _split_unit_suffix(rest) or _split_unit_suffix(_HEADER_NOISE.sub("", rest))
+        if not suffix:
+            break
+        found.append((unit_exponent(suffix[1]), suffix[1]))
+        rest = suffix[0]
+    found = [(p, u) for p, u in found if p is not None]
+    return next(((p, u) for p, u in found if p), found[0] if found else None)
+
 
 def normalise_header(header) -> str:
     """Normalise a header for synonym matching.
 
-    NFKC (full-width to ASCII), lower case, bracketed parts dropped (units such as ``(元)``),
-    spaces, underscores, hyphens, dots and marker characters (``*`` ``:`` ``#``) removed:
+    NFKC (full-width to ASCII), lower case, traditional characters of known headers made
+    simplified (``客戶編號`` -> ``客户编号``), bracketed parts dropped (units such as ``(元)``), a
+    unit after the name dropped (``金额/万元``, ``金额万元``, ``amount in thousands``), spaces,
+    underscores, hyphens, dots and marker characters (``*`` ``:`` ``#``) removed:
     ``"金额（元）"`` -> ``"金额"``, ``"Customer_ID"`` -> ``"customerid"``, ``" 客户 编号 "`` -> ``"客户编号"``.
     """
-    s = unicodedata.normalize("NFKC", "" if header is None else str(header)).lower()
-    s = s.replace("\ufeff", "")
+    s = "" if header is None else str(header)
+    # Until nothing changes (a few passes at most: each one that changes anything shortens the
+    # text), so that the result is its own normal form: removing "_" from "金额_万_元" leaves a
+    # unit ("金额万元") that the next pass removes.
+    for _ in range(8):
+        once = _normalise_header_once(s)
+        if once == s:
+            break
+        s = once
+    return s
+
+
+def _normalise_header_once(s: str) -> str:
+    s = unicodedata.normalize("NFKC", s).lower()
+    s = fold_traditional(s.replace("\ufeff", ""))
     s = _BRACKETED.sub("", s)
+    suffix = _split_unit_suffix(s.strip())
+    if suffix:
+        s = suffix[0]
     # Once more: removing a space can leave a combining mark that composes ("R¸" -> "ŗ").
     return unicodedata.normalize("NFKC", _HEADER_NOISE.sub("", s))
+
+
+# ----------------------------------------------------------------------------- totals lines
+
+def totals_labels(values) -> np.ndarray:
+    """Mask of cells that are, as a whole, the label of a totals line (see ``_TOTALS_LABEL``).
+
+    ``合计``, ``合 计``, ``本页合计``, ``合计(含税)``, ``总计：``, ``小計``, ``Total``, ``TOTAL AMOUNT``,
+    ``Sub-total``, ``Grand total`` are; ``合计科技有限公司``, ``TOTAL01``, ``Total Solutions`` are not.
+    One Arrow pass finds the few cells that hold a totals word; only those are normalised.
+    """
+    t = as_text(values)
+    out = np.zeros(len(t), dtype=bool)
+    if not len(t):
+        return out
+    hint = pc.match_substring_regex(_arrow(t), _TOTALS_HINT)
+    hint = np.asarray(pc.fill_null(hint, False).to_numpy(zero_copy_only=False), dtype=bool)
+    if not hint.any():
+        return out
+    u = _nfkc(t[hint].str.strip()).str.lower()
+    u = u.str.replace(_BRACKETED.pattern, "", regex=True)
+    u = u.str.replace(r"[\s:：*\-_.·#=]+", "", regex=True)
+    out[hint] = u.str.fullmatch(_TOTALS_LABEL).fillna(False).to_numpy(dtype=bool)
+    return out

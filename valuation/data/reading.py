@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from valuation.data.files import (
@@ -22,10 +22,11 @@ from valuation.data.files import (
     _decode,
     _decode_by_line,
     _file_kind,
-    _not_a_table,
 )
+from valuation.data.limits import Limits, TableBudget, too_much_decompressed
 from valuation.data.mapping import _display_headers, _pick_header
 from valuation.data.parsing import STR, as_text
+from valuation.data.workbook import open_workbook, pick_sheet, read_sheet
 
 
 @dataclass
@@ -42,6 +43,7 @@ class _Raw:
     warnings: list[str]
     quoted: bool = False        # the data part contains quote characters
     replaced: bool = False      # undecodable bytes became U+FFFD: rows holding one are rejected
+    notes: list = field(default_factory=list)  # Notes (both languages) for the load, not yet in warnings
 
 
 # ============================================================================ source bytes
@@ -100,14 +102,21 @@ def _choose_delimiter(sample: str, complete: bool) -> str:
     return max(DELIMITERS, key=key)
 
 
-def _offset_after_lines(buf: bytes, n: int, newline: bytes) -> int:
-    pos = 0
-    for _ in range(n):
-        i = buf.find(newline, pos)
-        if i < 0:
-            return len(buf)
-        pos = i + 1
-    return pos
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+
+
+def _offset_after_lines(buf: bytes, n: int) -> int:
+    """Byte offset after the first ``n`` lines, counted as Python's csv module counts them.
+
+    Any line end counts (CRLF, LF, or a lone CR: old Mac files end lines with CR and may hold
+    an LF inside a quoted cell), so the offset agrees with the line numbers of :func:`_records`.
+    """
+    if n <= 0:
+        return 0
+    for k, match in enumerate(_LINE_END.finditer(buf), 1):
+        if k == n:
+            return match.end()
+    return len(buf)
 
 
 def _has_breaks(s: pd.Series) -> np.ndarray:
@@ -212,7 +221,8 @@ def _read_body_python(text: str, delimiter: str, ncols: int, header_end: int):
 
 
 def _read_delimited(utf8: bytes, encoding: str, name: str, table: str,
-                    mapping: dict[str, str] | None, *, preview: int | None = None) -> _Raw:
+                    mapping: dict[str, str] | None, *, preview: int | None = None,
+                    limits: Limits | None = None) -> _Raw:
     sample, complete = _sample(utf8)
     warnings: list[str] = []
     skip_first = 0
@@ -245,8 +255,7 @@ def _read_delimited(utf8: bytes, encoding: str, name: str, table: str,
     ncols = len(headers)
     display = _display_headers(headers)
 
-    newline = b"\n" if b"\n" in utf8[:_SAMPLE_BYTES * 4] else b"\r"
-    offset = _offset_after_lines(utf8, header_end, newline)
+    offset = _offset_after_lines(utf8, header_end)
     if preview is not None:
         rows = [r for r in recs[k + 1:] if any(f.strip() for f in r[2])][:preview]
         df = _frame([[(r[2][i] if i < len(r[2]) else "") for r in rows] for i in range(ncols)])
@@ -255,6 +264,7 @@ def _read_delimited(utf8: bytes, encoding: str, name: str, table: str,
     if not utf8[offset:offset + 4096].strip() and not utf8[offset:].strip():
         raise _header_only(name, header_start)
     quoted = utf8.find(b'"', offset) >= 0
+    _check_delimited_size(utf8, offset, delimiter, ncols, quoted, name, limits or Limits.from_env())
     try:
         df, lines, ragged = _read_body_arrow(utf8, offset, delimiter, ncols, header_end, quoted)
     except (pa.ArrowException, ValueError) as exc:
@@ -269,6 +279,49 @@ def _read_delimited(utf8: bytes, encoding: str, name: str, table: str,
     return _Raw(display, df, lines, ragged, encoding, delimiter, header_start, warnings, quoted)
 
 
+def _check_delimited_size(utf8: bytes, offset: int, delimiter: str, ncols: int, quoted: bool,
+                          name: str, limits: Limits) -> None:
+    """Refuse a text file whose data rows would pass the row or cell limit, before parsing them.
+
+    A record is at least one line, so the line count bounds the records (a cheap count of line
+    ends); only when that bound passes a limit and quoted values might hold line breaks are the
+    records counted exactly, by a streaming parse that stops at the limit.
+    """
+    body = memoryview(utf8)[offset:]
+    crlf = utf8.count(b"\r\n", offset)
+    lines = utf8.count(b"\n", offset) + utf8.count(b"\r", offset) - crlf
+    if body and utf8[-1:] not in (b"\n", b"\r"):
+        lines += 1  # a last line without a line end
+    budget = TableBudget(name, limits)
+    if lines <= limits.rows and lines * ncols <= limits.cells:
+        return
+    if not quoted:
+        budget.check(lines + 1, ncols)
+        return
+    names = [f"c{i}" for i in range(ncols)]
+    ragged = [0]  # rows of another width are rows too: they are kept, as rejects
+
+    def skipped(row):
+        ragged[0] += 1
+        return "skip"
+
+    records = 0
+    try:
+        reader = pacsv.open_csv(
+            pa.BufferReader(pa.py_buffer(body)),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                             escape_char=False, newlines_in_values=True,
+                                             ignore_empty_lines=False, invalid_row_handler=skipped),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.large_string() for n in names},
+                                                 include_columns=names[:1]))
+        for batch in reader:
+            records += batch.num_rows
+            budget.check(records + ragged[0] + 1, ncols)
+    except (pa.ArrowException, ValueError):  # a value Arrow cannot parse in one block: the bound decides
+        budget.check(lines + 1, ncols)
+
+
 def _header_only(name: str, header_line: int) -> IngestError:
     return IngestError("header_only",
                        f"{name} has a header row (line {header_line}) but no data rows.",
@@ -277,81 +330,42 @@ def _header_only(name: str, header_line: int) -> IngestError:
 
 # ============================================================================ xlsx
 
-def _cell_text(v) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, _dt.datetime):
-        return v.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(v, (_dt.date, _dt.time)):
-        return v.isoformat()
-    if isinstance(v, float):
-        # Whole numbers stored as floats (ids, serial dates) must not grow a ".0".
-        if v.is_integer() and abs(v) < 1e15:
-            return str(int(v))
-        return repr(v)
-    return str(v)
-
-
-def _open_workbook(data: bytes, name: str):
-    import openpyxl  # only needed for Excel files
-
-    try:
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a zip that is not a workbook
-        raise _not_a_table(name, "a zip archive that is not an Excel .xlsx workbook") from None
-
-
-def _pick_sheet(wb, sheet, name: str):
-    names = wb.sheetnames
-    if sheet is None:
-        return wb.worksheets[0]
-    if isinstance(sheet, int) and 0 <= sheet < len(names):
-        return wb.worksheets[sheet]
-    if isinstance(sheet, str) and sheet in names:
-        return wb[sheet]
-    if isinstance(sheet, str) and sheet.isdigit() and int(sheet) < len(names):
-        return wb.worksheets[int(sheet)]  # "1" from a command line: a number unless a sheet's name
-    raise IngestError("bad_sheet", f"{name} has no sheet {sheet!r}. Sheets: {', '.join(names)}.",
-                      file=name, sheet=sheet, sheets=list(names))
+_open_workbook = open_workbook  # the name ingest.py imports
 
 
 def _read_xlsx(data: bytes, name: str, table: str, mapping: dict[str, str] | None,
-               sheet, *, preview: int | None = None) -> _Raw:
-    wb = _open_workbook(data, name)
+               sheet, *, preview: int | None = None, limits: Limits | None = None) -> _Raw:
+    limits = limits or Limits.from_env()
+    wb = open_workbook(data, name, limits)
     try:
-        ws = _pick_sheet(wb, sheet, name)
-        rows: list[list[str]] = []
+        ws, skipped = pick_sheet(wb, sheet, name)
         limit = None if preview is None else _HEADER_SEARCH + preview + 1
-        # Read-only mode yields every row from row 1 (gaps as empty rows): index + 1 = sheet row.
-        for row in ws.iter_rows(values_only=True):
-            rows.append([_cell_text(v) for v in row])
-            if limit and len(rows) >= limit:
-                break
+        columns = read_sheet(ws, name, limits, limit)  # index i = sheet row i + 1
     finally:
         wb.close()
-    width = max((len(r) for r in rows), default=0)
-    while width and not any(len(r) >= width and r[width - 1].strip() for r in rows):
-        width -= 1  # trailing all-empty columns (formatted but unused cells)
+    width = len(columns)
     if width == 0:
         raise IngestError("empty_file", f"{name} is empty: the sheet has no cells with values.",
                           file=name)
-    rows = [(r + [""] * (width - len(r)))[:width] for r in rows]
-    k = _pick_header([(i + 1, r) for i, r in enumerate(rows)], table, mapping)
+    search = min(len(columns[0]), _HEADER_SEARCH)
+    head = [c.slice(0, search).to_pylist() for c in columns]
+    k = _pick_header([(i + 1, [c[i] for c in head]) for i in range(search)], table, mapping)
     warnings = []
     if k > 0:
         warnings.append(f"header found on sheet row {k + 1}; the {k} row(s) above it were "
                         "skipped (a report title or export note)")
-    body = rows[k + 1:]
-    lines = np.arange(k + 2, k + 2 + len(body), dtype=np.int64)
+    header = [c[k] for c in head]
+    body = [c.slice(k + 1) for c in columns]
+    lines = np.arange(k + 2, k + 2 + len(body[0]), dtype=np.int64)
     if preview is not None:
-        keep = [i for i, r in enumerate(body) if any(v.strip() for v in r)][:preview]
-        body, lines = [body[i] for i in keep], lines[keep]
-    df = _frame([[r[i] for r in body] for i in range(width)])
-    return _Raw(_display_headers(rows[k]), df, lines, [], "xlsx", None, k + 1, warnings)
+        rows = [list(r) for r in zip(*(c.to_pylist() for c in body))]
+        keep = [i for i, r in enumerate(rows) if any(v.strip() for v in r)][:preview]
+        df = _frame([[rows[i][j] for i in keep] for j in range(width)])
+        lines = lines[keep]
+    else:
+        df = pd.DataFrame({i: c.to_pandas(types_mapper=lambda t: STR) for i, c in enumerate(body)})
+    return _Raw(_display_headers(header), df, lines, [], "xlsx", None, k + 1, warnings,
+                notes=[skipped] if skipped else [])
 
 
 # ============================================================================ loading
@@ -372,35 +386,108 @@ def _parquet_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return text.fill_null("")
 
 
-def _read_parquet(data: bytes, name: str, *, preview: int | None = None) -> _Raw:
+def _decoded_bytes(column: pa.ChunkedArray) -> int:
+    """Bytes of text a dictionary-encoded column becomes once decoded (its values, not a copy)."""
+    total = 0
+    for chunk in column.chunks:
+        if isinstance(chunk, pa.DictionaryArray) and len(chunk):
+            lengths = pc.binary_length(chunk.dictionary) if (
+                pa.types.is_string(chunk.dictionary.type) or pa.types.is_binary(chunk.dictionary.type)
+                or pa.types.is_large_string(chunk.dictionary.type)
+                or pa.types.is_large_binary(chunk.dictionary.type)) else None
+            if lengths is not None:
+                total += int(pc.sum(pc.take(lengths, chunk.indices)).as_py() or 0)
+    return total
+
+
+def _check_parquet(parquet, name: str, limits: Limits) -> None:
+    """Refuse a Parquet file past the limits from its footer, before a value is read.
+
+    The footer gives the rows, the values of every column (a nested column counts each value),
+    and the bytes each column's pages unpack to: a 0.5 MB file of forty million repeated rows
+    passed the upload limit and took gigabytes to read.
+    """
+    meta = parquet.metadata
+    columns = len(parquet.schema_arrow.names)
+    TableBudget(name, limits).check(meta.num_rows + 1, columns)  # + 1: the column names
+    values, unpacked = 0, {}
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for c in range(group.num_columns):
+            chunk = group.column(c)
+            values += chunk.num_values
+            unpacked[chunk.path_in_schema] = (unpacked.get(chunk.path_in_schema, 0)
+                                              + chunk.total_uncompressed_size)
+    if values > limits.cells:
+        TableBudget(name, limits).check(meta.num_rows + 1, max(columns, -(-values // max(meta.num_rows, 1))))
+    if sum(unpacked.values()) > limits.decompressed_bytes:
+        largest = max(unpacked, key=unpacked.get)
+        raise too_much_decompressed(name, f"column {largest}", unpacked[largest], limits.decompressed_bytes)
+
+
+def _read_parquet(data: bytes, name: str, *, preview: int | None = None,
+                  limits: Limits | None = None) -> _Raw:
     """A Parquet table (an orders export from a data lake) as text columns, read like a CSV file.
 
     Every column becomes the text Arrow writes for it (dates 2024-01-05, numbers 1234.5), so the
     mapping, the validation of every value and the rejects report are those of a CSV file.
     ``lines`` are row numbers in the file, from 1 (there is no header line).
+
+    Within the limits (:mod:`valuation.data.limits`): the footer is checked first; then the file
+    is read one row group at a time, text columns kept dictionary-encoded until the text they
+    decode to has been counted.
     """
     import pyarrow.parquet as pq
 
+    limits = limits or Limits.from_env()
+    produced = 0
+
+    def as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:
+        nonlocal produced
+        produced += _decoded_bytes(column)
+        if produced > limits.decompressed_bytes:
+            raise too_much_decompressed(name, "the text of its values", produced, limits.decompressed_bytes)
+        text = _parquet_text(column)
+        produced += text.nbytes - _decoded_bytes(column)
+        if produced > limits.decompressed_bytes:
+            raise too_much_decompressed(name, "the text of its values", produced, limits.decompressed_bytes)
+        return text
+
     try:
-        parquet = pq.ParquetFile(pa.BufferReader(data))
+        schema = pq.ParquetFile(pa.BufferReader(data)).schema_arrow
+        texts = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+                 or pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type)]
+        parquet = pq.ParquetFile(pa.BufferReader(data), read_dictionary=texts)
         if preview is None:
-            table = parquet.read()
+            _check_parquet(parquet, name, limits)
+        names = list(parquet.schema_arrow.names)
+        parts: list[list[pa.ChunkedArray]] = [[] for _ in names]
+        if preview is None:
+            for g in range(parquet.metadata.num_row_groups):
+                group = parquet.read_row_group(g)
+                for i in range(len(names)):
+                    parts[i].append(as_text(group.column(i)))
+                del group
         else:
             batch = next(parquet.iter_batches(batch_size=max(int(preview), 1)), None)
-            table = (pa.Table.from_batches([batch]) if batch is not None
-                     else parquet.schema_arrow.empty_table())
+            if batch is not None:
+                group = pa.Table.from_batches([batch])
+                for i in range(len(names)):
+                    parts[i].append(as_text(group.column(i)))
+    except IngestError:
+        raise
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise IngestError("bad_parquet", f"{name} is a Parquet file that could not be read ({exc}). "
                           "Write it again, or export the table as CSV.", file=name, detail=str(exc)) from None
-    if table.num_columns == 0:
+    if not names:
         raise IngestError("empty_file", f"{name} is empty: there is nothing to load.", file=name)
-    if table.num_rows == 0 and preview is None:
+    columns = [pa.chunked_array([c for part in p for c in part.chunks], pa.large_string()) for p in parts]
+    rows = len(columns[0])
+    if rows == 0 and preview is None:
         raise IngestError("header_only", f"{name} has columns but no rows.", file=name, header_line=0)
-    df = pd.DataFrame({i: _parquet_text(table.column(i)).to_pandas(types_mapper=lambda t: STR)
-                       for i in range(table.num_columns)})
-    lines = np.arange(1, table.num_rows + 1, dtype=np.int64)
-    return _Raw(_display_headers([str(c) for c in table.column_names]), df, lines, [], PARQUET,
-                None, 0, [])
+    df = pd.DataFrame({i: c.to_pandas(types_mapper=lambda t: STR) for i, c in enumerate(columns)})
+    lines = np.arange(1, rows + 1, dtype=np.int64)
+    return _Raw(_display_headers([str(c) for c in names]), df, lines, [], PARQUET, None, 0, [])
 
 
 def _raw_from_bytes(data: bytes, name: str, table: str, mapping, sheet, *,

@@ -30,7 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from valuation.data import schema
+from valuation.data import access, schema
 from valuation.data.store import (
     META,
     Store,
@@ -38,6 +38,8 @@ from valuation.data.store import (
     _create_table_sql,
     _schema_name,
     quote_ident,
+    record,
+    rolled_back,
     validate_dataset_name,
 )
 
@@ -139,7 +141,8 @@ def attach_roots(value: str | None = None) -> list[str]:
 
 def within_roots(path: str | Path, roots: list[str]) -> bool:
     """True when ``path`` is one of ``roots`` or below one (local paths compared after resolving
-    ``..`` and symbolic links; object-storage addresses by prefix, whole path segments only)."""
+    ``..`` and symbolic links, and every symbolic link inside the folder must point within the roots
+    too; object-storage addresses by prefix, whole path segments only)."""
     path = str(path).strip()
     if not path:
         return False
@@ -147,14 +150,24 @@ def within_roots(path: str | Path, roots: list[str]) -> bool:
         target = path.rstrip("/")
         return any(is_remote(root) and (target == root.rstrip("/") or target.startswith(root.rstrip("/") + "/"))
                    for root in roots)
-    resolved = Path(path).expanduser().resolve()
-    for root in roots:
-        if is_remote(root):
-            continue
-        base = Path(root).expanduser().resolve()
-        if resolved == base or resolved.is_relative_to(base):
-            return True
-    return False
+    bases = [Path(root).expanduser().resolve() for root in roots if not is_remote(root)]
+
+    def inside(p: Path) -> bool:
+        resolved = p.expanduser().resolve()
+        return any(resolved == base or resolved.is_relative_to(base) for base in bases)
+
+    if not inside(Path(path)):
+        return False
+    # A symbolic link inside the folder (orders/ -> /etc, a.parquet -> ~/secret) would be followed
+    # by the reader: every link below must stay within the roots too.
+    import os
+
+    for folder, dirs, files in os.walk(Path(path).expanduser(), followlinks=False):
+        for entry in dirs + files:
+            full = Path(folder) / entry
+            if full.is_symlink() and not inside(full):
+                return False
+    return True
 
 
 @dataclass
@@ -243,8 +256,18 @@ def kind_info(store: Store, dataset: str) -> dict | None:
         return None
     if row is None:
         return None
-    return {"kind": row[0], "location": row[1], "as_of": row[2],
-            "detail": json.loads(row[3]) if row[3] else {}}
+    detail, problem = {}, None
+    if row[3]:
+        try:
+            detail = json.loads(row[3])
+        except ValueError as exc:
+            problem = f"its record is not JSON: {exc}"
+        else:
+            if not isinstance(detail, dict):
+                detail, problem = {}, "its record is not a JSON object"
+    # A damaged record must not stop every page (the sidebar reads it): load_features and the
+    # Data page report ``problem``.
+    return {"kind": row[0], "location": row[1], "as_of": row[2], "detail": detail, "problem": problem}
 
 
 def dataset_kind(store: Store, dataset: str) -> str:
@@ -254,19 +277,23 @@ def dataset_kind(store: Store, dataset: str) -> str:
 
 
 def date_range(store: Store, dataset: str) -> tuple[dt.date | None, dt.date | None]:
-    """First and last order date; for a features dataset its as-of date twice (the only date it has)."""
+    """First and last order date (the last on or before today: a mistyped 2099 is left out, and
+    ``features.future_orders`` says so); for a features dataset its as-of date twice."""
     info = kind_info(store, dataset)
     if info and info["kind"] == KIND_FEATURES:
         return info["as_of"], info["as_of"]
-    return tuple(store.cursor().execute(
-        f"SELECT min(order_date), max(order_date) FROM {store.table_ref(dataset, 'orders')}").fetchone())
+    from valuation.data.features import default_as_of
+
+    first = store.cursor().execute(f"SELECT min(order_date) FROM {store.table_ref(dataset, 'orders')}").fetchone()[0]
+    return first, default_as_of(store, dataset)  # the last order date that is not in the future
 
 
 def _write_dataset(store: Store, name: str, build, *, source: str, kind: str, location: str,
                    as_of: dt.date | None, detail: dict, provided: dict[str, list[str]]) -> None:
     """Create or replace dataset ``name`` in one transaction: ``build(cur, schema_sql)`` makes its tables."""
-    name = store.claim_name(name)
     store._check_writable()
+    who = access.require("attach" if kind == KIND_PARQUET else "upload" if store.private else "save_dataset")
+    name = store.claim_name(name)
     sch = quote_ident(_schema_name(name))
     created = pd.Timestamp.now().floor("us").to_pydatetime()
     with store._write_lock:
@@ -290,10 +317,10 @@ def _write_dataset(store: Store, name: str, build, *, source: str, kind: str, lo
             cur.execute(f"INSERT INTO {KINDS_TABLE} VALUES ($d, $k, $l, $a, $j, $t)",
                         {"d": name, "k": kind, "l": location, "a": as_of,
                          "j": json.dumps(detail, ensure_ascii=False, default=str), "t": created})
+            record(cur, f"attach_{kind}", name, None, {"source": source, "location": location}, who=who)
             cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+        except BaseException as exc:
+            raise rolled_back(cur, exc, store.path) from None
 
 
 # ---- Parquet read in place ---------------------------------------------------------------
@@ -326,6 +353,7 @@ def attach_parquet(store: Store, name: str, path: str | Path) -> dict:
     Raises StoreError when the folder or its orders are missing, a required column is absent or
     a cast fails on the first rows; the store is then unchanged.
     """
+    access.require("attach")  # before the path is even looked at
     cur = store.cursor()
     try:
         src = locate(path, cur)
@@ -371,13 +399,104 @@ def features_metadata(features: pd.DataFrame, *, engine: str = "", source: str =
     }
 
 
+# What finish_features (valuation/data/features.py) gives every customer, whatever the engine: the
+# pages and the scoring read them, so a features file without one is refused where it comes in
+# (tests/test_data_sources_features.py keeps this list equal to what the feature query returns).
+FEATURE_COLUMNS = (
+    "customer_id", "name", "region", "industry", "city", "size", "channel", "created_at",
+    "pipeline_stage", "acquisition_cost", "wallet_estimate", "satisfaction", "referrals", "importance",
+    "orders", "returns", "revenue_total", "revenue_12m", "orders_12m", "rows_without_cost_12m",
+    "revenue_last_6m", "revenue_prev_6m", "revenue_24m", "revenue_offseason_24m", "purchase_days",
+    "first_order_date", "last_order_date", "first_day_amount", "purchase_amount", "max_gap_days",
+    "categories_bought", "categories_total", "invoices", "invoices_due", "invoices_on_time",
+    "avg_days_to_pay", "avg_days_late", "overdue_amount", "bad_debt_12m", "service_cost_12m",
+    "service_events_12m", "complaints_12m", "complaints", "avg_service_satisfaction",
+    "days_since_last_order", "tenure_days", "gross_profit_12m", "net_profit_12m", "avg_order_value",
+    "mean_gap_days", "category_coverage", "revenue_trend", "share_of_wallet", "wallet_headroom",
+    "on_time_payment_ratio", "offseason_index", "frequency", "recency_days", "T_days", "monetary_value",
+    "frequency_cal", "recency_cal_days", "T_cal_days", "frequency_holdout", "has_orders",
+)
+
+
+def missing_feature_columns(columns) -> list[str]:
+    """The FEATURE_COLUMNS not among ``columns``, in their order."""
+    present = set(columns)
+    return [c for c in FEATURE_COLUMNS if c not in present]
+
+
+def _checked_meta(meta) -> dict:
+    """The features metadata, checked field by field; ValueError saying what is wrong."""
+    from dataclasses import fields
+
+    from valuation.data.features import Availability
+
+    if not isinstance(meta, dict):
+        raise ValueError("the metadata is not a JSON object")
+    try:
+        as_of = pd.Timestamp(meta.get("as_of"))
+    except (ValueError, TypeError):
+        as_of = pd.NaT
+    if pd.isna(as_of):
+        raise ValueError(f"as-of date {str(meta.get('as_of'))[:40]!r} is not a date")
+    provided = meta.get("provided") or {}
+    if not (isinstance(provided, dict) and all(
+            isinstance(k, str) and isinstance(v, list) and all(isinstance(c, str) for c in v)
+            for k, v in provided.items())):
+        raise ValueError("the provided columns are not a table -> columns list")
+    avail = meta.get("availability")
+    if avail is not None:
+        known = {f.name for f in fields(Availability)}
+        if not isinstance(avail, dict) or not all(
+                isinstance(v, bool) for k, v in avail.items() if k in known and k != "notes"):
+            raise ValueError("the data availability is not a set of yes/no flags")
+        notes = avail.get("notes") or ()
+        if not isinstance(notes, (list, tuple)) or not all(isinstance(n, str) for n in notes):
+            raise ValueError("the data availability notes are not texts")
+        avail = {k: v for k, v in avail.items() if k in known}
+        avail["notes"] = tuple(notes)
+    for key in ("engine", "source"):
+        if not isinstance(meta.get(key, "") or "", str):
+            raise ValueError(f"{key} is not a text")
+    return {**meta, "as_of": str(as_of.date()), "provided": provided, "availability": avail}
+
+
+def features_problem(store: Store, dataset: str) -> StoreError | None:
+    """What keeps a stored features dataset from being scored (a damaged record, missing columns), or None.
+
+    None for a dataset of another kind. The Data page shows it; :func:`load_features` raises it.
+    """
+    info = kind_info(store, dataset)
+    if not info or info["kind"] != KIND_FEATURES:
+        return None
+    problem = info.get("problem")
+    if problem is None:
+        try:
+            _checked_meta(info["detail"])
+        except ValueError as exc:
+            problem = str(exc)
+    if problem is None:
+        ref = f"{quote_ident(_schema_name(dataset))}.{quote_ident(FEATURES_TABLE)}"
+        try:
+            columns = duckdb_columns(store.cursor(), ref)
+        except duckdb.Error as exc:
+            problem = f"its features table cannot be read: {exc}"
+        else:
+            missing = missing_feature_columns(columns)
+            if missing:
+                problem = f"its features lack the column(s) {', '.join(missing)}"
+    if problem is None:
+        return None
+    return StoreError("features_dataset_corrupt", f"The features record of dataset {dataset!r} is damaged "
+                      f"({problem}), so it cannot be scored. Delete the dataset, then upload or attach "
+                      "the features file again.", name=dataset, detail=problem)
+
+
 def _restore_attrs(frame: pd.DataFrame, meta: dict) -> pd.DataFrame:
     from valuation.data.features import Availability
 
+    meta = _checked_meta(meta)
     avail = meta.get("availability")
     if avail is not None:
-        avail = dict(avail)
-        avail["notes"] = tuple(avail.get("notes") or ())
         availability = Availability(**avail)
     else:
         availability = Availability.from_provided(meta.get("provided") or {})
@@ -421,17 +540,51 @@ def read_features(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise StoreError("features_missing", f"The features file {path} does not exist.", path=str(path))
     try:
-        table = pq.read_table(path)
+        parquet = pq.ParquetFile(path)
+        raw = (parquet.schema_arrow.metadata or {}).get(FEATURES_META_KEY)
+        if raw is None:
+            raise StoreError("not_features", f"{path} is not a features file: it lacks the valuation "
+                             "metadata. Write it with: python -m valuation features … --out FILE.parquet",
+                             path=str(path))
+        try:
+            meta = _checked_meta(json.loads(raw))
+        except ValueError as exc:  # not JSON, or a field that is not what write_features writes
+            raise StoreError("features_corrupt", f"The features metadata of {path} is damaged ({exc}). "
+                             "Write the file again: python -m valuation features … --out FILE.parquet",
+                             path=str(path), detail=str(exc)) from None
+        missing = missing_feature_columns(parquet.schema_arrow.names)
+        if missing:
+            raise StoreError("features_missing_columns", f"{path} lacks the feature column(s) "
+                             f"{', '.join(missing)}, so it cannot be used as a features dataset. Write "
+                             "it again with this version: python -m valuation features … --out "
+                             "FILE.parquet", path=str(path), columns=", ".join(missing))
+        _check_features_size(parquet, path)
+        table = parquet.read()
     except (OSError, pa.ArrowInvalid) as exc:
         raise StoreError("features_unreadable", f"{path} is not a readable Parquet file: {exc}",
                          path=str(path)) from None
-    raw = (table.schema.metadata or {}).get(FEATURES_META_KEY)
-    if raw is None:
-        raise StoreError("not_features", f"{path} is not a features file: it lacks the valuation "
-                         "metadata. Write it with: python -m valuation features … --out FILE.parquet",
-                         path=str(path))
-    meta = json.loads(raw)
     return _restore_attrs(table.to_pandas(), meta)
+
+
+def _check_features_size(parquet, path: Path) -> None:
+    """A features file is read whole: refuse one past the row or decompressed-bytes limits first.
+
+    One row per customer, typed columns (~8 bytes a value, not the ~60 of a text cell), so the
+    cell limit of text uploads does not apply; rows and unpacked bytes do (valuation/data/limits.py).
+    """
+    from valuation.data.files import IngestError
+    from valuation.data.limits import Limits, too_many_rows, too_much_decompressed
+
+    limits, meta = Limits.from_env(), parquet.metadata
+    problem: IngestError | None = None
+    if meta.num_rows > limits.rows:
+        problem = too_many_rows(path.name, limits.rows)
+    else:
+        unpacked = sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
+        if unpacked > limits.decompressed_bytes:
+            problem = too_much_decompressed(path.name, "its columns", unpacked, limits.decompressed_bytes)
+    if problem is not None:
+        raise StoreError(problem.code, problem.message, **problem.params)
 
 
 def attach_features(store: Store, name: str, features: pd.DataFrame | str | Path) -> dict:
@@ -440,6 +593,7 @@ def attach_features(store: Store, name: str, features: pd.DataFrame | str | Path
     Its canonical tables exist but are empty (pages that read orders show nothing); the
     as-of date is the one the features were computed at.
     """
+    access.require("upload" if store.private else "save_dataset")
     if not isinstance(features, pd.DataFrame):
         location = str(Path(features).resolve())
         features = read_features(features)
@@ -477,6 +631,9 @@ def load_features(store: Store, dataset: str, as_of: dt.date | str | None = None
             f"recomputed for {pd.Timestamp(as_of).date()}. Compute them again with "
             f"python -m valuation features … --as-of {pd.Timestamp(as_of).date()}.",
             name=dataset, as_of=str(info["as_of"]))
+    problem = features_problem(store, dataset)
+    if problem is not None:
+        raise problem
     ref = f"{quote_ident(_schema_name(dataset))}.{quote_ident(FEATURES_TABLE)}"
     table = store.cursor().sql(f"SELECT * FROM {ref}").to_arrow_table()
     return _restore_attrs(table.to_pandas(), info["detail"])

@@ -13,13 +13,37 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from valuation.data import schema
+from valuation.data import access, schema
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = REPO_ROOT / "sample_data"
 SAMPLE_DATASET = "sample"
 META = "_meta"
 DATASET_PREFIX = "ds_"
+AUDIT = f"{META}.audit"
+AUDIT_COLUMNS = (("happened_at", "TIMESTAMP"), ("actor", "VARCHAR"), ("role", "VARCHAR"), ("action", "VARCHAR"),
+                 ("dataset", "VARCHAR"), ("row_count", "BIGINT"), ("detail", "VARCHAR"))
+
+
+def record(cur, action: str, dataset: str | None, rows: int | None = None, detail: dict | None = None, *,
+           who: access.Actor | None = None) -> None:
+    """One line of the audit log, written by ``cur`` inside the change's own transaction (a change
+    that rolls back leaves no line; a line never describes a change that did not happen)."""
+    import json
+
+    who = who or access.actor()
+    cur.execute(f"INSERT INTO {AUDIT} VALUES (now(), $a, $r, $x, $d, $n, $j)",
+                {"a": who.name, "r": who.role, "x": action, "d": dataset, "n": rows,
+                 "j": json.dumps(detail or {}, ensure_ascii=False, default=str)})
+
+
+def audit_log(store: "Store", limit: int = 500) -> pd.DataFrame:
+    """The newest ``limit`` lines of the audit log, newest first (empty for a file from before it)."""
+    try:
+        return store.cursor().execute(
+            f"SELECT * FROM {AUDIT} ORDER BY happened_at DESC LIMIT $n", {"n": int(limit)}).df()
+    except duckdb.CatalogException:
+        return pd.DataFrame({c: [] for c, _ in AUDIT_COLUMNS})
 
 # Letters (any script, so Chinese names work), digits, space, dot, dash, underscore.
 _DATASET_NAME = re.compile(r"^[\w][\w .\-]{0,63}$", re.UNICODE)
@@ -113,15 +137,30 @@ class Store:
     Writes are serialised by a lock and run in one transaction each.
     """
 
-    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False):
+    def __init__(self, path: str | Path = ":memory:", *, read_only: bool = False, private: bool = False):
         self.path = str(path)
         self.read_only = read_only
+        # private: one person's scratch store (a browser session's uploads): writing and deleting
+        # there needs only the right to upload, not the rights over the shared datasets.
+        self.private = private
+        self.read_only_reason = "asked" if read_only else None
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass  # a read-only folder: connecting says what is wrong, or opens the file read-only
         try:
             self._con = duckdb.connect(self.path, read_only=read_only)
         except duckdb.IOException as exc:
-            raise _locked_or_unreadable(self.path, exc) from None
+            if read_only or not _no_permission(exc) or not Path(self.path).exists():
+                raise _locked_or_unreadable(self.path, exc) from None
+            # A file we may read but not write (published by a nightly job, a read-only share):
+            # browse and score it; saving says it is read-only.
+            try:
+                self._con = duckdb.connect(self.path, read_only=True)
+            except duckdb.Error as again:
+                raise _locked_or_unreadable(self.path, again) from None
+            self.read_only, self.read_only_reason = True, "permission"
         except duckdb.Error as exc:
             raise StoreError(
                 "db_unreadable",
@@ -130,7 +169,7 @@ class Store:
                 path=self.path, detail=str(exc),
             ) from None
         self._write_lock = threading.Lock()
-        if not read_only:
+        if not self.read_only:
             self._ensure_meta()
 
     # ---- connections -------------------------------------------------------------
@@ -157,6 +196,7 @@ class Store:
                 f"CREATE TABLE IF NOT EXISTS {META}.views ("
                 "name VARCHAR PRIMARY KEY, config VARCHAR, saved_at TIMESTAMP)"
             )
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {AUDIT} ({', '.join(f'{quote_ident(c)} {k}' for c, k in AUDIT_COLUMNS)})")
 
     # ---- reading -----------------------------------------------------------------
     def datasets(self) -> list[str]:
@@ -252,6 +292,7 @@ class Store:
         :meth:`claim_name` (``sample``: the bundled sample's loader only).
         """
         self._check_writable()
+        who = SYSTEM if sample else access.require("upload" if self.private else "save_dataset")
         name = self.claim_name(name, sample=sample)
         unknown = set(tables) - set(schema.TABLES) - {schema.METRICS_TABLE}
         if unknown:
@@ -292,13 +333,17 @@ class Store:
                     cur.register("_incoming", metrics[[c for c, _ in schema.METRICS_COLUMNS]])
                     cur.execute(f"INSERT INTO {metrics_ref} SELECT * FROM _incoming")
                     cur.unregister("_incoming")
+                replaced = cur.execute(f"SELECT count(*) FROM {META}.datasets WHERE name = $d",
+                                       {"d": name}).fetchone()[0] > 0
                 cur.execute(f"DELETE FROM {META}.datasets WHERE name = $d", {"d": name})
                 cur.execute(f"INSERT INTO {META}.datasets VALUES ($d, $s, now())",
                             {"d": name, "s": source})
+                counts = {t: int(len(f)) for t, f in tables.items() if t in schema.TABLES and f is not None}
+                record(cur, "replace" if replaced else "import", name, sum(counts.values()),
+                       {"source": source, "rows": counts}, who=who)
                 cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+            except BaseException as exc:
+                raise rolled_back(cur, exc, self.path) from None
 
     def delete_dataset(self, name: str) -> None:
         """Remove a dataset and everything stored for it; never the bundled sample."""
@@ -306,17 +351,22 @@ class Store:
         if is_sample(name):
             raise StoreError("sample_protected", f"{name!r} is the bundled sample; it can never be deleted.",
                              name=name)
+        access.require("upload" if self.private else "delete_dataset")
         with self._write_lock:
             cur = self.cursor()
             cur.execute("BEGIN TRANSACTION")
             try:
+                try:
+                    rows = cur.execute(f"SELECT count(*) FROM {self.table_ref(name, 'orders')}").fetchone()[0]
+                except (StoreError, duckdb.Error):
+                    rows = None  # a features dataset, or one already half gone: still deleted
+                record(cur, "delete", name, rows)
                 cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(_schema_name(name))} CASCADE")
                 cur.execute(f"DELETE FROM {META}.columns WHERE dataset = $d", {"d": name})
                 cur.execute(f"DELETE FROM {META}.datasets WHERE name = $d", {"d": name})
                 cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+            except BaseException as exc:
+                raise rolled_back(cur, exc, self.path) from None
 
     def export_tables(self, name: str) -> dict[str, pd.DataFrame]:
         """All tables of a dataset, only the provided columns: input for ``replace_dataset``."""
@@ -340,6 +390,32 @@ class Store:
         if self.read_only:
             raise StoreError("read_only", f"The database {self.path} is open read-only; "
                              "changes cannot be saved.", path=self.path)
+
+
+SYSTEM = access.Actor("system", "admin")  # the app itself: building the bundled sample
+
+
+def rolled_back(cur, exc: BaseException, path: str) -> BaseException:
+    """Roll back after ``exc`` and return what to raise: a full disk as a StoreError that says so
+    (the change was not made; nothing stored was lost), anything else as it was. DuckDB may have
+    ended the transaction itself (a failed write, a failed commit): a rollback that finds no
+    transaction is not a second error to show."""
+    try:
+        cur.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+    text = str(exc).lower()
+    if isinstance(exc, (duckdb.Error, OSError)) and ("no space left" in text or "disk full" in text
+                                                    or "not enough space" in text):
+        return StoreError("disk_full", f"The disk holding {path} is full, so the change was not saved; "
+                          "everything stored before is as it was. Free some space (or move the "
+                          "database with VALUATION_DB) and try again.", path=path)
+    return exc
+
+
+def _no_permission(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return "permission denied" in text or "read-only file system" in text or "access is denied" in text
 
 
 def _locked_or_unreadable(path: str, exc: Exception) -> StoreError:
@@ -431,6 +507,7 @@ def save_view(store: Store, name: str, config_json: str) -> None:
     """Save (or overwrite, under exactly its name) a named view configuration in the database file."""
     name = _view_name(name)
     store._check_writable()
+    access.require("save_view")
     with store._write_lock:
         cur = store.cursor()
         _view_taken(cur, name)
@@ -438,10 +515,10 @@ def save_view(store: Store, name: str, config_json: str) -> None:
         try:
             cur.execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})
             cur.execute(f"INSERT INTO {META}.views VALUES ($n, $c, now())", {"n": name, "c": config_json})
+            record(cur, "save_view", None, None, {"view": name})
             cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+        except BaseException as exc:
+            raise rolled_back(cur, exc, store.path) from None
 
 
 def list_views(store: Store) -> list[str]:
@@ -458,15 +535,30 @@ def load_view(store: Store, name: str) -> str:
 def rename_view(store: Store, old: str, new: str) -> None:
     new = _view_name(new)
     store._check_writable()
+    access.require("save_view")
     with store._write_lock:
         cur = store.cursor()
-        if cur.execute(f"SELECT count(*) FROM {META}.views WHERE name = $n", {"n": new}).fetchone()[0]:
-            raise StoreError("view_exists", f"A view named {new!r} exists already.", name=new)
-        _view_taken(cur, new, other_than=old)
-        cur.execute(f"UPDATE {META}.views SET name = $new WHERE name = $old", {"new": new, "old": old})
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            if cur.execute(f"SELECT count(*) FROM {META}.views WHERE name = $n", {"n": new}).fetchone()[0]:
+                raise StoreError("view_exists", f"A view named {new!r} exists already.", name=new)
+            _view_taken(cur, new, other_than=old)
+            cur.execute(f"UPDATE {META}.views SET name = $new WHERE name = $old", {"new": new, "old": old})
+            record(cur, "rename_view", None, None, {"view": old, "to": new})
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            raise rolled_back(cur, exc, store.path) from None
 
 
 def delete_view(store: Store, name: str) -> None:
     store._check_writable()
+    access.require("delete_view")
     with store._write_lock:
-        store.cursor().execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})
+        cur = store.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            cur.execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})
+            record(cur, "delete_view", None, None, {"view": name})
+            cur.execute("COMMIT")
+        except BaseException as exc:
+            raise rolled_back(cur, exc, store.path) from None

@@ -11,9 +11,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from valuation.data import schema
-from valuation.data.files import MAX_FIELD_CHARS, _line_list
-from valuation.data.mapping import _missing_error, _resolve, _unique_headers, candidate_columns
-from valuation.data.parsing import REASONS, STR, TOTAL_TOKENS, Parsed, parse_column
+from valuation.data.files import MAX_FIELD_CHARS, Note, _line_list
+from valuation.data.mapping import (
+    _missing_error,
+    _resolve,
+    _unique_headers,
+    candidate_columns,
+    money_units,
+    unit_note,
+)
+from valuation.data.parsing import REASONS, STR, Parsed, parse_column, totals_labels
 from valuation.data.reading import _has_breaks, _header_only, _Raw
 
 REJECT_COLUMNS = ["line", "column", "value", "reason", "reason_code"]
@@ -35,7 +42,14 @@ class IngestResult:
         ``reason`` (English sentence), ``reason_code``.
     rows_read, rows_loaded, rows_rejected : int
         Data rows seen (blank rows excluded), loaded and rejected; ``rows_read ==
-        rows_loaded + rows_rejected``. A row with two problems counts once.
+        rows_loaded + rows_rejected``. A row with two problems counts once. Totals lines
+        (合计, Total …) are rejected with reason ``total_row``.
+    warnings : list[str]
+        Notes on the load in English, for the command line and logs.
+    notes : list[Note]
+        The notes that have a text in both languages (a unit applied to a column, totals lines
+        left out, an unsure GBK/Big5 decision); each one's English text is among ``warnings``.
+        ``messages(lang)`` gives the warnings in the reader's language.
     """
 
     tables: dict[str, pd.DataFrame]
@@ -50,6 +64,18 @@ class IngestResult:
     mapping: dict[str, str]
     unmapped: list[str]
     warnings: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+    def add_note(self, note: Note, *, first: bool = False) -> None:
+        """Add ``note`` to ``notes`` and its English text to ``warnings`` (at the front if ``first``)."""
+        at = 0 if first else len(self.notes)
+        self.notes.insert(at, note)
+        self.warnings.insert(0 if first else len(self.warnings), note.text("en"))
+
+    def messages(self, lang: str = "en") -> list[str]:
+        """The warnings in ``lang``: each note's text in that language, other warnings as written."""
+        by_english = {note.text("en"): note for note in self.notes}
+        return [by_english[w].text(lang) if w in by_english else w for w in self.warnings]
 
     def summary(self) -> dict:
         """A JSON-able summary of the load (counts, total amount, encoding, mapping, warnings)."""
@@ -187,25 +213,43 @@ def _scientific_ids(ids: pd.Series) -> int:
     return int(ids[plus].str.fullmatch(r"[0-9]\.[0-9]+[eE]\+[0-9]+").sum())
 
 
-# Every character for which str.isspace() is true (what \s matches in a str pattern), ":" and "：".
-_SPACE_OR_COLON = "[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000:：]"
+def _totals_lines(columns: list, parsed: dict[str, Parsed], where: dict[str, int],
+                  required: set[str]) -> np.ndarray:
+    """The column index of each row's totals label, -1 for an ordinary row.
 
+    A row is a totals line (合计, 本页合计, 小计, Total, Grand total … see
+    ``parsing.totals_labels``) when
 
-def _total_rows(ids: pd.Series) -> np.ndarray:
-    """Rows whose customer id is a totals label such as 合计, "合 计" or "Total:"."""
-    lowered = ids.str.lower()
-    out = np.array(lowered.isin(TOTAL_TOKENS).to_numpy(dtype=bool))  # writable copy
-    # The characters of Python's \s spelled out, so Arrow's regex engine runs this (pandas sends
-    # \s itself to Python's re, one row at a time: half a second per million ids).
-    padded = lowered.str.contains(_SPACE_OR_COLON, regex=True).fillna(False).to_numpy(dtype=bool)
-    if padded.any():
-        squeezed = lowered[padded].str.replace(r"[\s:：]+", "", regex=True)
-        out[padded] |= squeezed.isin(TOTAL_TOKENS).to_numpy(dtype=bool)
-    return out
+    - its customer id is such a label: no customer's code is 合计 or Total; or
+    - another of its cells (the first column, the name, the date …) is one, and the row would
+      be rejected anyway because a value is missing or unreadable (an empty customer id, no
+      date): ``小计,,,,300`` or a per-customer ``K1,小计,30``.
+
+    So an ordinary row is never dropped for its words: ``TOTAL01``, ``合计科技有限公司`` or a
+    customer named ``TOTAL`` on a row with a date and an amount loads.
+    """
+    n = len(next(iter(parsed.values())).values)
+    label = np.full(n, -1, dtype=np.int64)
+    ids = parsed["customer_id"].values
+    label[totals_labels(ids)] = where["customer_id"]
+    doomed = np.zeros(n, dtype=bool)
+    for canon, p in parsed.items():
+        doomed |= p.bad | (p.missing if canon in required else False)
+    doomed &= label < 0
+    if doomed.any():
+        for i in range(len(columns)):  # left to right: the first label names the line
+            rows = np.flatnonzero(doomed & (label < 0))
+            if not len(rows):
+                break
+            hit = totals_labels(columns[i].iloc[rows].reset_index(drop=True))
+            label[rows[hit]] = i
+    return label
 
 
 def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> IngestResult:
-    warnings = list(raw.warnings)
+    # Notes from reading the file (a hidden sheet skipped …) are not yet among its warnings.
+    raw_notes = list(getattr(raw, "notes", []))
+    warnings = [note.text("en") for note in raw_notes] + list(raw.warnings)
     headers, duplicates = _unique_headers(raw.headers)
     if duplicates:
         warnings.append(duplicates)
@@ -228,6 +272,10 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
     missing = [c for c in schema.required(table) if c not in where]
     if missing:
         raise _missing_error(name, table, missing, headers)
+    # 金额(万元): values are in units of 10,000 yuan; they are multiplied where they become numbers.
+    units = money_units(headers, where, table)
+    scaled = [unit_note(canon, headers[where[canon]], power, unit) for canon, (power, unit) in units.items()]
+    notes = raw_notes + scaled
 
     lines = raw.lines[keep]
     # Values no row of data holds (over-long, undecodable) reject their row before any parsing.
@@ -257,19 +305,32 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
         rejected |= mask
 
     for canon, i in where.items():
-        col = kinds[canon]
-        p = parse_column(columns[i], col.kind, column=canon)
+        p = parse_column(columns[i], kinds[canon].kind, column=canon,
+                         exponent=units[canon][0] if canon in units else 0)
         parsed[canon] = p
         warnings.extend(p.warnings)
+    warnings.extend(note.text("en") for note in scaled)
+
+    # Totals lines first: they are reported as such, not also as a missing date or amount.
+    label = _totals_lines(columns, parsed, where, required) if n else np.zeros(0, dtype=np.int64)
+    totals = label >= 0
+    for i in np.unique(label[totals]):
+        canon = next((c for c, j in where.items() if j == i), headers[i])
+        add_rejects(label == i, canon, "total_row", index=int(i))
+    if totals.any():
+        notes.append(Note("note.totals_rows", {"n": int(totals.sum()),
+                                               "lines": _line_list(lines[totals])}))
+        warnings.append(notes[-1].text("en"))
+
+    for canon, i in where.items():
+        col, p = kinds[canon], parsed[canon]
         if canon in required:
-            add_rejects(p.missing, canon, "missing_value")
+            add_rejects(p.missing & ~totals, canon, "missing_value")
         if p.bad.any():
             codes = p.errors.to_numpy(dtype=object)
-            for code in pd.unique(codes[p.bad]):
+            for code in pd.unique(codes[p.bad & ~totals]):
                 order = "day-first" if p.dayfirst else "month-first"
-                add_rejects(p.bad & (codes == code), canon, code, order=order)
-        if canon == "customer_id":
-            add_rejects(_total_rows(p.values), canon, "total_row")
+                add_rejects(p.bad & ~totals & (codes == code), canon, code, order=order)
         if col.kind == "id":
             mangled = _scientific_ids(p.values)
             if mangled:
@@ -355,7 +416,7 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
         tables=tables, rejects=rejects, rows_read=rows_read, rows_loaded=int(ok.sum()),
         rows_rejected=rows_rejected, encoding=raw.encoding, delimiter=raw.delimiter,
         source_name=name, table=table, mapping={c: headers[i] for c, i in where.items()},
-        unmapped=unmapped, warnings=warnings)
+        unmapped=unmapped, warnings=warnings, notes=notes)
 
 
 def _numeric_extras(headers: list[str], columns: list, used: set[int], ok: np.ndarray,

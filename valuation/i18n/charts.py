@@ -38,26 +38,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart.matrix.y_money": ("战略价值（可争取利润）", "Strategic value (winnable profit)"),
     "chart.matrix.y_growth": ("成长潜力得分（无钱包估计）", "Growth score (no wallet estimates)"),
     "chart.matrix.no_estimate": ("无钱包估计", "no wallet estimate"),
-    "chart.matrix.edge_x": ("{count} 个实际价值低于 {low}（含亏损）：画在左边缘",
-                            "{count} with an actual value under {low} (losses too): on the left edge"),
-    "chart.matrix.edge_y": ("{count} 个战略价值低于 {low}：画在下边缘",
-                            "{count} with a strategic value under {low}: on the bottom edge"),
-    "chart.matrix.no_wallet_some": ("{count} 个没有钱包估计（战略价值未知）：画在下边缘",
-                                    "{count} without a wallet estimate (strategic value unknown): on the bottom edge"),
+    "chart.matrix.edge_x": ("{count} 个实际价值低于 {low}（含亏损）：左边缘",
+                            "{count} with actual value under {low} (losses too): left edge"),
+    "chart.matrix.edge_y": ("{count} 个战略价值低于 {low}：下边缘",
+                            "{count} with strategic value under {low}: bottom edge"),
+    "chart.matrix.no_wallet_some": ("{count} 个没有钱包估计：下边缘", "{count} without a wallet estimate: bottom edge"),
     "chart.matrix.no_wallet": ("数据没有钱包估计，无法以金额计算战略价值：纵轴为成长潜力得分，"
                                "得分不低于 {cut} 即为可成长客户",
                                "No wallet estimates, so no strategic value in money: the y axis is the growth "
                                "score, and growable means a score of at least {cut}"),
     "chart.matrix.quadrant": ("<b>{label}</b> · {count}", "<b>{label}</b> · {count}"),
     # 3. whale curve
-    "chart.whale.title": ("鲸鱼曲线：客户按利润从高到低排序后的累计利润",
-                          "Whale curve: cumulative profit, customers ranked by profit"),
-    "chart.whale.sentence_cost": ("利润最高的 {top_pct} 客户贡献了 {top} 的利润；最低的 {bottom_pct} 客户吃掉了其中的 {bottom}",
+    "chart.whale.title": ("鲸鱼曲线：客户按利润从高到低排序后的累计利润。科特勒的 20/80/30：前 20% 约贡献 80%，"
+                          "最低的 30% 约吃掉潜在利润（曲线峰值）的一半",
+                          "Whale curve: cumulative profit, customers ranked by profit. Kotler's 20/80/30: the top "
+                          "20% give about 80%, the bottom 30% cost about half of the potential profit (the peak)"),
+    "chart.whale.sentence_cost": ("利润最高的 {top_pct} 客户贡献了 {top} 的利润；最低的 {bottom_pct} 客户吃掉了潜在利润（峰值）的 {bottom}",
                                   "The top {top_pct} of customers give {top} of profit; "
-                                  "the bottom {bottom_pct} cost {bottom} of it"),
-    "chart.whale.sentence_add": ("利润最高的 {top_pct} 客户贡献了 {top} 的利润；最低的 {bottom_pct} 客户贡献了 {bottom}",
+                                  "the bottom {bottom_pct} cost {bottom} of the potential (peak) profit"),
+    "chart.whale.sentence_add": ("利润最高的 {top_pct} 客户贡献了 {top} 的利润；最低的 {bottom_pct} 客户贡献了潜在利润的 {bottom}",
                                  "The top {top_pct} of customers give {top} of profit; "
-                                 "the bottom {bottom_pct} add {bottom}"),
+                                 "the bottom {bottom_pct} add {bottom} of the potential profit"),
     "chart.whale.empty": ("没有足够的利润数据绘制鲸鱼曲线", "Not enough profit data for a whale curve"),
     "chart.whale.negative_total": ("客户合计净利润为负（{total}），利润占比没有意义",
                                    "Customers lose money in total ({total}); shares of profit are not meaningful"),

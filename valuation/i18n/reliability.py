@@ -23,4 +23,30 @@ TEXT: dict[str, tuple[str, str]] = {
                               "{col}: value longer than 32,767 characters (Excel's cell limit)"),
     "reject.bad_encoding": ("{col}：既不是 UTF-8 也不是 GB18030/GBK 编码，文字无法识别",
                             "{col}: text in neither UTF-8 nor GB18030/GBK"),
+    # ERP exports: units in headers, totals lines, Big5 (valuation/data: validate.py, files.py)
+    "note.unit_scaled": ("列“{header}”的单位是{unit}：{col} 的数值已乘以 {factor}（1.5 载入为 {example}）。"
+                         "如果该列其实是元，请修改表头后重新导入。",
+                         "Column '{header}' is in {unit}: {col} values were multiplied by {factor} "
+                         "(1.5 loads as {example}). If the column is in plain units after all, rename "
+                         "the header and import again."),
+    "note.totals_rows": ("{n} 行是合计/小计行（第 {lines} 行），已跳过，没有作为客户载入；它们列在被拒绝的行中。",
+                         "{n} line(s) are totals or subtotals (lines {lines}); they were left out, not "
+                         "loaded as customers, and are listed with the rejected rows."),
+    "note.encoding_maybe_big5": ("文件 {file} 中的中文太少，无法确定是简体（GBK）还是繁体（Big5）编码，已按 GBK 读取。"
+                                 "请核对预览中的名称；如果显示为乱码，请在 Excel 中另存为“CSV UTF-8”后重新上传。",
+                                 "{file} holds too little Chinese text to tell simplified (GBK) from "
+                                 "traditional (Big5) encoding; it was read as GBK. Check the names in the "
+                                 "preview: if they look garbled, save the file from Excel as 'CSV UTF-8' "
+                                 "and upload it again."),
+    "note.encoding_maybe_gbk": ("文件 {file} 中的中文太少，无法确定是简体（GBK）还是繁体（Big5）编码，已按 Big5 读取。"
+                                "请核对预览中的名称；如果显示为乱码，请在 Excel 中另存为“CSV UTF-8”后重新上传。",
+                                "{file} holds too little Chinese text to tell simplified (GBK) from "
+                                "traditional (Big5) encoding; it was read as Big5. Check the names in the "
+                                "preview: if they look garbled, save the file from Excel as 'CSV UTF-8' "
+                                "and upload it again."),
+    "note.encoding_not_big5": ("文件 {file} 看起来是繁体（Big5）编码，但其中有些字节不是 Big5，已按 GBK 读取，名称可能是乱码。"
+                               "请在 Excel 中另存为“CSV UTF-8”后重新上传。",
+                               "{file} looks like traditional Chinese (Big5), but some of its bytes are not "
+                               "Big5; it was read as GBK and its names may be garbled. Save the file from "
+                               "Excel as 'CSV UTF-8' and upload it again."),
 }

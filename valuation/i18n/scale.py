@@ -122,4 +122,67 @@ TEXT: dict[str, tuple[str, str]] = {
                           "The database file {path} could not be opened: {detail}. If it is not a DuckDB "
                           "file, move it away and the app builds a new one."),
     "err.no_orders": ("数据集需要一张订单表。", "A dataset needs an orders table."),
+    # bounded work per upload (valuation/data/limits.py): files refused while they are read
+    "err.too_many_rows": ("文件 {file} 超过 {limit} 行（单个文件的上限），未载入任何内容。请把它拆分为每个不超过 {limit} 行的"
+                          "文件（例如每年一个），一起上传：它们会合并为一个数据集。管理员可以调高上限（{env}）。",
+                          "{file} has more than {limit} rows, the limit for one file; nothing was loaded. "
+                          "Split it into files of at most {limit} rows (for example one per year) and "
+                          "upload them together: they are stacked into one dataset. An administrator can "
+                          "raise the limit ({env})."),
+    "err.sheet_too_many_rows": ("文件 {file} 的工作表“{sheet}”超过 {limit} 行（单个文件的上限），未载入任何内容。"
+                                "请把表格拆分为每个不超过 {limit} 行的文件（例如每年一个），一起上传：它们会合并为一个"
+                                "数据集。管理员可以调高上限（{env}）。",
+                                "Sheet “{sheet}” of {file} has more than {limit} rows, the limit for one file; "
+                                "nothing was loaded. Split the table into files of at most {limit} rows (for "
+                                "example one per year) and upload them together: they are stacked into one "
+                                "dataset. An administrator can raise the limit ({env})."),
+    "err.too_many_cells": ("文件 {file} 会成为 {rows} 行 × {columns} 列 = {cells} 个单元格的表，超过单个文件 {limit} "
+                           "个单元格的上限，未载入任何内容。请去掉不需要的列，或拆分为行数更少的文件一起上传。"
+                           "管理员可以调高上限（{env}）。",
+                           "{file} would be a table of {rows} rows × {columns} columns = {cells} cells, over "
+                           "the limit of {limit} cells for one file; nothing was loaded. Leave out columns you "
+                           "do not need, or split it into files of fewer rows and upload them together. An "
+                           "administrator can raise the limit ({env})."),
+    "err.sheet_too_many_cells": ("文件 {file} 的工作表“{sheet}”一直延伸到单元格 {cell}：表格会有 {rows} 行 × {columns} 列"
+                                 " = {cells} 个单元格，超过单个文件 {limit} 个单元格的上限，未载入任何内容。请删除表格"
+                                 "以外的内容（远在右侧或下方的一个零散值会让其间所有的行和列都计算在内），或把表格拆分为"
+                                 "行数更少的文件一起上传。管理员可以调高上限（{env}）。",
+                                 "Sheet “{sheet}” of {file} reaches cell {cell}: its table would be {rows} rows "
+                                 "× {columns} columns = {cells} cells, over the limit of {limit} cells for one "
+                                 "file; nothing was loaded. Delete what lies outside the table (a stray value far "
+                                 "to the right or far below makes every row and column up to it count), or split "
+                                 "the table into files of fewer rows and upload them together. An administrator "
+                                 "can raise the limit ({env})."),
+    "err.too_many_strings": ("文件 {file} 含有超过 {limit} 个不同的文本（共享字符串）：多于其工作表中能用到它们的单元格，"
+                             "或多于单个文件可有的单元格数，未读取。请在 Excel 中打开并另存为 CSV，或拆分为更小的文件"
+                             "一起上传。管理员可以调高单元格上限（{env}）。",
+                             "{file} holds more than {limit} different texts (shared strings): more than its "
+                             "sheets have cells to use them, or than the cells one file may have. It was not "
+                             "read. Open it in Excel and save the table as CSV, or split it into smaller files "
+                             "and upload them together. An administrator can raise the cell limit ({env})."),
+    "err.too_much_decompressed": ("文件 {file} 解压后超过 {limit_mb} MB（{part}：{size_mb} MB），超过单个文件的上限，"
+                                  "未载入任何内容。请另存为 CSV，或拆分为更小的文件一起上传。管理员可以调高上限（{env}）。",
+                                  "{file} unpacks to more than {limit_mb} MB ({part}: {size_mb} MB), the limit "
+                                  "for one file; nothing was loaded. Save the table as CSV, or split it into "
+                                  "smaller files and upload them together. An administrator can raise the "
+                                  "limit ({env})."),
+    "note.hidden_sheet_skipped": ("文件 {file} 的隐藏工作表 {hidden} 已跳过：读取的是第一个可见的工作表“{sheet}”。"
+                                  "如需读取隐藏的工作表，请在工作表选择中选它。",
+                                  "Hidden sheet(s) {hidden} of {file} skipped: read “{sheet}”, the first visible "
+                                  "sheet. To read a hidden sheet, choose it in the sheet picker."),
+    # features files and datasets (valuation/data/sources.py)
+    "err.features_missing_columns": ("{path} 缺少特征列 {columns}，不能作为特征数据集使用。请用当前版本的 "
+                                     "python -m valuation features … --out 文件.parquet 重新生成。",
+                                     "{path} lacks the feature column(s) {columns}, so it cannot be used as a "
+                                     "features dataset. Write it again with this version: python -m valuation "
+                                     "features … --out FILE.parquet"),
+    "err.features_corrupt": ("{path} 的特征元数据已损坏（{detail}）。请用 python -m valuation features … "
+                             "--out 文件.parquet 重新生成。",
+                             "The features metadata of {path} is damaged ({detail}). Write the file again: "
+                             "python -m valuation features … --out FILE.parquet"),
+    "err.features_dataset_corrupt": ("数据集 “{name}” 的特征记录已损坏（{detail}），无法评分。请删除该数据集，"
+                                     "再重新上传或挂载特征文件。",
+                                     "The features record of dataset “{name}” is damaged ({detail}), so it "
+                                     "cannot be scored. Delete the dataset, then upload or attach the features "
+                                     "file again."),
 }

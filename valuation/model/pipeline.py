@@ -253,7 +253,8 @@ def prepare_features(features: pd.DataFrame, clv_settings: ClvSettings = ClvSett
 
 
 SCORE_COLUMNS = ("composite", "tier", "strategic_value", "value_class", "r_score",
-                 "f_score", "m_score", "rfm_segment", "lifecycle_stage", "silent_beyond_usual",
+                 "f_score", "m_score", "rfm_segment", "rfm_class", "lifecycle_stage", "silent_beyond_usual",
+                 "grade_profit", "grade_potential", "grade_loyalty",
                  "cost_to_serve", "thin_margin", "unpaid_invoices", "main_loss_driver")
 
 
@@ -276,6 +277,7 @@ def _static(prepared: Prepared) -> dict:
         has = f["has_orders"].astype(bool)
         rfm = tiers.rfm_scores(f["days_since_last_order"], f["purchase_days"], f["revenue_total"], has)
         rfm["rfm_segment"] = tiers.rfm_segment(rfm["r_score"], rfm["f_score"], rfm["m_score"])
+        rfm["rfm_class"] = tiers.rfm_class(f["days_since_last_order"], f["purchase_days"], f["revenue_total"], has)
         return {
             "has": has,
             "ranker": tiers.TierRanker(f["net_profit_12m"], has, f["customer_id"], index=f.index),
@@ -344,10 +346,13 @@ def score(prepared: Prepared, settings: Settings = Settings()) -> pd.DataFrame:
                           lambda: static["ranker"].codes(composite.to_numpy(), settings.tiers), limit=32)
     strategic, value_class = prepared.memo(("classes", settings.classes), lambda: _classes(f, scores, has,
                                                                                           settings.classes), limit=8)
-    stage = prepared.memo(("lifecycle", settings.lifecycle), lambda: pd.DataFrame({
-        "lifecycle_stage": lifecycle.lifecycle_stage(f, settings.lifecycle),
-        "silent_beyond_usual": lifecycle.silent_beyond_usual(f, settings.lifecycle)}, copy=False),
-        limit=8)
+    def stages():
+        frame = pd.DataFrame({"lifecycle_stage": lifecycle.lifecycle_stage(f, settings.lifecycle),
+                              "silent_beyond_usual": lifecycle.silent_beyond_usual(f, settings.lifecycle)},
+                             copy=False)
+        return pd.concat([frame, tiers.grades(prepared.scores, has, f["net_profit_12m"],
+                                              frame["lifecycle_stage"])], axis=1)
+    stage = prepared.memo(("lifecycle", settings.lifecycle), stages, limit=8)
     dims = scores.set_axis(names, axis=1)
     middle = pd.DataFrame({"composite": composite, "tier": static["ranker"].labels(codes),
                            "strategic_value": strategic, "value_class": value_class},
@@ -371,8 +376,10 @@ def _score_by_columns(prepared: Prepared, scores: pd.DataFrame, settings: Settin
     rfm = tiers.rfm_scores(out["days_since_last_order"], out["purchase_days"], out["revenue_total"], has)
     out = pd.concat([out, rfm], axis=1)
     out["rfm_segment"] = tiers.rfm_segment(rfm["r_score"], rfm["f_score"], rfm["m_score"])
+    out["rfm_class"] = tiers.rfm_class(out["days_since_last_order"], out["purchase_days"], out["revenue_total"], has)
     out["lifecycle_stage"] = lifecycle.lifecycle_stage(out, settings.lifecycle)
     out["silent_beyond_usual"] = lifecycle.silent_beyond_usual(out, settings.lifecycle)
+    out = pd.concat([out, tiers.grades(scores, has, out["net_profit_12m"], out["lifecycle_stage"])], axis=1)
     out = pd.concat([out, scoring.loss_drivers(out)], axis=1)
     out.attrs.update(f.attrs)
     out.attrs["dimensions"] = prepared.report
@@ -402,7 +409,8 @@ def prepare_dataset(store: Store, dataset: str, as_of: dt.date | str | None = No
 
 OUTPUT_COLUMNS = (
     "customer_id", "name", "region", "industry", "current", "future", "credit", "loyalty", "growth",
-    "influence", "composite", "tier", "value_class", "rfm_segment", "lifecycle_stage", "clv", "p_alive",
+    "influence", "composite", "tier", "value_class", "grade_profit", "grade_potential", "grade_loyalty", "rfm_class",
+    "rfm_segment", "lifecycle_stage", "clv", "p_alive",
     "revenue_total", "revenue_12m", "gross_profit_12m", "service_cost_12m", "bad_debt_12m",
     "net_profit_12m", "orders", "purchase_days", "days_since_last_order", "tenure_days",
     "avg_order_value", "mean_gap_days", "revenue_trend", "categories_bought", "category_coverage",
@@ -429,6 +437,7 @@ def summary(scored: pd.DataFrame) -> dict:
         "tier": {k: int(v) for k, v in scored["tier"].value_counts().items()},
         "value_class": {k: int(v) for k, v in scored["value_class"].value_counts().items()},
         "rfm_segment": {k: int(v) for k, v in scored["rfm_segment"].value_counts().items()},
+        "rfm_class": {k: int(v) for k, v in scored["rfm_class"].value_counts().items()},
         "lifecycle_stage": {k: int(v) for k, v in scored["lifecycle_stage"].value_counts().items()},
         "tier_share": {row.tier: {"customers": float(row.customer_share), "revenue": float(row.revenue_share),
                                   "profit": float(row.profit_share)} for row in conc.itertuples()},

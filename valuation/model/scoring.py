@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from valuation.data.features import Availability
-from valuation.model.settings import DIMENSIONS, Weights
+from valuation.model.settings import Weights
 
 NEUTRAL = 50.0  # a customer with no data for a sub-metric (no invoices yet, say) sits mid-field
 
@@ -17,8 +17,10 @@ NEUTRAL = 50.0  # a customer with no data for a sub-metric (no invoices yet, say
 SUB_METRICS: dict[str, list[tuple[str, float, int]]] = {
     "current": [("net_profit_12m", 1.0, +1)],
     "future": [("clv", 1.0, +1)],
-    "credit": [("on_time_payment_ratio", 0.4, +1), ("avg_days_late", 0.3, -1),
-               ("overdue_ratio", 0.3, -1)],
+    # Seed 002: credit is the payment cycle (付款周期) and the arrears (欠款额), in money as well as
+    # against the customer's business; paying on time and how late come beside them.
+    "credit": [("on_time_payment_ratio", 0.25, +1), ("avg_days_to_pay", 0.20, -1), ("avg_days_late", 0.15, -1),
+               ("overdue_ratio", 0.20, -1), ("overdue_arrears", 0.20, -1)],
     "loyalty": [("tenure_days", 0.20, +1), ("orders_12m", 0.20, +1), ("p_alive", 0.20, +1),
                 ("category_coverage", 0.10, +1), ("share_of_wallet", 0.10, +1),
                 ("satisfaction_any", 0.10, +1), ("offseason_index", 0.10, +1)],
@@ -29,6 +31,7 @@ SUB_METRICS: dict[str, list[tuple[str, float, int]]] = {
 # Sub-metrics that need a table or column the dataset may not have.
 NEEDS = {
     "on_time_payment_ratio": "payments", "avg_days_late": "payments", "overdue_ratio": "payments",
+    "avg_days_to_pay": "payments", "overdue_arrears": "payments",
     "category_coverage": "category", "share_of_wallet": "wallet", "wallet_headroom": "wallet",
     "satisfaction_any": "satisfaction", "referrals": "influence", "importance": "influence",
 }
@@ -147,10 +150,11 @@ def _metric_available(metric: str, availability: Availability, features: pd.Data
 
 
 def prepare_metrics(features: pd.DataFrame) -> pd.DataFrame:
-    """Add the derived sub-metric columns scoring needs (overdue ratio, any satisfaction)."""
+    """Add the derived sub-metric columns scoring needs (overdue ratio and arrears, any satisfaction)."""
     f = features.copy(deep=False)  # copy-on-write: new columns only, the caller's frame untouched
     exposure = f["revenue_12m"].clip(lower=0) + f["overdue_amount"]
     f["overdue_ratio"] = np.where(f["invoices"] > 0, f["overdue_amount"] / exposure.where(exposure > 0, 1.0), np.nan)
+    f["overdue_arrears"] = np.where(f["invoices"] > 0, f["overdue_amount"], np.nan)  # yuan owed past due
     f["satisfaction_any"] = f["satisfaction"].fillna(f["avg_service_satisfaction"])
     return f
 

@@ -200,6 +200,73 @@ def rfm_scores(days_since_last_order: pd.Series, frequency: pd.Series, monetary:
     })
 
 
+# The eight RFM classes Chinese CRM practice uses: recency, frequency and monetary value each high or
+# low against the buyers' average; M decides 重要 (important) or 一般 (general), then R and F:
+# both high = value, R high only = develop, F high only = keep, neither = win back (挽留).
+RFM_CLASSES = ("important_value", "important_develop", "important_keep", "important_retain",
+               "general_value", "general_develop", "general_keep", "general_retain", "no_orders")
+
+
+def rfm_class(days_since_last_order: pd.Series, frequency: pd.Series, monetary: pd.Series,
+              has_orders: pd.Series) -> pd.Series:
+    """The 8-class RFM model (重要价值 … 一般挽留) per customer; ``no_orders`` without orders.
+
+    Against the mean over customers with orders, as the model is taught and used in Chinese CRM
+    practice: R is high when the days since the last purchase are at most the mean, F when the
+    purchase days are at least the mean, M when the all-time revenue is at least the mean (money
+    is heavy-tailed, so "important" is a minority, as intended).
+    """
+    has = np.asarray(has_orders, dtype=bool)
+    days = np.asarray(days_since_last_order, dtype=float)
+    freq = np.asarray(frequency, dtype=float)
+    money = np.asarray(monetary, dtype=float)
+    codes = np.full(len(has), RFM_CLASSES.index("no_orders"), dtype=np.int8)
+    if has.any():
+        r_high = days[has] <= np.nanmean(days[has])
+        f_high = freq[has] >= np.nanmean(freq[has])
+        m_high = money[has] >= np.nanmean(money[has])
+        # the index into RFM_CLASSES: 4 × (M low) + 2 × (R low) + (F low)
+        codes[has] = 4 * ~m_high + 2 * ~r_high + ~f_high
+    index = has_orders.index if isinstance(has_orders, pd.Series) else pd.RangeIndex(len(has))
+    return labels_from_codes(list(RFM_CLASSES), codes, index)
+
+
+# Grades per dimension (seed 004): profit 高/中/低, potential 重要/有潜力/一般, loyalty 忠诚/一般/不稳定.
+GRADES = {"grade_profit": ("high", "medium", "low"),
+          "grade_potential": ("important", "promising", "general"),
+          "grade_loyalty": ("loyal", "average", "unstable")}
+GRADE_CUTS = (80.0, 50.0)  # a dimension score at or above 80 (the top fifth of buyers), 50-80, below 50
+DRIFTING = ("at_risk", "dormant", "churned")
+
+
+def grades(scores: pd.DataFrame, has_orders: pd.Series, net_profit_12m: pd.Series,
+           stage: pd.Series | None = None) -> pd.DataFrame:
+    """Three-level grades per buyer (seed 004), ``None`` for prospects.
+
+    - profit (利润贡献) from the current-contribution score; a loss in the last 12 months is low;
+    - potential (潜力) from the growth-potential score;
+    - loyalty (忠诚度) from the loyalty score; a customer now at risk, dormant or churned is
+      unstable whatever their past loyalty.
+
+    Each dimension score is a percentile among buyers, so the top grade is the top fifth of buyers
+    and the middle one the next 30%.
+    """
+    has = np.asarray(has_orders, dtype=bool)
+    out = {}
+    for column, dim in (("grade_profit", "current"), ("grade_potential", "growth"), ("grade_loyalty", "loyalty")):
+        if dim not in scores:
+            continue
+        s = scores[dim].to_numpy(dtype=float)
+        codes = np.where(s >= GRADE_CUTS[0], 0, np.where(s >= GRADE_CUTS[1], 1, 2))
+        if column == "grade_profit":
+            codes = np.where(np.asarray(net_profit_12m, dtype=float) < 0, 2, codes)
+        if column == "grade_loyalty" and stage is not None:
+            codes = np.where(np.asarray(stage.isin(DRIFTING), dtype=bool), 2, codes)
+        codes = np.where(has, codes, 3)
+        out[column] = labels_from_codes(list(GRADES[column]) + [None], codes, scores.index)
+    return pd.DataFrame(out, index=scores.index)
+
+
 def rfm_segment(r: pd.Series, f: pd.Series, m: pd.Series) -> pd.Series:
     """The common 11-segment map on R and FM = round((F + M) / 2); ``no_orders`` where R is 0."""
     fm = np.floor((f + m) / 2 + 0.5).astype(int)
@@ -296,14 +363,16 @@ def whale_reading(net_profit: pd.Series, top: float = 0.20, bottom: float = 0.30
 
     Returns ``top_share`` (profit share of the top ``top`` customers by profit),
     ``bottom_share`` (profit share of the bottom ``bottom``, negative when they lose money),
-    ``peak_share`` (the curve's highest point: profit before the loss-makers) and ``customers``.
+    ``peak_share`` (the curve's highest point: profit before the loss-makers), ``customers`` and,
+    as Kotler meant the 30 (the least profitable 30% halve the *potential* profit),
+    ``bottom_of_peak``: the bottom's profit as a share of that peak (negative when they lose money).
     """
     values = np.sort(pd.to_numeric(net_profit, errors="coerce").dropna().to_numpy())[::-1]
     n = len(values)
     total = values.sum()
     if n == 0 or total == 0:
         return {"customers": n, "total_profit": float(total), "top_share": float("nan"),
-                "bottom_share": float("nan"), "peak_share": float("nan")}
+                "bottom_share": float("nan"), "peak_share": float("nan"), "bottom_of_peak": float("nan")}
     k_top = max(1, int(round(top * n)))
     k_bottom = max(1, int(round(bottom * n)))
     return {
@@ -312,6 +381,8 @@ def whale_reading(net_profit: pd.Series, top: float = 0.20, bottom: float = 0.30
         "top_share": float(values[:k_top].sum() / total),
         "bottom_share": float(values[n - k_bottom:].sum() / total),
         "peak_share": float(np.max(np.cumsum(values)) / total),
+        "bottom_of_peak": float(values[n - k_bottom:].sum() / peak) if (peak := float(np.max(np.cumsum(values)))) > 0
+        else float("nan"),
     }
 
 

@@ -258,8 +258,9 @@ def whale_sentence(reading: dict, lang: str = "en", *, top: float = WHALE_TOP,
                    bottom: float = WHALE_BOTTOM) -> str:
     """Kotler's 20/80/30 reading in words.
 
-    "The top 20% of customers give 89% of profit; the bottom 30% cost 9% of it"
-    ("add" instead of "cost" when the bottom customers make money).
+    "The top 20% of customers give 89% of profit; the bottom 30% cost 9% of the potential (peak)
+    profit" ("add" instead of "cost" when the bottom customers make money); the subtitle has
+    Kotler's own figures beside it.
 
     ``reading`` is :func:`valuation.model.tiers.whale_reading` output computed with the same ``top`` and ``bottom``.
     """
@@ -268,7 +269,8 @@ def whale_sentence(reading: dict, lang: str = "en", *, top: float = WHALE_TOP,
         return t("chart.whale.empty", lang)
     if reading.get("total_profit", 0.0) <= 0:
         return t("chart.whale.negative_total", lang, total=format_money(reading["total_profit"], lang))
-    bottom_share = float(reading["bottom_share"])
+    # As Kotler meant it: the bottom's loss against the potential profit, the curve's peak.
+    bottom_share = float(reading.get("bottom_of_peak", reading["bottom_share"]))
     key = "chart.whale.sentence_cost" if bottom_share < 0 else "chart.whale.sentence_add"
     return t(key, lang, top_pct=format_pct(top), top=format_pct(top_share), bottom_pct=format_pct(bottom),
              bottom=format_pct(abs(bottom_share)))

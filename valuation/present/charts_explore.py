@@ -27,6 +27,7 @@ from valuation.present.style import (
     _money_axis,
     _require,
     _rgba,
+    plain,
 )
 
 SEQUENTIAL_SCALE = [[0.0, "#F7FBFF"], [0.5, "#6BAED6"], [1.0, "#08306B"]]
@@ -36,7 +37,9 @@ RISE_COLOR = "#0072B2"
 HEATMAP_TEXT_CELLS = 240  # above this many cells the values move to the hover only
 MAX_BARS = 60  # more categories than this are unreadable as bars: the first ones (largest) are kept
 MAX_HEATMAP_COLUMNS = 100
-_VALUE_PREFIX = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm", "lifecycle_stage": "stage"}
+_VALUE_PREFIX = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm", "rfm_class": "rfmc",
+                 "lifecycle_stage": "stage", "grade_profit": "grade", "grade_potential": "grade",
+                 "grade_loyalty": "grade"}
 _VALUE_COLORS = {"tier": TIER_COLORS, "value_class": CLASS_COLORS, "lifecycle_stage": STAGE_COLORS}
 
 
@@ -59,6 +62,12 @@ def value_label(dim: str, value, lang: str = "en") -> str:
     if dim in _VALUE_PREFIX:
         return _label(_VALUE_PREFIX[dim], value, lang)
     return str(value)
+
+
+def chart_value_label(dim: str, value, lang: str = "en") -> str:
+    """:func:`value_label` for a plotly figure: a region, industry or category from the data is
+    text, never plotly markup (``<a href>``, ``<b>``), wherever it goes: ticks, hover, tiles, nodes."""
+    return plain(value_label(dim, value, lang))
 
 
 def dim_label(dim: str, lang: str = "en") -> str:
@@ -138,7 +147,7 @@ def slice_bars(frame: pd.DataFrame, dim: str, measure: str, lang: str = "en", su
         notes = [*notes, t("chart.explore.note_first_kept", lang, shown=format_count(limit),
                            total=format_count(len(frame)))]
         frame, values = frame.iloc[:limit], values[:limit]
-    labels = [value_label(dim, v, lang) for v in frame[dim]]
+    labels = [chart_value_label(dim, v, lang) for v in frame[dim]]
     divisor, axis = _measure_axis(values, measure, lang)
     hover = []
     for i, (label, row) in enumerate(zip(labels, frame.itertuples(index=False))):
@@ -183,7 +192,7 @@ def slice_treemap(frame: pd.DataFrame, dim: str, measure: str, lang: str = "en",
         keep &= size >= cut
         keep &= np.cumsum(keep) <= MAX_POINTS
     part = frame.loc[keep]
-    labels = [value_label(dim, v, lang) for v in part[dim]]
+    labels = [chart_value_label(dim, v, lang) for v in part[dim]]
     shown = values[keep]
     total = float(size[keep].sum())
     hover = [f"<b>{label}</b><br>{_measure_line(measure, v, lang)}"
@@ -233,8 +242,8 @@ def slice_heatmap(grid: pd.DataFrame, measure: str, lang: str = "en", subtitle: 
     finite = z[np.isfinite(z)]
     negative = finite.size and finite.min() < 0
     divisor, axis = _measure_axis(finite, measure, lang)
-    rows = [value_label(d0, v, lang) for v in grid.index]
-    cols = [value_label(d1, v, lang) for v in grid.columns]
+    rows = [chart_value_label(d0, v, lang) for v in grid.index]
+    cols = [chart_value_label(d1, v, lang) for v in grid.columns]
     cell_text = [[format_measure(measure, z[i, j], lang) if np.isfinite(z[i, j]) else "" for j in range(z.shape[1])]
                  for i in range(z.shape[0])]
     hover = [[f"<b>{rows[i]} · {cols[j]}</b><br>{measure_label(measure, lang)}: "
@@ -295,14 +304,14 @@ def segment_chart(cube: pd.DataFrame, path, measure: str = "customers", lang: st
         level = leaves.groupby(path[:depth + 1], sort=False)["_v"].sum()
         for key, v in level.items():
             key = key if isinstance(key, tuple) else (key,)
-            node = "/".join(map(str, key))
-            ids.append(node)
-            labels.append(value_label(path[depth], key[-1], lang))
-            parents.append("/".join(map(str, key[:-1])))
+            # Ids are not labels, but a treemap's path bar can show them: escaped like the labels.
+            ids.append("/".join(plain(k) for k in key))
+            labels.append(chart_value_label(path[depth], key[-1], lang))
+            parents.append("/".join(plain(k) for k in key[:-1]))
             sizes.append(float(v))
             base = _value_color(path[0], key[0])
             colors.append(_rgba(base, [1.0, 0.7, 0.45, 0.3][min(depth, 3)]) if base.startswith("#") else base)
-            trail = " › ".join(value_label(path[i], key[i], lang) for i in range(depth + 1))
+            trail = " › ".join(chart_value_label(path[i], key[i], lang) for i in range(depth + 1))
             hover.append(f"<b>{trail}</b><br>{_measure_line(measure, v, lang)}"
                          f"<br>{t('chart.explore.share_of_total', lang, share=format_pct(v / total, 1))}")
     trace = go.Sunburst if kind == "sunburst" else go.Treemap
@@ -326,7 +335,7 @@ def clv_cac_chart(table: pd.DataFrame, lang: str = "en", by: str = "channel") ->
     title, subtitle = t("chart.explore.clv_cac_title", lang), t("chart.explore.clv_cac_subtitle", lang)
     if table.empty:
         return _empty(title, lang, subtitle)
-    labels = [value_label(by, v, lang) for v in table[by]]
+    labels = [chart_value_label(by, v, lang) for v in table[by]]
     clv = table["mean_clv"].to_numpy(dtype=float)
     cac = table["mean_cac"].to_numpy(dtype=float)
     divisor, axis = _money_axis(np.concatenate([clv, np.nan_to_num(cac)]), lang, t("chart.explore.per_customer", lang))
@@ -355,11 +364,12 @@ def clv_cac_chart(table: pd.DataFrame, lang: str = "en", by: str = "channel") ->
 
 
 def _customer_label(row) -> str:
+    """Id and (shortened) name for a plotly label: the data's text, escaped as :func:`plain` says."""
     name = getattr(row, "name", None)
     name = "" if name is None or (isinstance(name, float) and math.isnan(name)) else str(name)
     if len(name) > 16:
         name = name[:15] + "…"
-    return f"{row.customer_id} {name}".strip()
+    return plain(f"{row.customer_id} {name}".strip())  # cut first: an entity is never cut in half
 
 
 def top_customers_chart(top: pd.DataFrame, by: str = "composite", lang: str = "en") -> go.Figure:
@@ -459,7 +469,7 @@ def snapshot_sankey(flow_frame: pd.DataFrame, lang: str = "en", kind: str = "tie
             x.append(min(max(c / last, 0.001), 0.999))
             y.append(min(max((cum + counts[k] / 2) / total, 0.001), 0.999))
             cum += counts[k]
-    labels = [value_label(column, k[1], lang) for k in nodes]
+    labels = [chart_value_label(column, k[1], lang) for k in nodes]
     node_colors = [ABSENT_COLOR if k[1] == snapshots.ABSENT else colors.get(k[1], NEUTRAL_COLOR) for k in nodes]
     node_hover = [t("chart.dynamics.node_hover", lang, label=label, date=format_date(dates[k[0]], lang),
                     count=format_count(counts[k])) for label, k in zip(labels, nodes)]
@@ -471,8 +481,8 @@ def snapshot_sankey(flow_frame: pd.DataFrame, lang: str = "en", kind: str = "tie
         val.append(int(r.customers))
         base = ABSENT_COLOR if r.source == snapshots.ABSENT else colors.get(r.source, NEUTRAL_COLOR)
         link_colors.append(_rgba(base, 0.35))
-        link_hover.append(t("chart.dynamics.link_hover", lang, before=value_label(column, r.source, lang),
-                            after=value_label(column, r.target, lang),
+        link_hover.append(t("chart.dynamics.link_hover", lang, before=chart_value_label(column, r.source, lang),
+                            after=chart_value_label(column, r.target, lang),
                             start=format_date(r.from_snapshot, lang), end=format_date(r.to_snapshot, lang),
                             count=format_count(r.customers)))
     fig = go.Figure(go.Sankey(
@@ -607,7 +617,7 @@ def column_label(column: str, lang: str = "en") -> str:
     return column
 
 
-__all__ = ["clv_cac_chart", "column_formats", "column_label", "dim_label", "format_measure", "growth_chart",
+__all__ = ["chart_value_label", "clv_cac_chart", "column_formats", "column_label", "dim_label", "format_measure", "growth_chart",
            "labelled_table", "measure_label", "movers_chart", "segment_chart", "slice_bars", "slice_heatmap",
            "slice_subtitle", "slice_treemap", "snapshot_sankey", "tier_shares_over_time", "top_customers_chart",
            "value_label"]

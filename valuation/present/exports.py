@@ -113,20 +113,31 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> None:
 
 # --------------------------------------------------------------------------- labels
 
-_VALUE_KEYS = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm", "lifecycle_stage": "stage",
+_VALUE_KEYS = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm", "rfm_class": "rfmc",
+               "lifecycle_stage": "stage", "grade_profit": "grade", "grade_potential": "grade",
+               "grade_loyalty": "grade",
                "tier_before": "tier", "tier_after": "tier", "main_loss_driver": "loss"}
 _WHOLE_DAYS = ("mean_gap_days", "days_since_last_order", "tenure_days")
 
 
 def column_label(column: str, lang: str = "en") -> str:
     """The header a reader sees for a column: ``feat.*``, then ``export.col.*``, then ``dim.*``; else the name."""
-    if ":" in column:  # custom:<column> or score_custom:<column>
+    if column.startswith(("custom:", "score_custom:")):  # a header may hold ":" itself (http://…)
         inner = column.split(":", 1)[1]
         return t(f"feat.{inner}", lang) if f"feat.{inner}" in TEXT else inner
     for prefix in ("feat", "export.col", "dim"):
         if f"{prefix}.{column}" in TEXT:
             return t(f"{prefix}.{column}", lang)
     return column
+
+
+def dimension_label(dim: str, lang: str = "en") -> str:
+    """A scoring dimension's name: translated, or a custom dimension's column header.
+
+    The header is the data's own text: escape it for where it goes (``ui.safe.md`` for markdown,
+    ``style.plain`` for plotly, ``html.escape`` for HTML).
+    """
+    return column_label(dim, lang) if dim.startswith("custom:") else t(f"dim.{dim}", lang)
 
 
 def labelled(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
@@ -269,7 +280,7 @@ def settings_table(settings, lang: str = "en") -> pd.DataFrame:
 def dataset_notes(scored: pd.DataFrame, lang: str = "en") -> dict[str, str]:
     """What the scores rest on, in words: dimensions missing, CLV method (keys ``missing``, ``clv_method``)."""
     report = scored.attrs.get("dimensions")
-    missing = [t(f"dim.{d}", lang) for d in (report.missing if report else ())]
+    missing = [dimension_label(d, lang) for d in (report.missing if report else ())]
     fit = scored.attrs.get("clv_fit")
     return {"missing": t("actions.list_separator", lang).join(missing) if missing else "—",
             "clv_method": t(f"export.clv.{fit.method}", lang) if fit else "—"}

@@ -16,7 +16,7 @@ from valuation.model import lifecycle, tiers
 from valuation.model.settings import Settings
 from valuation.present import charts, charts_clv
 from valuation.present.exports import (class_money_sentences, class_table, column_label, dataset_notes,
-                                       settings_table, tier_table)
+                                       dimension_label, settings_table, tier_table)
 
 TOP_ROWS = 20  # customers per alert table
 FONT_STACK = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
@@ -25,7 +25,8 @@ PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
 _MONEY = {"clv", "revenue_12m", "net_profit_12m", "revenue_total", "revenue_last_6m", "revenue_prev_6m",
           "revenue_drop", "wallet_headroom"}
 _DAYS = {"days_since_last_order", "mean_gap_days", "tenure_days"}
-_CODES = {"tier": "tier", "value_class": "class", "lifecycle_stage": "stage", "rfm_segment": "rfm"}
+_CODES = {"tier": "tier", "value_class": "class", "lifecycle_stage": "stage", "rfm_segment": "rfm",
+          "rfm_class": "rfmc", "grade_profit": "grade", "grade_potential": "grade", "grade_loyalty": "grade"}
 AT_RISK_COLUMNS = ("customer_id", "name", "tier", "value_class", "lifecycle_stage", "days_since_last_order",
                    "mean_gap_days", "last_order_date", "revenue_12m", "clv")
 DECLINING_COLUMNS = ("customer_id", "name", "tier", "revenue_prev_6m", "revenue_last_6m", "revenue_drop",
@@ -185,8 +186,9 @@ def _data_html(scored: pd.DataFrame, lang: str) -> str:
     report = scored.attrs.get("dimensions")
     lines = []
     if report is not None:
+        separator = t("actions.list_separator", lang)
         lines.append(t("report.dims_available", lang,
-                       dims=t("actions.list_separator", lang).join(t(f"dim.{d}", lang) for d in report.available)))
+                       dims=separator.join(dimension_label(d, lang) for d in report.available)))
         if report.missing:
             lines.append(t("dim.missing", lang, dims=dataset_notes(scored, lang)["missing"]))
         else:

@@ -154,7 +154,7 @@ def plain(text) -> str:
 
 
 def _dim_label(dim: str, lang: str) -> str:
-    if ":" in dim:  # custom:<column> or score_custom:<column>
+    if dim.startswith(("custom:", "score_custom:")):  # a header may hold ":" itself (http://…)
         column = dim.split(":", 1)[1]
         key = f"feat.{column}"
         text = t(key, lang)
