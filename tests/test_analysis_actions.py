@@ -185,8 +185,29 @@ def test_sample_lists_follow_their_rules(on_sample):
     assert at_risk["clv"].is_monotonic_decreasing
     assert lists["declining"]["customer_id"].tolist() == lifecycle.declining_valuable(scored)["customer_id"].tolist()
     growable = lists["growable"]
-    expected = scored[(scored["value_class"] == "growable") & scored["has_orders"]]
+    expected = scored[(scored["value_class"] == "growable") & scored["has_orders"]
+                      & ~scored["lifecycle_stage"].isin(["at_risk", "dormant", "churned"])]
     assert sorted(growable["customer_id"]) == sorted(expected["customer_id"])
+
+
+def test_the_lists_respect_the_lifecycle_on_the_sample(on_sample):
+    scored, _, lists = on_sample
+    stage = scored.set_index("customer_id")["lifecycle_stage"]
+    # Nobody gone quiet is offered a cross-sell; nobody without an order is on any list.
+    assert not stage[lists["growable"]["customer_id"]].isin(["at_risk", "dormant", "churned"]).any()
+    assert set(lists["wake_up"]["lifecycle_stage"]) <= {"dormant", "churned"} and len(lists["wake_up"]) > 0
+    assert (lists["wake_up"]["days_since_last_order"] <= 2 * 365).all()
+    assert lists["wake_up"]["revenue_total"].is_monotonic_decreasing
+    ids = set().union(*(set(f["customer_id"]) for f in lists.values()))
+    assert scored.set_index("customer_id").loc[sorted(ids), "has_orders"].all()
+    # Every below-zero customer is in exactly one of convert and let go.
+    below = set(scored.loc[scored["value_class"] == "below_zero", "customer_id"])
+    convert, let_go = set(lists["convert"]["customer_id"]), set(lists["let_go"]["customer_id"])
+    assert convert | let_go == below and not convert & let_go and convert and let_go
+    kept = scored.set_index("customer_id").loc[sorted(convert)]
+    assert ((kept["actual_value"] > 0) | (kept["strategic_value"].fillna(0) > 0) | (kept["tenure_days"] < 365)).all()
+    gone = scored.set_index("customer_id").loc[sorted(let_go)]
+    assert ((gone["actual_value"] <= 0) & ~(gone["strategic_value"].fillna(0) > 0) & (gone["tenure_days"] >= 365)).all()
 
 
 def test_sample_suggestions_exclude_owned_categories_and_name_the_peer_share(on_sample):

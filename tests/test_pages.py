@@ -256,10 +256,19 @@ def test_action_lists_switch_and_match_the_engine(app, engine):
     app.radio(key="action_list").set_value("growable").run()
     assert not app.exception
     table = app.dataframe[0].value
-    growable = scored[(scored["value_class"] == "growable") & scored["has_orders"]]
+    growable = scored[(scored["value_class"] == "growable") & scored["has_orders"]
+                      & ~scored["lifecycle_stage"].isin(["at_risk", "dormant", "churned"])]
     assert len(table) == len(growable)
     suggestions = [c for c in table.columns if "uggest" in c]
     assert suggestions and table[suggestions[0]].astype(str).str.contains("%").any()
+    # The lifecycle-aware lists: dormant customers to wake up, below-zero ones split in two.
+    lists = actions.action_lists(scored, None, "en")
+    for name, title in (("wake_up", "Dormant customers to wake up"), ("convert", "Below-zero customers to convert"),
+                        ("let_go", "Below-zero customers to let go gracefully")):
+        app.radio(key="action_list").set_value(name).run()
+        assert not app.exception
+        assert len(app.dataframe[0].value) == len(lists[name]) > 0
+        assert f"{title} ({len(lists[name]):,})" in app.radio(key="action_list").options
 
 
 def test_the_profile_selector_offers_the_best_scored_customers_and_search_reaches_any_other(app, engine):

@@ -18,7 +18,7 @@ from valuation.model.settings import Settings
 def _lists(version_key: str, as_of: dt.date | None, value: Settings, lang: str, with_categories: bool,
            _ctx: state.Context, _scored: pd.DataFrame) -> dict[str, pd.DataFrame]:
     categories = cache.customer_categories(_ctx) if with_categories else None
-    return actions.action_lists(_scored, categories, lang)
+    return actions.action_lists(_scored, categories, lang, churned_days=value.lifecycle.churned_days)
 
 
 def lists(ctx: state.Context, scored: pd.DataFrame, value: Settings | None = None) -> dict[str, pd.DataFrame]:

@@ -12,7 +12,9 @@ from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
 from valuation.model import lifecycle
 
-LISTS = ("at_risk", "declining", "growable")
+LISTS = ("at_risk", "declining", "wake_up", "growable", "convert", "let_go")
+DRIFTED = ("at_risk", "dormant", "churned")  # stages that need winning back, not a cross-sell
+ONBOARDING_DAYS = 365  # a below-zero customer this new may be losing money on onboarding: convert
 HIGH_VALUE_TIERS = ("A", "B")
 TOP_K = 3  # cross-sell suggestions per customer
 
@@ -23,6 +25,9 @@ EXTRA = {
     "at_risk": ("composite",),
     "declining": ("revenue_prev_6m", "revenue_last_6m", "revenue_drop", "revenue_trend"),
     "growable": ("strategic_value", "share_of_wallet", "wallet_headroom", "categories_bought"),
+    "wake_up": ("revenue_total", "actual_value", "strategic_value"),
+    "convert": ("actual_value", "strategic_value", "tenure_days"),
+    "let_go": ("actual_value", "cost_to_serve", "thin_margin", "unpaid_invoices"),
 }
 _REQUIRED = ("customer_id", "tier", "value_class", "lifecycle_stage", "silent_beyond_usual",
              "days_since_last_order", "mean_gap_days", "clv")
@@ -269,8 +274,50 @@ def _declining(scored: pd.DataFrame, lang: str) -> pd.DataFrame:
     return _facts(rows, "declining", ("action", "reason"))
 
 
+def _wake_up(scored: pd.DataFrame, lang: str, churned_days: int) -> pd.DataFrame:
+    """Customers gone quiet who were worth something: dormant, or churned for less than another
+    ``churned_days`` (longer gone is another acquisition), not losing money; most revenue first."""
+    silent = scored["days_since_last_order"]
+    stage = scored["lifecycle_stage"]
+    mask = _has_orders(scored) & (scored["net_profit_12m"] >= 0) & (
+        (stage == "dormant") | ((stage == "churned") & (silent <= 2 * churned_days)))
+    rows = scored[mask]
+    order = "revenue_total" if "revenue_total" in rows else "clv"
+    rows = rows.sort_values([order, "customer_id"], ascending=[False, True], kind="mergesort")
+    reasons = [t("actions.reason.silent", lang, days=int(round(d)) if pd.notna(d) else 0)
+               for d in rows["days_since_last_order"]]
+    rows = rows.assign(action=t("actions.action.wake_up", lang), reason=reasons)
+    return _facts(rows, "wake_up", ("action", "reason"))
+
+
+def below_zero_split(scored: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(convert, let go) masks of the below-zero customers (seed 000: 战略性放弃, analyse first).
+
+    Convert those with a future: a positive actual value (net CLV) or strategic value, or a first
+    year's onboarding losses (tenure under ``ONBOARDING_DAYS``); let the rest go gracefully.
+    """
+    below = (scored["value_class"] == "below_zero") & _has_orders(scored)
+    future = pd.Series(False, index=scored.index)
+    for column in ("actual_value", "strategic_value"):
+        if column in scored:
+            future |= scored[column].fillna(0) > 0
+    if "tenure_days" in scored:
+        future |= scored["tenure_days"] < ONBOARDING_DAYS
+    return below & future, below & ~future
+
+
+def _below_zero_list(scored: pd.DataFrame, mask: pd.Series, name: str, lang: str) -> pd.DataFrame:
+    rows = scored[mask].sort_values(["net_profit_12m", "customer_id"], kind="mergesort")  # largest loss first
+    drivers = rows["main_loss_driver"] if "main_loss_driver" in rows else pd.Series("", index=rows.index)
+    reasons = [t(f"loss.{d}", lang) if d else "" for d in drivers.fillna("")]
+    rows = rows.assign(action=t(f"actions.action.{name}", lang), reason=reasons)
+    return _facts(rows, name, ("action", "reason"))
+
+
 def _growable(scored: pd.DataFrame, categories: pd.DataFrame | None, lang: str, top_k: int) -> pd.DataFrame:
-    rows = scored[(scored["value_class"] == "growable") & _has_orders(scored)]
+    # A growable customer who has gone quiet needs winning back first (the wake-up and at-risk lists).
+    rows = scored[(scored["value_class"] == "growable") & _has_orders(scored)
+                  & ~scored["lifecycle_stage"].isin(DRIFTED)]
     if "strategic_value" in rows:
         rows = rows.sort_values(["strategic_value", "customer_id"], ascending=[False, True], kind="mergesort")
     else:
@@ -295,15 +342,20 @@ def _growable(scored: pd.DataFrame, categories: pd.DataFrame | None, lang: str, 
 
 
 def action_lists(scored: pd.DataFrame, customer_categories: pd.DataFrame | None, lang: str = "en", *,
-                 top_k: int = TOP_K) -> dict[str, pd.DataFrame]:
-    """The three lists a sales team works through, each row with the action to take in ``lang``.
+                 top_k: int = TOP_K, churned_days: int = 365) -> dict[str, pd.DataFrame]:
+    """The lists a sales team works through, each row with the action to take in ``lang``.
 
     - ``at_risk``: high-value customers at risk (:func:`high_value_at_risk`),
       highest CLV first, with why (days silent against their usual gap);
     - ``declining``: most valuable customers whose revenue fell
       (``lifecycle.declining_valuable``), largest drop first;
-    - ``growable``: growable customers with orders, highest strategic value
-      first, with up to ``top_k`` cross-sell suggestions from :func:`cross_sell`.
+    - ``wake_up``: dormant customers, and churned ones gone less than another
+      ``churned_days``, not losing money; most revenue first (唤醒);
+    - ``growable``: growable customers with orders who are still active (not at risk,
+      dormant or churned), highest strategic value first, with up to ``top_k``
+      cross-sell suggestions from :func:`cross_sell`;
+    - ``convert`` / ``let_go``: below-zero customers split by :func:`below_zero_split`,
+      largest loss first, with the main loss driver.
       Without category data (``customer_categories`` None: no category column;
       empty: nothing bought with a category) every row says so, and so does the
       frame's ``attrs["note"]``.
@@ -324,8 +376,12 @@ def action_lists(scored: pd.DataFrame, customer_categories: pd.DataFrame | None,
     lang : {"zh", "en"}
     """
     _require(scored, _REQUIRED, "action_lists")
+    convert, let_go = below_zero_split(scored)
     return {
         "at_risk": _at_risk(scored, lang),
         "declining": _declining(scored, lang),
+        "wake_up": _wake_up(scored, lang, churned_days),
         "growable": _growable(scored, customer_categories, lang, top_k),
+        "convert": _below_zero_list(scored, convert, "convert", lang),
+        "let_go": _below_zero_list(scored, let_go, "let_go", lang),
     }

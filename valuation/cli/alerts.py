@@ -58,7 +58,6 @@ def _check_out(out: Path | None) -> None:
 
 
 def _alerts(args) -> int:
-
     as_of = parse_as_of(args.as_of)
     _check_out(args.out)
     settings = _settings(args)
@@ -70,7 +69,7 @@ def _alerts(args) -> int:
                       if availability is None or availability.category else None)
     finally:
         store.close()
-    lists = action_lists(scored, categories, args.lang)
+    lists = action_lists(scored, categories, args.lang, churned_days=settings.lifecycle.churned_days)
     files: list[Path] = []
     if args.out:
         try:

@@ -64,6 +64,29 @@ TEXT: dict[str, tuple[str, str]] = {
     "actions.title.at_risk": ("高价值流失风险客户", "High-value customers at risk"),
     "actions.title.declining": ("收入下滑的最有价值客户", "Most valuable customers in decline"),
     "actions.title.growable": ("可成长客户与交叉销售建议", "Growable customers and what to offer"),
+    "actions.title.wake_up": ("待唤醒的休眠客户", "Dormant customers to wake up"),
+    "actions.title.convert": ("可转化的负值客户", "Below-zero customers to convert"),
+    "actions.title.let_go": ("战略性放弃的负值客户", "Below-zero customers to let go gracefully"),
+    "actions.rule.wake_up": ("处于休眠、或流失不到一年多的客户（近12个月不亏损）；按累计收入排列。先唤醒，再谈交叉销售。",
+                             "Dormant customers, and churned ones gone less than another year, not losing money; "
+                             "most revenue first. Wake them up before any cross-sell."),
+    "actions.rule.convert": ("负值客户中有前途的：实际价值或战略价值为正，或成交不满一年（首年的开户成本）；按亏损额排列。",
+                             "Below-zero customers with a future: a positive actual or strategic value, or in "
+                             "their first year (onboarding costs); largest loss first."),
+    "actions.rule.let_go": ("其余负值客户：没有前途的亏损客户，有区分地、体面地放弃；按亏损额排列。",
+                            "The other below-zero customers: losses with no future, to let go with care; "
+                            "largest loss first."),
+    "actions.action.wake_up": ("唤醒：问候并了解停止购买的原因，给出回来的理由（新品、专属优惠、服务改进）。",
+                               "Wake them up: ask why they stopped buying and give them a reason to come back "
+                               "(new products, an offer of their own, a service fixed)."),
+    "actions.action.convert": ("转化：找出亏损根源，调整价格、服务方式或付款条件，使其成为有价值客户。",
+                               "Convert: find the root of the loss and change the price, the way they are "
+                               "served or the payment terms until they pay their way."),
+    "actions.action.let_go": ("战略性放弃：降低服务成本（标准化服务、自助渠道、最低起订量），不再续签特殊条款；"
+                              "处理好其满意度，避免抱怨和投诉影响企业形象。",
+                              "Let go strategically: cut the cost to serve (standard service, self-service, a "
+                              "minimum order), renew no special terms; keep them satisfied on the way out so no "
+                              "complaint harms the company's name."),
     "actions.rule.at_risk": ("A/B 级或最有价值客户中，沉默超过流失风险阈值、或超过自身平常购买间隔 k 倍的客户；"
                              "按客户终身价值从高到低排列。",
                              "Tier A or B or most valuable customers who are silent beyond the at-risk threshold "
