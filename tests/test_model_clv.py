@@ -675,3 +675,19 @@ def test_a_small_ridge_keeps_the_fit_finite_when_customers_almost_never_drop_out
     # The reported log-likelihood is the plain one, comparable with an unpenalised fit.
     assert penalised.loglik_ == pytest.approx(float(np.sum(penalised.log_likelihood(
         data["frequency"], data["recency"], data["T"]))), rel=1e-9)
+
+
+def test_the_car_buyer_of_seed_003_gives_the_seeds_totals_and_a_hand_checked_present_value():
+    schedule = clv.stream_schedule(clv.CAR_BUYER, 20, 0.10, 1.0)
+    totals = clv.stream_totals(schedule)
+    assert totals["revenue"] == 7_742_800  # the seed: about 800万
+    assert totals["profit"] == 512_900     # the seed: about 51万
+    assert abs(totals["revenue"] / clv.CAR_BUYER_SEED["revenue"] - 1) < 0.05
+    assert abs(totals["profit"] / clv.CAR_BUYER_SEED["profit"] - 1) < 0.01
+    own = schedule[schedule["stream"].str.startswith("本人购买新车")]
+    assert own["year"].tolist() == [1, 5, 9, 13, 17] and (own["profit"] == 20_000).all()
+    one = [clv.Stream("x", 100.0, 10.0, every_years=2, first_year=1, last_year=5)]
+    pv = clv.stream_totals(clv.stream_schedule(one, 20, 0.10, 0.9))["present_value"]
+    assert pv == pytest.approx(10 * (1 / 1.1 + 0.9 ** 2 / 1.1 ** 3 + 0.9 ** 4 / 1.1 ** 5), rel=1e-12)
+    with pytest.raises(ValueError):
+        clv.stream_schedule(one, 20, 0.10, 1.01)

@@ -363,3 +363,19 @@ def test_customers_filter_by_the_eight_rfm_classes_and_the_grades_in_chinese(app
     headers = list(app.dataframe[0].value.columns)
     assert {"利润贡献", "潜力", "忠诚度", "RFM 八类"} <= set(headers)
     assert set(app.dataframe[0].value["利润贡献"]) == {"高"}
+
+
+def test_the_car_buyer_streams_follow_their_retention_slider(app):
+    from valuation.model import clv
+
+    open_page(app, "clv")
+    assert metric(app, "Total profit (undiscounted)") == format_money(512_900, "en")
+    assert metric(app, "Net present value of profit") == format_money(
+        clv.stream_totals(clv.stream_schedule(clv.CAR_BUYER, 20, 0.10, 1.0))["present_value"], "en")
+    app.slider(key="streams_retention").set_value(0.9).run()
+    assert not app.exception
+    assert metric(app, "Net present value of profit") == format_money(
+        clv.stream_totals(clv.stream_schedule(clv.CAR_BUYER, 20, 0.10, 0.9))["present_value"], "en")
+    assert metric(app, "Total profit (undiscounted)") == format_money(512_900, "en")
+    app.slider(key="clv_retention").set_value(1.0).run()  # the formula's retention reaches 1.0 now
+    assert not app.exception

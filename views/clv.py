@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import streamlit as st
 
 from ui import cache, state, widgets
@@ -22,7 +23,7 @@ st.caption(t("clv.formula_help", lang))
 left, right = st.columns([1, 2])
 with left:
     margin = st.number_input(t("clv.margin", lang), 0.0, 1e9, 10_000.0, step=1000.0, key="clv_margin")
-    retention = st.slider(t("clv.retention", lang), 0.0, 0.99, 0.80, 0.01, key="clv_retention")
+    retention = st.slider(t("clv.retention", lang), 0.0, 1.0, 0.80, 0.01, key="clv_retention")
     discount = st.slider(t("clv.discount", lang), 0.0, 0.50, 0.10, 0.01, key="clv_discount")
     horizon = st.slider(t("clv.horizon", lang), 1, 20, 5, key="clv_horizon")
     acquisition = st.number_input(t("clv.acquisition", lang), 0.0, 1e9, 5_000.0, step=500.0, key="clv_acq")
@@ -35,6 +36,38 @@ with right:
                   first=format_money(margin * retention / (1 + discount), lang),
                   value=format_money(value, lang)))
     st.plotly_chart(charts_clv.formula_clv_chart(table, lang), key="formula_chart")
+
+# ---- purchase streams: seed 003's car buyer ----------------------------------------
+st.subheader(t("clv.streams", lang))
+st.caption(t("clv.streams_help", lang))
+COLUMNS = {"name": "clv.stream.name", "revenue": "clv.stream.revenue", "profit": "clv.stream.profit",
+           "every_years": "clv.stream.every", "first_year": "clv.stream.first", "last_year": "clv.stream.last"}
+base = pd.DataFrame([vars(s) for s in clv.CAR_BUYER])[list(COLUMNS)]
+edited = st.data_editor(base.rename(columns={k: t(v, lang) for k, v in COLUMNS.items()}), num_rows="dynamic",
+                        hide_index=True, key="clv_streams",
+                        column_config={t("clv.stream.revenue", lang): st.column_config.NumberColumn(min_value=0, format="¥%,.0f"),
+                                       t("clv.stream.profit", lang): st.column_config.NumberColumn(format="¥%,.0f"),
+                                       t("clv.stream.every", lang): st.column_config.NumberColumn(min_value=1, max_value=50, step=1),
+                                       t("clv.stream.first", lang): st.column_config.NumberColumn(min_value=1, max_value=100, step=1),
+                                       t("clv.stream.last", lang): st.column_config.NumberColumn(min_value=1, max_value=100, step=1)})
+edited = edited.rename(columns={t(v, lang): k for k, v in COLUMNS.items()})
+streams = [clv.Stream(str(r["name"] or "—"), float(r["revenue"] or 0), float(r["profit"] or 0),
+                      int(r["every_years"] or 1), int(r["first_year"] or 1),
+                      None if pd.isna(r["last_year"]) else int(r["last_year"]))
+           for r in edited.to_dict("records") if pd.notna(r.get("revenue")) or pd.notna(r.get("profit"))]
+s1, s2, s3 = st.columns(3)
+stream_retention = s1.slider(t("clv.retention", lang), 0.0, 1.0, 1.0, 0.01, key="streams_retention")
+stream_discount = s2.slider(t("clv.discount", lang), 0.0, 0.50, 0.10, 0.01, key="streams_discount")
+stream_years = s3.slider(t("clv.streams_years", lang), 1, 40, 20, key="streams_years")
+schedule = clv.stream_schedule(streams, stream_years, stream_discount, stream_retention)
+totals = clv.stream_totals(schedule)
+m1, m2, m3 = st.columns(3)
+m1.metric(t("clv.streams_revenue", lang), format_money(totals["revenue"], lang))
+m2.metric(t("clv.streams_profit", lang), format_money(totals["profit"], lang))
+m3.metric(t("clv.streams_npv", lang), format_money(totals["present_value"], lang))
+st.caption(t("clv.streams_seed", lang, revenue=format_money(clv.CAR_BUYER_SEED["revenue"], lang),
+             profit=format_money(clv.CAR_BUYER_SEED["profit"], lang)))
+st.plotly_chart(charts_clv.streams_chart(schedule, lang), key="streams_chart")
 
 st.divider()
 if not widgets.require_orders(ctx):

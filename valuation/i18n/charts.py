@@ -59,6 +59,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "chart.whale.sentence_add": ("利润最高的 {top_pct} 客户贡献了 {top} 的利润；最低的 {bottom_pct} 客户贡献了潜在利润的 {bottom}",
                                  "The top {top_pct} of customers give {top} of profit; "
                                  "the bottom {bottom_pct} add {bottom} of the potential profit"),
+    "chart.streams.title": ("各年利润现值（按购买类别）：合计 {value}", "Present value of profit per year, by stream: {value} in all"),
+    "chart.streams.subtitle": ("折现并乘以仍是客户的概率", "Discounted, and weighted by the chance they are still a customer"),
+    "chart.streams.value": ("利润现值", "Present value of profit"),
+    "chart.streams.year": ("客户关系第几年", "Year of the relationship"),
     "chart.whale.empty": ("没有足够的利润数据绘制鲸鱼曲线", "Not enough profit data for a whale curve"),
     "chart.whale.negative_total": ("客户合计净利润为负（{total}），利润占比没有意义",
                                    "Customers lose money in total ({total}); shares of profit are not meaningful"),

@@ -256,6 +256,28 @@ TEXT: dict[str, tuple[str, str]] = {
     "customers.payments_service": ("回款与服务", "Payments and service"),
     # clv
     "clv.formula": ("公式计算器", "Formula calculator"),
+    "clv.streams": ("按购买类别计算：一位购车客户的终身价值（第 003 份资料）", "Purchase streams: a car buyer's lifetime value (seed 003)"),
+    "clv.streams_help": ("每一行是一类重复的购买：每次的收入和利润、每几年一次、从第几年到第几年。默认是资料中的例子：每4年换一辆 ¥50万 的车"
+                         "（利润率4%），旧车置换每次赚 ¥1万，保养每年 ¥2,800（利润率50%），为太太、女儿购车。可以直接修改表格。",
+                         "Each row is a purchase repeated: revenue and profit each time, every how many years, from which "
+                         "year to which. The default is the seed's example: a ¥500,000 car every 4 years at 4%, ¥10,000 "
+                         "profit on each trade-in, ¥2,800 of upkeep a year at 50%, cars for the wife and the daughter. "
+                         "Edit the table as you like."),
+    "clv.stream.name": ("购买类别", "Stream"),
+    "clv.stream.revenue": ("每次收入", "Revenue each time"),
+    "clv.stream.profit": ("每次利润", "Profit each time"),
+    "clv.stream.every": ("每几年", "Every (years)"),
+    "clv.stream.first": ("从第几年", "From year"),
+    "clv.stream.last": ("到第几年", "To year"),
+    "clv.streams_years": ("客户关系年数", "Years of the relationship"),
+    "clv.streams_revenue": ("总收入（不折现）", "Total revenue (undiscounted)"),
+    "clv.streams_profit": ("总利润（不折现）", "Total profit (undiscounted)"),
+    "clv.streams_npv": ("利润净现值", "Net present value of profit"),
+    "clv.streams_seed": ("资料中的数字：总收入约 {revenue}，总利润约 {profit}。资料最后一项（女儿的 TT）的利润率和换车周期在原文中缺失，"
+                         "这里假设为 5%、每3年一次。",
+                         "The seed's figures: revenue about {revenue}, profit about {profit}. The margin and cycle of "
+                         "the seed's last stream (the daughter's TT) are cut off in the source; 5% every three years "
+                         "is assumed here."),
     "clv.formula_help": ("CLV = Σ 每期毛利 × 留存率^t ÷ (1 + 折现率)^t − 获客成本",
                          "CLV = Σ margin × retention^t ÷ (1 + discount)^t − acquisition cost"),
     "clv.margin": ("每年毛利（元）", "Margin per year (¥)"),

@@ -11,7 +11,8 @@ import plotly.graph_objects as go
 from valuation.i18n.format import format_count, format_money, format_pct
 from valuation.i18n.text import t
 from valuation.model import tiers
-from valuation.present.style import ACCENT_COLOR, MAX_POINTS, TIER_COLORS, _empty, _finish, _money_axis, _require, _rgba
+from valuation.present.style import (ACCENT_COLOR, MAX_POINTS, TIER_COLORS, _empty, _finish, _money_axis, _require, _rgba,
+                                     plain)
 
 # --------------------------------------------------------------------------- 10. CLV by tier
 
@@ -139,6 +140,30 @@ def p_alive_heatmap(matrix: pd.DataFrame, lang: str = "en", *, time_unit: str = 
 
 
 # --------------------------------------------------------------------------- 13. formula CLV
+
+
+_STREAM_COLORS = ("#08306B", "#2171B5", "#6BAED6", "#009E73", "#56B4E9", "#A0A0A0", "#CC79A7", "#E69F00", "#D55E00")
+
+
+def streams_chart(schedule: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Present value of the profit per year, stacked by purchase stream
+    (:func:`valuation.model.clv.stream_schedule`): where a long relationship's value comes from."""
+    _require(schedule, ["year", "stream", "present_value"], "streams_chart")
+    title = t("chart.streams.title", lang, value=format_money(float(schedule["present_value"].sum()), lang))
+    if schedule.empty:
+        return _empty(title, lang)
+    divisor, axis = _money_axis(schedule.groupby("year")["present_value"].sum().to_numpy(), lang,
+                                t("chart.streams.value", lang))
+    fig = go.Figure()
+    for i, (name, part) in enumerate(schedule.groupby("stream", sort=False)):
+        fig.add_trace(go.Bar(x=part["year"], y=part["present_value"] / divisor, name=plain(name),
+                             marker=dict(color=_STREAM_COLORS[i % len(_STREAM_COLORS)]),
+                             customdata=[format_money(v, lang) for v in part["present_value"]],
+                             hovertemplate=f"{plain(name)} · %{{x}}: %{{customdata}}<extra></extra>"))
+    fig.update_layout(barmode="stack")
+    fig.update_yaxes(**axis)
+    fig.update_xaxes(title=dict(text=t("chart.streams.year", lang)), dtick=1)
+    return _finish(fig, title, t("chart.streams.subtitle", lang), height=460)
 
 
 def formula_clv_chart(table: pd.DataFrame, lang: str = "en") -> go.Figure:

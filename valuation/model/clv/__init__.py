@@ -15,6 +15,7 @@ from valuation.model.clv.mbgnbd import ModifiedBetaGeoModel
 from valuation.model.clv.purchase import BetaGeoModel, simulate_bgnbd
 from valuation.model.clv.selection import PURCHASE_MODELS, Selection, choose_purchase_model, fit_purchase_model
 from valuation.model.clv.spend import GammaGammaModel, LogNormalSpendModel
+from valuation.model.clv.streams import CAR_BUYER, CAR_BUYER_SEED, Stream, stream_schedule, stream_totals
 from valuation.model.clv.summary import calibration_holdout_summary, rfm_summary
 from valuation.model.clv.value import customer_lifetime_value, discounted_expected_purchases, fit_clv
 
@@ -41,4 +42,9 @@ __all__ = [
     "probability_alive_matrix",
     "cumulative_repeat_transactions",
     "simulate_bgnbd",
+    "Stream",
+    "CAR_BUYER",
+    "CAR_BUYER_SEED",
+    "stream_schedule",
+    "stream_totals",
 ]
