@@ -379,3 +379,19 @@ def test_the_car_buyer_streams_follow_their_retention_slider(app):
     assert metric(app, "Total profit (undiscounted)") == format_money(512_900, "en")
     app.slider(key="clv_retention").set_value(1.0).run()  # the formula's retention reaches 1.0 now
     assert not app.exception
+
+
+def test_customers_page_shows_overdue_ageing_by_tier_and_it_follows_the_weights(app, engine):
+    open_page(app, "customers")
+    table = next(d.value for d in app.dataframe if "Over 90 days overdue" in d.value.columns)
+    shown = table.set_index("Tier")
+    assert "Total" in shown.index and shown.loc["Total", "Overdue in all"] > 0
+    buckets = shown.loc["Total", ["0–30 days overdue", "31–90 days overdue", "Over 90 days overdue"]].sum()
+    assert buckets == pytest.approx(shown.loc["Total", "Overdue in all"], rel=1e-12)
+    before = shown.loc["Tier A (core)", "Overdue in all"] if "Tier A (core)" in shown.index else 0.0
+    open_page(app, "tuning")
+    app.selectbox(key="preset").set_value("growth_first").run()
+    open_page(app, "customers")
+    after = next(d.value for d in app.dataframe if "Over 90 days overdue" in d.value.columns).set_index("Tier")
+    assert after.loc["Total", "Overdue in all"] == shown.loc["Total", "Overdue in all"]  # the same invoices
+    assert after.loc["Tier A (core)", "Overdue in all"] != before  # other customers in tier A now

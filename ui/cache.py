@@ -124,6 +124,19 @@ def customer_categories(ctx: state.Context) -> pd.DataFrame:
     return _customer_categories(version(ctx), ctx.as_of, ctx.store, ctx.dataset)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _overdue_ageing(version: str, as_of: dt.date | None, value: Settings, _store, dataset: str,
+                    _scored: pd.DataFrame) -> pd.DataFrame:
+    from valuation.analysis import insights
+
+    return insights.overdue_ageing(_store, dataset, as_of, _scored)
+
+
+def overdue_ageing(ctx: state.Context, scored: pd.DataFrame, value: Settings | None = None) -> pd.DataFrame:
+    """Overdue receivables by age and tier (``insights.overdue_ageing``), per dataset, date and settings."""
+    return _overdue_ageing(version(ctx), ctx.as_of, value or settings(), ctx.store, ctx.dataset, scored)
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _evidence(version: str, as_of: dt.date, clv: ClvSettings, custom: tuple[str, ...], _store, dataset: str):
     from valuation.analysis import evidence

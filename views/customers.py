@@ -10,7 +10,7 @@ from valuation.analysis import insights
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
 from valuation.model.pipeline import output_frame
-from valuation.present import charts
+from valuation.present import charts, exports
 from valuation.present.exports import csv_bytes
 
 TABLE_ROWS = 5000        # rows sent to the browser; the download has them all
@@ -47,6 +47,19 @@ if len(table) > TABLE_ROWS:
 # Built when clicked (a million rows take seconds to write), not on every rerun.
 st.download_button(t("common.download_csv", lang), lambda: csv_bytes(output_frame(shown)),
                    file_name="customers.csv", mime="text/csv", key="download_customers")
+
+availability = scored.attrs.get("availability")
+if availability is None or availability.payments:  # seed 002: the arrears, by how long past due
+    st.subheader(t("customers.ageing", lang))
+    ageing = cache.overdue_ageing(ctx, scored)
+    if ageing.empty:
+        st.caption(t("customers.ageing_none", lang))
+    else:
+        shown_ageing = widgets.labelled(ageing, lang)
+        money_format = st.column_config.NumberColumn(format="¥%,.0f")
+        st.dataframe(shown_ageing, hide_index=True, column_config={
+            exports.column_label(c, lang): money_format for c in ("0_30", "31_90", "90_plus", "total")})
+        st.caption(t("customers.ageing_help", lang))
 
 st.divider()
 # The best-scored customers of the filter: a million options would be sent on every rerun.

@@ -219,6 +219,36 @@ def tier_average_scores(scored: pd.DataFrame, dimensions: tuple[str, ...]) -> pd
     return scored.groupby("tier")[list(dimensions)].mean()
 
 
+AGEING_BUCKETS = ("0_30", "31_90", "90_plus")
+
+
+def overdue_ageing(store: Store, dataset: str, as_of: dt.date | None, scored: pd.DataFrame) -> pd.DataFrame:
+    """Overdue receivables by how long past due (0–30, 31–90, over 90 days) per tier, in yuan, as of
+    ``as_of`` (seed 002: credit is the payment cycle and the arrears): invoices due before the as-of
+    date and not paid by it. Rows: tiers with any overdue amount and a total row; columns: the
+    buckets, the total and the customers owing."""
+    ref = store.table_ref(dataset, "payments")
+    sql = (f"SELECT customer_id, amount, date_diff('day', due_date, $as_of) AS days FROM {ref} "
+           "WHERE due_date < $as_of AND (paid_date IS NULL OR paid_date > $as_of) "
+           "AND COALESCE(invoice_date, due_date) <= $as_of AND amount > 0")
+    day = as_of or dt.date.today()
+    rows = store.cursor().execute(sql, {"as_of": day}).df()
+    columns = list(AGEING_BUCKETS) + ["total", "customers"]
+    if rows.empty:
+        return pd.DataFrame(columns=["tier"] + columns)
+    rows["bucket"] = np.select([rows["days"] <= 30, rows["days"] <= 90], ["0_30", "31_90"], "90_plus")
+    tier = scored.drop_duplicates("customer_id").set_index("customer_id")["tier"]
+    rows["tier"] = rows["customer_id"].map(tier).fillna("prospect")
+    table = rows.pivot_table(index="tier", columns="bucket", values="amount", aggfunc="sum", fill_value=0.0)
+    table = table.reindex(columns=list(AGEING_BUCKETS), fill_value=0.0)
+    table["total"] = table.sum(axis=1)
+    table["customers"] = rows.groupby("tier")["customer_id"].nunique()
+    table = table.reindex([t_ for t_ in tiers.TIERS if t_ in table.index])
+    total = table.sum(numeric_only=True).to_frame().T.assign(tier="total").set_index("tier")
+    total["customers"] = rows["customer_id"].nunique()
+    return pd.concat([table, total]).rename_axis("tier").reset_index()
+
+
 def customer_orders(store: Store, dataset: str, customer_id: str, as_of: dt.date | None) -> pd.DataFrame:
     """One customer's orders on or before the as-of date."""
     ref = store.table_ref(dataset, "orders")

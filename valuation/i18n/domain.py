@@ -150,4 +150,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "feat.tier_after": ("新层级", "Tier after"),
     "feat.silent_beyond_usual": ("超出平常间隔", "Silent beyond usual"),
     "feat.customers": ("客户数", "Customers"),
+    "feat.0_30": ("逾期 0–30 天", "0–30 days overdue"),
+    "feat.31_90": ("逾期 31–90 天", "31–90 days overdue"),
+    "feat.90_plus": ("逾期 90 天以上", "Over 90 days overdue"),
+    "feat.total": ("逾期合计", "Overdue in all"),
+    "tier.total": ("合计", "Total"),
 }

@@ -239,6 +239,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "customers.count": ("显示 {shown} / {total} 位客户", "Showing {shown} of {total} customers"),
     "customers.none": ("没有符合条件的客户。", "No customer matches."),
     "customers.profile": ("客户档案", "Customer profile"),
+    "customers.ageing": ("逾期账龄（按层级）", "Overdue ageing by tier"),
+    "customers.ageing_none": ("截至基准日没有逾期未付的发票。", "No invoice is overdue and unpaid at the as-of date."),
+    "customers.ageing_help": ("截至基准日已过到期日、尚未付款的发票金额，按逾期天数分段；客户数为欠款的客户。",
+                              "Invoices past their due date and unpaid at the as-of date, by how long overdue; "
+                              "customers are those who owe."),
     "customers.replacement_value": (
         "失去该客户（实际价值 {actual}），平均要发展约 **{n}** 个可成长客户才能弥补（经验值：至少 4–5 个）。",
         "Losing this customer (actual value {actual}) would take about **{n}** average growable customers "
