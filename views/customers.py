@@ -74,9 +74,10 @@ who = st.selectbox(t("customers.profile", lang), options, format_func=lambda c: 
 if len(table) > PROFILE_OPTIONS:
     st.caption(t("customers.profile_limited", lang, n=f"{PROFILE_OPTIONS:,}"))
 row = scored.loc[scored["customer_id"] == who].iloc[0]
-st.subheader(f"{md(row.get('name') or who)} · {t(f'tier.{row.tier}', lang)} · {t(f'class.{row.value_class}', lang)}")
+st.subheader(f"{md(row.get('name') or who)} · {t(f'tier.{row.tier}', lang)} · {t(f'class.{row.value_class}', lang)}"
+             f" · {t(f'stage.{row.lifecycle_stage}', lang)}")
 st.info(t(f"action.{row.value_class}", lang))
-m = st.columns(6)
+m = st.columns(5)
 m[0].metric(t("feat.composite", lang), f"{row.composite:.0f}")
 m[1].metric(t("dim.actual_value", lang), format_money(row.actual_value, lang), help=t("feat.actual_value", lang))
 m[2].metric(t("dim.strategic_value", lang), format_money(row.strategic_value, lang),
@@ -84,7 +85,6 @@ m[2].metric(t("dim.strategic_value", lang), format_money(row.strategic_value, la
 m[3].metric(t("feat.net_profit_12m", lang), format_money(row.net_profit_12m, lang))
 m[4].metric(t("feat.days_since_last_order", lang), "—" if row.days_since_last_order != row.days_since_last_order
             else f"{row.days_since_last_order:.0f}")
-m[5].metric(t("feat.lifecycle_stage", lang), t(f"stage.{row.lifecycle_stage}", lang))
 
 if row.value_class == "most_valuable" and (n := insights.value_replacement(scored, who)) is not None:
     st.markdown(t("customers.replacement_value", lang, actual=format_money(row.actual_value, lang), n=f"{n:.1f}"))

@@ -160,10 +160,14 @@ def streams_chart(schedule: pd.DataFrame, lang: str = "en") -> go.Figure:
                              marker=dict(color=_STREAM_COLORS[i % len(_STREAM_COLORS)]),
                              customdata=[format_money(v, lang) for v in part["present_value"]],
                              hovertemplate=f"{plain(name)} · %{{x}}: %{{customdata}}<extra></extra>"))
-    fig.update_layout(barmode="stack")
     fig.update_yaxes(**axis)
     fig.update_xaxes(title=dict(text=t("chart.streams.year", lang)), dtick=1)
-    return _finish(fig, title, t("chart.streams.subtitle", lang), height=460)
+    fig = _finish(fig, title, t("chart.streams.subtitle", lang), height=480)
+    # Nine streams: the legend goes beside the plot, not over the title.
+    fig.update_layout(barmode="stack", legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top",
+                                                   font=dict(size=11)),
+                      margin=dict(r=260, t=90))
+    return fig
 
 
 def formula_clv_chart(table: pd.DataFrame, lang: str = "en") -> go.Figure:
