@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from valuation.data.features import Availability, finish_features, window_params
+from valuation.data.features import RETURN_GAP_DAYS, Availability, finish_features, window_params
 
 COMPLAINT_KINDS = ("complaint", "投诉")
 
@@ -70,8 +70,12 @@ def raw_features(tables: dict[str, pd.DataFrame], as_of: dt.date) -> pd.DataFram
     by_customer = cal.groupby("customer_id", sort=False)["order_date"]
     purchase["purchase_days_cal"] = by_customer.size()
     purchase["last_order_date_cal"] = by_customer.max()
+    comebacks = daily[daily["gap"] >= RETURN_GAP_DAYS].groupby("customer_id", sort=False).last()
+    purchase["last_return_date"] = comebacks["order_date"]
+    purchase["last_return_gap_days"] = comebacks["gap"]
     purchase = purchase[["purchase_days", "first_order_date", "last_order_date", "first_day_amount",
-                         "purchase_amount", "max_gap_days", "purchase_days_cal", "last_order_date_cal"]]
+                         "purchase_amount", "max_gap_days", "purchase_days_cal", "last_order_date_cal",
+                         "last_return_date", "last_return_gap_days"]]
     with_category = buys[buys["category"].notna()]
     categories = with_category.groupby("customer_id", sort=False)["category"].nunique()
     categories_total = int(with_category["category"].nunique())

@@ -105,7 +105,7 @@ def test_score_json_counts_every_classification(tmp_path, capsys):
     assert summary["customers"] == 3000
     assert sum(summary["tier"].values()) == 3000
     assert set(summary["lifecycle_stage"]) == {"target", "prospect", "opportunity", "new", "repeat", "loyal",
-                                               "at_risk", "dormant", "churned", "won_back"}
+                                               "at_risk", "dormant", "churned", "woken", "won_back"}
     assert set(summary["value_class"]) == {"most_valuable", "growable", "below_zero", "maintain", "prospect"}
     assert summary["value_class"]["prospect"] == summary["tier"]["prospect"]  # no orders: no value class
     # Seed 000 in money: the fewest customers bringing 40% of actual value, about 5% of buyers.

@@ -170,3 +170,29 @@ def test_rendered_sql_has_no_placeholders_left_for_either_engine():
         sql = render_sql(tables, engine)
         assert "{" not in sql and "}" not in sql
     assert "datediff(order_date, prev_date)" in render_sql(tables, "spark")
+
+
+def test_the_last_comeback_is_the_latest_return_after_a_long_absence_with_that_absence():
+    from valuation.data.features import compute_features
+    from valuation.data.store import Store as _Store
+    from valuation.model import lifecycle
+
+    store = _Store(":memory:")
+    rows = [("w", "2024-01-01"), ("w", "2024-01-10"), ("w", "2024-09-01"), ("w", "2024-09-15"),
+            ("t", "2022-01-01"), ("t", "2023-06-01"), ("t", "2023-06-10"), ("t", "2024-03-01"), ("t", "2024-03-01"),
+            ("s", "2024-01-01"), ("s", "2024-02-01"), ("s", "2024-03-01")]
+    orders = pd.DataFrame(rows, columns=["customer_id", "order_date"]).assign(
+        order_date=lambda f: pd.to_datetime(f["order_date"]), amount=100.0)
+    store.replace_dataset("x", {"orders": orders})
+    f = compute_features(store, "x", "2024-10-01").set_index("customer_id")
+    assert f.loc["w", "last_return_date"] == pd.Timestamp("2024-09-01")
+    assert f.loc["w", "last_return_gap_days"] == 235 and f.loc["w", "days_since_return"] == 30
+    # Two absences: the latest comeback (2024-03-01, after 265 days) counts, not the longer, older one.
+    assert f.loc["t", "last_return_date"] == pd.Timestamp("2024-03-01") and f.loc["t", "last_return_gap_days"] == 265
+    assert pd.isna(f.loc["s", "last_return_date"]) and pd.isna(f.loc["s", "days_since_return"])
+    stages = lifecycle.lifecycle_stage(f.reset_index()).tolist()
+    assert stages[f.index.get_loc("w")] == "woken"      # back 30 days ago after 235 days away
+    assert stages[f.index.get_loc("t")] == "dormant"    # silent 214 days since
+    f2 = compute_features(store, "x", "2024-04-01").set_index("customer_id")
+    assert lifecycle.lifecycle_stage(f2.reset_index()).tolist()[f2.index.get_loc("t")] == "woken"
+    store.close()

@@ -41,7 +41,7 @@ def test_a_features_file_without_feature_columns_is_refused_naming_them(features
         sources.read_features(path)
     assert err.value.code == "features_missing_columns"
     missing = err.value.params["columns"].split(", ")
-    assert "net_profit_12m" in missing and "customer_id" not in missing and len(missing) == 62
+    assert "net_profit_12m" in missing and "customer_id" not in missing and len(missing) == 65
     assert "lacks the feature column(s) name, region" in str(err.value)
     store = Store(":memory:")
     with pytest.raises(StoreError):  # nor can it be attached as a dataset

@@ -186,7 +186,12 @@ def test_lowering_the_at_risk_threshold_moves_a_customer_to_at_risk():
     ({"has_orders": [False], "pipeline_stage": [None]}, "prospect"),
     ({"days_since_last_order": [200.0]}, "dormant"),
     ({"days_since_last_order": [400.0]}, "churned"),
-    ({"max_gap_days": [400.0]}, "won_back"),
+    ({"days_since_return": [30.0], "last_return_gap_days": [400.0]}, "won_back"),
+    ({"days_since_return": [30.0], "last_return_gap_days": [200.0]}, "woken"),
+    ({"days_since_return": [30.0], "last_return_gap_days": [120.0]}, "repeat"),   # back from a short absence
+    ({"days_since_return": [400.0], "last_return_gap_days": [400.0]}, "repeat"),  # won back long ago: expired
+    ({"days_since_return": [400.0], "last_return_gap_days": [400.0], "purchase_days": [20], "orders_12m": [12],
+      "tenure_days": [1500.0]}, "loyal"),  # a monthly buyer two years after returning is loyal again
     ({"purchase_days": [1], "tenure_days": [20.0]}, "new"),
     ({"purchase_days": [8], "orders_12m": [6], "tenure_days": [800.0]}, "loyal"),
     ({"purchase_days": [8], "orders_12m": [5], "tenure_days": [800.0]}, "repeat"),

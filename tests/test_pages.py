@@ -289,7 +289,7 @@ def test_clv_page_shows_the_chosen_purchase_model_and_its_holdout_answers_the_sl
     open_page(app, "clv")
     texts = [m.value for m in app.markdown]
     assert any("chosen on a holdout" in x for x in texts)
-    table = app.dataframe[0].value
+    table = app.dataframe[1].value  # after the car buyer's purchase streams (an editable table)
     assert set(table["Candidate"]) == {"BG/NBD purchase model", "MBG/NBD purchase model"}
     assert (table["Chosen"] == "✓").sum() == 1
 
@@ -332,17 +332,17 @@ def test_clv_page_backtest_compares_clv_with_the_naive_ranking_and_follows_its_h
     from valuation.data.store import load_sample
 
     open_page(app, "clv")
-    ranking = app.dataframe[1].value
+    ranking = app.dataframe[2].value  # after the streams and the model comparison
     store = Store(":memory:")
     load_sample(store)
     expected = backtest.backtest(store, "sample", horizon_months=12)
     clv_row = ranking[ranking["Ranked by"] == "Lifetime value (model)"].iloc[0]
     assert clv_row["Rank correlation with realised profit"] == f"{expected.ranking.loc['clv', 'spearman']:.3f}"
-    tiers_table = app.dataframe[2].value
+    tiers_table = app.dataframe[3].value
     assert tiers_table["Tier then"].iloc[0] == "Tier A (core)"
     app.select_slider(key="backtest_horizon").set_value(6).run()
     six = backtest.backtest(store, "sample", horizon_months=6)
-    assert app.dataframe[1].value.iloc[0]["Rank correlation with realised profit"] == \
+    assert app.dataframe[2].value.iloc[0]["Rank correlation with realised profit"] == \
         f"{six.ranking.loc['clv', 'spearman']:.3f}"
 
 

@@ -253,8 +253,8 @@ def test_funnel_values_equal_the_funnel_counts_with_conversion_from_the_previous
 def test_activity_bars_count_each_state_and_leave_out_customers_without_orders():
     frame = scored_frame()
     fig = charts.activity_bars(frame, "en")
-    # active = new + repeat + loyal
-    assert list(fig.data[0].y) == [12, 2, 1, 2, 1]
+    # active = new + repeat + loyal; then at risk, dormant, churned, woken (none here), won back
+    assert list(fig.data[0].y) == [12, 2, 1, 2, 0, 1]
     assert notes(fig) == ["2 prospects (no orders yet) not shown"]
     assert "Revenue, 12 months" in fig.data[0].customdata[0]
 

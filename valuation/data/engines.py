@@ -39,9 +39,9 @@ from valuation.data.store import Store, StoreError
 ENGINES = ("duckdb", "spark")
 
 # Column types of the raw feature query's result (before finish_features).
-RAW_DATE_COLUMNS = ("created_at", "first_order_date", "last_order_date", "last_order_date_cal")
+RAW_DATE_COLUMNS = ("created_at", "first_order_date", "last_order_date", "last_order_date_cal", "last_return_date")
 RAW_COUNT_COLUMNS = ("orders", "returns", "orders_12m", "rows_without_cost_12m", "purchase_days",
-                     "max_gap_days", "categories_bought", "categories_total", "invoices",
+                     "max_gap_days", "last_return_gap_days", "categories_bought", "categories_total", "invoices",
                      "invoices_due", "invoices_on_time", "service_events_12m", "complaints_12m",
                      "complaints", "purchase_days_cal")
 RAW_TEXT_COLUMNS = ("customer_id", "name", "region", "industry", "city", "size", "channel",

@@ -17,6 +17,9 @@ BAD_DEBT_DAYS = 90  # an invoice unpaid this long past its due date counts as a 
 # The last 26 weeks before the as-of date are held out to choose the purchase model per dataset:
 # the features carry each customer's history up to that start and what they bought after it.
 SELECTION_HOLDOUT_DAYS = 182
+# The shortest absence a comeback can end: the woken and won-back stages need a gap of at least the
+# dormant (or churned) threshold, which managers may set as low as this.
+RETURN_GAP_DAYS = 60
 
 # The query reads four canonical tables, named by {orders} {customers} {payments} {service},
 # and takes its dates as parameters. It keeps to SQL that DuckDB and Spark both accept: dates are
@@ -56,7 +59,15 @@ purchase AS (
            SUM(amount) AS purchase_amount,
            MAX(CASE WHEN order_date <= $holdout_start THEN day_no END) AS purchase_days_cal,
            MAX(CASE WHEN order_date <= $holdout_start THEN order_date END) AS last_order_date_cal,
-           MAX(CASE WHEN prev_date < order_date THEN {days(prev_date, order_date)} END) AS max_gap_days
+           MAX(CASE WHEN prev_date < order_date THEN {days(prev_date, order_date)} END) AS max_gap_days,
+           -- The last comeback: the latest purchase after an absence of RETURN_GAP_DAYS or more, and
+           -- how long that absence was (woken or won back, lifecycle.py).
+           MAX(CASE WHEN prev_date < order_date AND {days(prev_date, order_date)} >= $return_gap
+                    THEN order_date END) AS last_return_date,
+           ARG_MAX(CASE WHEN prev_date < order_date AND {days(prev_date, order_date)} >= $return_gap
+                        THEN {days(prev_date, order_date)} END,
+                   CASE WHEN prev_date < order_date AND {days(prev_date, order_date)} >= $return_gap
+                        THEN order_date END) AS last_return_gap_days
     FROM purchase_rows
     GROUP BY customer_id
 ),
@@ -139,6 +150,7 @@ SELECT k.customer_id,
        t.revenue_offseason_24m,
        b.purchase_days, b.first_order_date, b.last_order_date, b.first_day_amount,
        b.purchase_amount, b.max_gap_days, b.purchase_days_cal, b.last_order_date_cal,
+       b.last_return_date, b.last_return_gap_days,
        cc.categories_bought, n.categories_total,
        pay.invoices, pay.invoices_due, pay.invoices_on_time, pay.avg_days_to_pay, pay.avg_days_late,
        pay.overdue_amount, pay.bad_debt_12m,
@@ -193,6 +205,7 @@ def window_params(as_of: dt.date) -> dict[str, dt.date]:
         "start_24m": (ts - pd.DateOffset(months=24)).date(),
         "bad_debt_before": (ts - pd.Timedelta(days=BAD_DEBT_DAYS)).date(),
         "holdout_start": (ts - pd.Timedelta(days=SELECTION_HOLDOUT_DAYS)).date(),
+        "return_gap": RETURN_GAP_DAYS,
     }
 
 
@@ -363,7 +376,7 @@ def _amounts(s: pd.Series) -> pd.Series:
 def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availability) -> pd.DataFrame:
     """Derive day counts, ratios and profit from the query's sums (pure pandas, any engine's output)."""
     f = raw.copy(deep=False)  # copy-on-write: new columns never touch the caller's frame
-    for col in ("first_order_date", "last_order_date", "created_at", "last_order_date_cal"):
+    for col in ("first_order_date", "last_order_date", "created_at", "last_order_date_cal", "last_return_date"):
         f[col] = pd.to_datetime(f[col]).astype("datetime64[us]")
     count_cols = ["orders", "returns", "orders_12m", "purchase_days", "categories_bought",
                   "invoices", "invoices_due", "invoices_on_time", "service_events_12m",
@@ -375,7 +388,7 @@ def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availabilit
                   "service_cost_12m", "overdue_amount", "bad_debt_12m"]
     for col in money_cols:
         f[col] = _amounts(f[col])
-    for col in ("max_gap_days", "avg_days_to_pay", "avg_days_late", "categories_total",
+    for col in ("max_gap_days", "last_return_gap_days", "avg_days_to_pay", "avg_days_late", "categories_total",
                 "acquisition_cost", "wallet_estimate", "satisfaction", "referrals", "importance",
                 "avg_service_satisfaction", "offseason_revenue_all", "revenue_all"):
         f[col] = pd.to_numeric(f[col]).astype(float)
@@ -383,6 +396,7 @@ def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availabilit
     has_orders = f["purchase_days"] > 0
     f["days_since_last_order"] = _days_between(as_of, f["last_order_date"])
     f["tenure_days"] = _days_between(as_of, f["first_order_date"])
+    f["days_since_return"] = _days_between(as_of, f["last_return_date"])  # NaN: never came back
     f["gross_profit_12m"] = f["margin_12m"] if availability.cost else f["revenue_12m"]
     f["net_profit_12m"] = f["gross_profit_12m"] - f["service_cost_12m"] - f["bad_debt_12m"]
     f["avg_order_value"] = np.where(f["orders"] > 0, f["revenue_total"] / f["orders"].clip(lower=1), np.nan)

@@ -10,8 +10,8 @@ from valuation.model.scoring import labels_from_codes
 from valuation.model.settings import LifecycleRules
 
 STAGES = ("target", "prospect", "opportunity", "new", "repeat", "loyal",
-          "at_risk", "dormant", "churned", "won_back")
-ACTIVITY = ("active", "at_risk", "dormant", "churned", "won_back")
+          "at_risk", "dormant", "churned", "woken", "won_back")
+ACTIVITY = ("active", "at_risk", "dormant", "churned", "woken", "won_back")
 FUNNEL = ("target", "prospect", "opportunity", "first_purchase", "repeat", "loyal")
 
 
@@ -22,13 +22,16 @@ def lifecycle_stage(features: pd.DataFrame, rules: LifecycleRules = LifecycleRul
     else counts as prospect). With orders, by silence first: more than
     ``churned_days`` since the last purchase is churned, more than
     ``dormant_days`` dormant, more than ``at_risk_days`` at_risk. Active
-    customers are won_back if they once went ``churned_days`` or more between
-    purchases, new with a single purchase day or a first purchase within
+    customers who came back within the last ``won_back_days`` are won_back when the
+    absence they ended was ``churned_days`` or more, woken (唤醒) when it was
+    ``dormant_days`` or more; after that they are repeat or loyal again. The others are
+    new with a single purchase day or a first purchase within
     ``new_days``, loyal with ``loyal_min_tenure_days`` of tenure and
     ``loyal_min_orders_12m`` orders in the last 12 months, and repeat otherwise.
 
     Needs: has_orders, pipeline_stage, days_since_last_order, tenure_days,
-    purchase_days, orders_12m, max_gap_days.
+    purchase_days, orders_12m, and days_since_return and last_return_gap_days (the last comeback;
+    without them, a frame from before them, nobody is woken or won back).
     """
     f = features
     if len(f) == 0:
@@ -42,25 +45,29 @@ def lifecycle_stage(features: pd.DataFrame, rules: LifecycleRules = LifecycleRul
     prospect = PIPELINE_STAGES.index("prospect")
     pipeline = np.append(np.where(stage_of >= 0, stage_of, prospect), prospect)[codes]
     k = len(PIPELINE_STAGES)
-    labels = PIPELINE_STAGES + ("churned", "dormant", "at_risk", "won_back", "new", "loyal", "repeat")
-    stage = np.select(_stage_conditions(f, has, rules), [pipeline, k, k + 1, k + 2, k + 3, k + 4, k + 5],
-                      default=k + 6)
+    labels = PIPELINE_STAGES + ("churned", "dormant", "at_risk", "won_back", "woken", "new", "loyal", "repeat")
+    stage = np.select(_stage_conditions(f, has, rules), [pipeline, k, k + 1, k + 2, k + 3, k + 4, k + 5, k + 6],
+                      default=k + 7)
     return labels_from_codes(labels, stage, f.index, name="lifecycle_stage")
 
 
 def _stage_conditions(f: pd.DataFrame, has: np.ndarray, rules: LifecycleRules) -> list[np.ndarray]:
     """The tests of :func:`lifecycle_stage`, first match wins: no orders (pipeline stage),
-    churned, dormant, at risk, won back, new, loyal; repeat otherwise."""
+    churned, dormant, at risk, won back, woken, new, loyal; repeat otherwise."""
     silent = f["days_since_last_order"].to_numpy(dtype=float)
     tenure = f["tenure_days"].to_numpy(dtype=float)
     days = f["purchase_days"].to_numpy()
     recent_orders = f["orders_12m"].to_numpy()
-    max_gap = f["max_gap_days"].fillna(0).to_numpy(dtype=float)
+    n = len(f)
+    since = f["days_since_return"].to_numpy(dtype=float) if "days_since_return" in f else np.full(n, np.nan)
+    gap = f["last_return_gap_days"].to_numpy(dtype=float) if "last_return_gap_days" in f else np.full(n, np.nan)
+    back = since <= rules.won_back_days  # NaN (never came back) is False
     return [~has,
             silent > rules.churned_days,
             silent > rules.dormant_days,
             silent > rules.at_risk_days,
-            max_gap >= rules.churned_days,
+            back & (gap >= rules.churned_days),
+            back & (gap >= rules.dormant_days),
             (days <= 1) | (tenure < rules.new_days),
             (tenure >= rules.loyal_min_tenure_days) & (recent_orders >= rules.loyal_min_orders_12m)]
 
@@ -76,7 +83,7 @@ def _lifecycle_stage_plain(features: pd.DataFrame, rules: LifecycleRules = Lifec
     pipeline = _clean_pipeline(f["pipeline_stage"])
     pipeline = pipeline.where(pipeline.isin(PIPELINE_STAGES), "prospect").to_numpy()
     stage = np.select(_stage_conditions(f, has, rules),
-                      [pipeline, "churned", "dormant", "at_risk", "won_back", "new", "loyal"],
+                      [pipeline, "churned", "dormant", "at_risk", "won_back", "woken", "new", "loyal"],
                       default="repeat")
     return pd.Series(stage, index=f.index, name="lifecycle_stage")
 
@@ -131,7 +138,8 @@ def at_risk_alerts(scored: pd.DataFrame, value_column: str = "clv") -> pd.DataFr
     mean_gap_days, last_order_date and ``value_column``.
     """
     mask = (scored["lifecycle_stage"] == "at_risk") | (
-        scored["silent_beyond_usual"] & scored["lifecycle_stage"].isin(["new", "repeat", "loyal", "won_back"]))
+        scored["silent_beyond_usual"] & scored["lifecycle_stage"].isin(["new", "repeat", "loyal", "woken",
+                                                                        "won_back"]))
     cols = [c for c in ("customer_id", "name", "tier", "value_class", "lifecycle_stage",
                         "days_since_last_order", "mean_gap_days", "last_order_date", "revenue_12m",
                         "net_profit_12m", "clv", "composite") if c in scored]

@@ -137,13 +137,16 @@ class LifecycleRules:
     dormant_days: int = _f(180, "Silent more than this many days: dormant.")
     churned_days: int = _f(365, "Silent more than this many days: churned; a gap at least this long "
                                 "before buying again makes a customer won back.")
+    won_back_days: int = _f(180, "Woken (back after a dormant gap) or won back (after a churned one) for "
+                                 "this many days after the return; then repeat or loyal again.")
     new_days: int = _f(90, "First purchase within this many days: new.")
     loyal_min_tenure_days: int = _f(365, "Loyal: a customer for at least this many days …")
     loyal_min_orders_12m: int = _f(6, "… with at least this many orders in the last 12 months.")
     gap_multiple: float = _f(3.0, "Personal signal: silent for more than k × the customer's usual gap.")
 
     def __post_init__(self):
-        for name in ("at_risk_days", "dormant_days", "churned_days", "new_days", "loyal_min_tenure_days"):
+        for name in ("at_risk_days", "dormant_days", "churned_days", "new_days", "loyal_min_tenure_days",
+                     "won_back_days"):
             _whole(self, name, 0 if name == "new_days" else 1, MAX_DAYS)
         _whole(self, "loyal_min_orders_12m", 0, 10_000)
         if not (isinstance(self.gap_multiple, numbers.Real) and 1 <= self.gap_multiple <= 20):
