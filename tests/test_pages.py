@@ -395,3 +395,13 @@ def test_customers_page_shows_overdue_ageing_by_tier_and_it_follows_the_weights(
     after = next(d.value for d in app.dataframe if "Over 90 days overdue" in d.value.columns).set_index("Tier")
     assert after.loc["Total", "Overdue in all"] == shown.loc["Total", "Overdue in all"]  # the same invoices
     assert after.loc["Tier A (core)", "Overdue in all"] != before  # other customers in tier A now
+
+
+def test_the_woken_and_won_back_window_is_set_on_the_lifecycle_page(app, engine):
+    open_page(app, "lifecycle")
+    app.number_input(key="life::won_back_days").set_value(400).run()
+    assert not app.exception
+    assert app.session_state["settings"].lifecycle.won_back_days == 400
+    stages = lambda days: pipeline.score(engine, replace(Settings(), lifecycle=replace(  # noqa: E731
+        Settings().lifecycle, won_back_days=days)))["lifecycle_stage"].value_counts()
+    assert stages(400)["woken"] > stages(180)["woken"] > 0

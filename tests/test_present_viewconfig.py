@@ -184,3 +184,13 @@ def test_a_bad_or_taken_view_name_gets_a_translated_message_and_saves_nothing(ap
     app.button(key="view_rename_button").click().run()
     assert [e.value for e in app.error] == [t("err.view_exists", "zh", name="季度回顾")]
     assert not app.exception
+
+
+def test_a_link_from_before_won_back_days_still_reads_and_a_new_one_carries_it():
+    old = to_query(TUNED) | {"life": "60,180,365,2.5"}  # four numbers, as links were written before
+    config, ignored = from_query(old)
+    assert ignored == [] and config.settings.lifecycle.won_back_days == 180
+    tuned = replace(TUNED, settings=replace(TUNED.settings, lifecycle=replace(TUNED.settings.lifecycle,
+                                                                             won_back_days=270)))
+    assert to_query(tuned)["life"].endswith(",270")
+    assert from_query(to_query(tuned))[0] == tuned

@@ -119,7 +119,8 @@ def class_controls(lang: str, *, container=st) -> ClassRules:
 
 
 def _on_lifecycle() -> None:
-    values = {k: st.session_state[f"life::{k}"] for k in ("at_risk_days", "dormant_days", "churned_days")}
+    values = {k: st.session_state[f"life::{k}"] for k in ("at_risk_days", "dormant_days", "churned_days",
+                                                          "won_back_days")}
     try:
         rules = replace(cache.settings().lifecycle, **{k: int(v) for k, v in values.items()},
                         gap_multiple=float(st.session_state["life::gap_multiple"]))
@@ -131,8 +132,9 @@ def _on_lifecycle() -> None:
 def lifecycle_controls(lang: str, *, container=st) -> LifecycleRules:
     """Editable day thresholds of at-risk, dormant and churned, and the personal-gap multiple."""
     rules = cache.settings().lifecycle
-    cols = container.columns(4)
-    specs = [("at_risk_days", 7, 720, 1), ("dormant_days", 14, 1080, 1), ("churned_days", 30, 1800, 1)]
+    cols = container.columns(5)
+    specs = [("at_risk_days", 7, 720, 1), ("dormant_days", 14, 1080, 1), ("churned_days", 30, 1800, 1),
+             ("won_back_days", 30, 1080, 1)]
     for col, (name, low, high, step) in zip(cols, specs):
         key = f"life::{name}"
         if key not in st.session_state:
@@ -140,9 +142,9 @@ def lifecycle_controls(lang: str, *, container=st) -> LifecycleRules:
         col.number_input(t(f"life.{name}", lang), low, high, step=step, key=key, on_change=_on_lifecycle)
     if "life::gap_multiple" not in st.session_state:
         st.session_state["life::gap_multiple"] = float(rules.gap_multiple)
-    cols[3].number_input(t("life.gap_multiple", lang), 1.0, 10.0, step=0.5, key="life::gap_multiple",
+    cols[4].number_input(t("life.gap_multiple", lang), 1.0, 10.0, step=0.5, key="life::gap_multiple",
                          on_change=_on_lifecycle)
-    v = [st.session_state[f"life::{n}"] for n, *_ in specs]
+    v = [st.session_state[f"life::{n}"] for n, *_ in specs[:3]]
     if not (v[0] <= v[1] <= v[2]):
         container.warning(t("life.order_warning", lang))
     return cache.settings().lifecycle

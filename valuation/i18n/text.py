@@ -436,6 +436,7 @@ TEXT: dict[str, tuple[str, str]] = {
                       "（或用 VALUATION_DB 把数据库移到别处）后重试。",
                       "The disk holding {path} is full, so the change was not saved; everything stored before is "
                       "as it was. Free some space (or move the database with VALUATION_DB) and try again."),
+    "life.won_back_days": ("唤醒/赢回保持天数", "Woken / won back for (days)"),
     "auth.title": ("请登录", "Please sign in"),
     "auth.why": ("这个客户价值看板由团队共用：登录后才能查看，并按您的角色查看、上传或管理数据。",
                  "This customer value dashboard is shared by a team: sign in to see it, and to view, upload "

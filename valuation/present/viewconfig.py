@@ -51,7 +51,8 @@ def to_query(config: ViewConfig) -> dict[str, str]:
         "vc": ",".join(_num(x * 100) for x in (s.classes.most_valuable_share, s.classes.growable_share,
                                                s.classes.achievable_share)) + f",{_num(s.classes.growth_cut)}",
         "life": ",".join(_num(x) for x in (s.lifecycle.at_risk_days, s.lifecycle.dormant_days,
-                                           s.lifecycle.churned_days, s.lifecycle.gap_multiple)),
+                                           s.lifecycle.churned_days, s.lifecycle.gap_multiple,
+                                           s.lifecycle.won_back_days)),
         "clv": f"{s.clv.horizon_months},{_num(s.clv.annual_discount_rate * 100)}",
     }
     if config.as_of:
@@ -119,9 +120,13 @@ def from_query(params: dict[str, str], base: ViewConfig | None = None) -> tuple[
 
     def set_life(v):
         nonlocal s
-        at_risk, dormant, churned, k = _floats(v, 4)
+        parts = [float(p) for p in v.split(",")]
+        if len(parts) not in (4, 5):  # a link from before won_back_days has four numbers
+            raise ValueError("expected 4 or 5 numbers")
+        at_risk, dormant, churned, k = parts[:4]
+        won_back = int(parts[4]) if len(parts) == 5 else s.lifecycle.won_back_days
         s = replace(s, lifecycle=replace(s.lifecycle, at_risk_days=int(at_risk), dormant_days=int(dormant),
-                                         churned_days=int(churned), gap_multiple=k))
+                                         churned_days=int(churned), gap_multiple=k, won_back_days=won_back))
 
     def set_clv(v):
         nonlocal s
