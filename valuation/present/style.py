@@ -43,7 +43,7 @@ STAGE_COLORS: dict[str, str] = {
     "dormant": "#B07AA1",
     "churned": "#7F7F7F",
     "won_back": "#009E73",
-    "woken": "#E69F00",
+    "woken": "#66C2A5",
     "none": "#D9D9D9",
 }
 NEUTRAL_COLOR = "#9E9E9E"
