@@ -533,3 +533,23 @@ def test_sample_slices_and_clv_cac_equal_the_full_frame_computation(sample_store
         assert row.drop("channel").to_dict() == pytest.approx(explore._clv_cac_stats(group), nan_ok=True)
     for by in ("composite", "clv", "net_profit_12m"):
         pd.testing.assert_frame_equal(explore.top_customers(scored, by, 20), _plain_top_customers(scored, by, 20))
+
+
+def test_category_buyers_within_a_period_and_restrict_by_region():
+    import datetime as dt
+
+    from valuation.data.store import Store
+
+    store = Store(":memory:")
+    orders = pd.DataFrame({"customer_id": ["a", "b", "c", "b"], "category": ["X", "X", "Y", "Y"],
+                           "order_date": pd.to_datetime(["2024-06-01", "2026-05-01", "2026-05-01", "2026-06-01"]),
+                           "amount": [10.0, 10.0, 10.0, -5.0]})
+    store.replace_dataset("x", {"orders": orders})
+    as_of = dt.date(2026, 6, 30)
+    assert explore.category_buyers(store, "x", as_of, ["X"], 12) == {"b"}
+    assert explore.category_buyers(store, "x", as_of, ["X"], None) == {"a", "b"}
+    assert explore.category_buyers(store, "x", as_of, ["Y"], None) == {"c"}  # a return is not a purchase
+    store.close()
+    scored = pd.DataFrame({"customer_id": ["a", "b", "c"], "region": ["华东", "华北", "华东"]})
+    assert explore.restrict(scored, ["华东"], {"a", "b"})["customer_id"].tolist() == ["a"]
+    assert explore.restrict(scored, [], None)["customer_id"].tolist() == ["a", "b", "c"]

@@ -234,3 +234,27 @@ def test_cached_tables_follow_the_settings_and_equal_the_engine_on_every_rerun(a
             assert got.columns.tolist() == want.columns.tolist()
             assert got.iloc[:, 0].astype(str).tolist() == want.iloc[:, 0].astype(str).tolist()
             assert got.astype(str).equals(want.astype(str))
+
+
+def test_top_and_fastest_growing_lists_filter_by_region_product_and_period_together(app, engine, db_path):
+    scored = engine["scored"]
+    store = Store(db_path)  # the app's own configuration (DuckDB allows one per file in a process)
+    try:
+        category = explore.order_slice(store, SAMPLE_DATASET, ("category",), LAST_ORDER,
+                                       measure="revenue")["category"].iloc[0]
+        buyers = explore.category_buyers(store, SAMPLE_DATASET, LAST_ORDER, [category], 12)
+    finally:
+        store.close()
+    open_page(app, "explore")
+    app.multiselect(key="explore::top_regions").set_value(["华东"])
+    app.multiselect(key="explore::top_products").set_value([category])
+    app.selectbox(key="explore::top_period").set_value(12).run()
+    assert not app.exception
+    chosen = explore.restrict(scored, ["华东"], buyers)
+    assert 0 < len(chosen) < len(scored) and set(chosen["region"]) == {"华东"}
+    expected = explore.top_customers(chosen, "composite", 20)["customer_id"].tolist()
+    tables = [d.value for d in app.dataframe if "Customer ID" in d.value.columns]
+    assert any(t["Customer ID"].tolist() == expected for t in tables)
+    growers = app.dataframe[-1].value["Customer ID"].tolist()
+    assert growers and set(growers) <= set(chosen["customer_id"])
+    assert any(f"{int(chosen['has_orders'].sum()):,} buyers" in c.value for c in app.caption)

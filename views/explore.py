@@ -126,11 +126,27 @@ with tab_cac:
 
 # ---- top and fastest-growing customers --------------------------------------------
 with tab_top:
+    # Seed 002: the lists by region, product and period together.
+    f1, f2, f3 = st.columns(3)
+    regions = f1.multiselect(t("feat.region", lang), sorted(scored["region"].dropna().unique())
+                             if "region" in scored else [], key="explore::top_regions", placeholder=t("common.all", lang))
+    categories = cache.customer_categories(ctx)["category"].unique().tolist() if (
+        scored.attrs["availability"].category and state.features_info(ctx) is None) else []
+    products = f2.multiselect(t("explore.top_products", lang), sorted(categories), key="explore::top_products",
+                              placeholder=t("common.all", lang))
+    period = f3.selectbox(t("explore.top_period", lang), (0, 3, 6, 12, 24), key="explore::top_period",
+                          format_func=lambda m: t("explore.period.n", lang, n=m) if m else t("explore.period.all", lang))
+    buyers = explore.category_buyers(ctx.store, ctx.dataset, ctx.as_of, products, period or None) if products else None
+    chosen = explore.restrict(scored, regions, buyers) if (regions or buyers is not None) else scored
     c1, c2 = st.columns(2)
     top_by = c1.selectbox(t("explore.top_by", lang), ("composite", "clv", "net_profit_12m"),
                           format_func=lambda m: t(f"feat.{m}", lang), key="explore::top_by")
     top_n = c2.slider(t("explore.top_n", lang), 5, 50, 20, 5, key="explore::top_n")
-    top = cache_explore.of_scored(ctx, scored, "top_customers", top_by, top_n)
+    if chosen is scored:
+        top = cache_explore.of_scored(ctx, scored, "top_customers", top_by, top_n)
+    else:  # a filtered few: computed as asked (the cache is keyed by the whole dataset)
+        top = explore.top_customers(chosen, top_by, top_n)
+        st.caption(t("explore.top_filtered", lang, n=f"{int(chosen['has_orders'].sum()):,}"))
     st.plotly_chart(cx.top_customers_chart(top, top_by, lang), key="explore_top")
     st.dataframe(widgets.labelled(top, lang), hide_index=True, column_config=widgets.number_columns(lang))
     download(top, f"top_{top_by}", "download_explore_top")
@@ -146,7 +162,12 @@ with tab_top:
     rank_by = c3.radio(t("explore.growth_rank", lang), ["rate", "change"], horizontal=True,
                        format_func=lambda r: t(f"explore.growth_rank.{r}", lang), key="explore::growth_rank")
     windows = explore.growth_windows(ctx.as_of, g_months)
-    growers = cache_explore.fastest_growing(ctx, scored, g_months, min_base, top_n, rank_by)
+    if chosen is scored:
+        growers = cache_explore.fastest_growing(ctx, scored, g_months, min_base, top_n, rank_by)
+    else:
+        change = cache_explore.revenue_change(ctx, g_months)
+        change = change[change["customer_id"].isin(chosen["customer_id"])]
+        growers = explore.fastest_growing(change, chosen, min_base, top_n, rank_by)
     window_text = t("explore.growth_windows", lang, b0=format_date(windows["before_first"], lang),
                     b1=format_date(windows["mid"], lang), r0=format_date(windows["recent_first"], lang),
                     r1=format_date(windows["as_of"], lang))

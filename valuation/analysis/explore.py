@@ -467,6 +467,28 @@ def build_growth_query(orders_ref: str, as_of: dt.date, months: int) -> tuple[st
     return GROWTH_SQL.format(orders=orders_ref), {k: w[k] for k in ("start", "mid", "as_of")}
 
 
+def category_buyers(store: Store, dataset: str, as_of: dt.date | None, categories, months: int | None) -> set:
+    """Ids of customers who bought any of ``categories`` in the ``months`` before ``as_of`` (all
+    history when ``months`` is None): the product filter of the top and fastest-growing lists."""
+    ref = store.table_ref(dataset, "orders")
+    start = None if not months else (pd.Timestamp(as_of or dt.date.today()) - pd.DateOffset(months=int(months))).date()
+    sql = (f"SELECT DISTINCT customer_id FROM {ref} WHERE amount > 0 AND category IN (SELECT UNNEST($cats)) "
+           "AND ($as_of IS NULL OR order_date <= $as_of) AND ($start IS NULL OR order_date > $start)")
+    rows = store.cursor().execute(sql, {"cats": [str(c) for c in categories], "as_of": as_of,
+                                        "start": start}).fetchall()
+    return {r[0] for r in rows}
+
+
+def restrict(scored: pd.DataFrame, regions=(), buyers: set | None = None) -> pd.DataFrame:
+    """The customers of ``scored`` in ``regions`` (all when empty) and among ``buyers`` (all when None)."""
+    mask = pd.Series(True, index=scored.index)
+    if regions and "region" in scored:
+        mask &= scored["region"].isin(list(regions))
+    if buyers is not None:
+        mask &= scored["customer_id"].isin(buyers)
+    return scored[mask]
+
+
 def revenue_change(store: Store, dataset: str, as_of: dt.date, months: int) -> pd.DataFrame:
     """Per customer: revenue in the last ``months`` months against the ``months`` before (SQL, as-of aware).
 
