@@ -58,7 +58,7 @@ def test_each_unit_spelling_maps_the_amount_and_multiplies_it(header, factor):
     ("金额(含税)", None), ("毛利率(%)", None), ("数量(千件)", None), ("客户编号", None), ("单元", None),
 ])
 def test_header_units_read_as_powers_of_ten(header, unit):
-    from valuation.data.parsing import header_unit
+    from valuation.data.headers import header_unit
 
     assert header_unit(header) == unit
 

@@ -16,9 +16,10 @@ from hypothesis import strategies as st
 
 from valuation.data import schema
 from valuation.data.files import IngestError
+from valuation.data.headers import normalise_header
 from valuation.data.ingest import read_table, sniff
 from valuation.data.mapping import candidate_columns, detect_mapping
-from valuation.data.parsing import STR, normalise_header
+from valuation.data.parsing import STR
 from valuation.data.reading import _read_body_arrow, _read_body_python
 from valuation.data.validate import REJECT_COLUMNS
 

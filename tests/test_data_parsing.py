@@ -11,10 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from valuation.data.headers import normalise_header
 from valuation.data.parsing import (
     DATE_DTYPE,
     STR,
-    normalise_header,
     parse_amount,
     parse_amounts,
     parse_date,

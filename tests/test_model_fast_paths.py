@@ -92,7 +92,7 @@ def test_chart_data_from_codes_equals_chart_data_from_labels(prepared):
 
 
 def test_totals_labels_with_any_whitespace_or_colon_are_found_by_the_arrow_pass():
-    from valuation.data.parsing import totals_labels
+    from valuation.data.headers import totals_labels
 
     ids = pd.Series(["合 计", "Total:", "总计：", "合\u3000计", "\t小计\n", "C0001", None, "合计科技"], dtype="str")
     assert totals_labels(ids).tolist() == [True, True, True, True, True, False, False, False]

@@ -17,8 +17,15 @@ from hypothesis import strategies as st
 
 from valuation.data import schema
 from valuation.data.features import Availability
+from valuation.data.headers import normalise_header
 from valuation.data.mapping import candidate_columns, detect_mapping
-from valuation.data.parsing import YEAR_RANGE, normalise_header, parse_amount, parse_amounts, parse_date, parse_dates
+from valuation.data.parsing import (
+    YEAR_RANGE,
+    parse_amount,
+    parse_amounts,
+    parse_date,
+    parse_dates,
+)
 from valuation.model import scoring, tiers
 from valuation.model.settings import DIMENSIONS, TierCuts, Weights
 

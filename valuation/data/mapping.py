@@ -6,7 +6,7 @@ from collections import Counter
 
 from valuation.data import schema
 from valuation.data.files import _HEADER_SEARCH, IngestError, Note
-from valuation.data.parsing import header_unit, normalise_header
+from valuation.data.headers import header_unit, normalise_header
 
 
 def candidate_columns(table: str) -> list[schema.Column]:

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from valuation.data import schema
 from valuation.data.files import MAX_FIELD_CHARS, Note, _line_list
+from valuation.data.headers import totals_labels
 from valuation.data.mapping import (
     _missing_error,
     _resolve,
@@ -20,7 +21,7 @@ from valuation.data.mapping import (
     money_units,
     unit_note,
 )
-from valuation.data.parsing import REASONS, STR, Parsed, parse_column, totals_labels
+from valuation.data.parsing import REASONS, STR, Parsed, parse_column
 from valuation.data.reading import _has_breaks, _header_only, _Raw
 
 REJECT_COLUMNS = ["line", "column", "value", "reason", "reason_code"]
@@ -218,7 +219,7 @@ def _totals_lines(columns: list, parsed: dict[str, Parsed], where: dict[str, int
     """The column index of each row's totals label, -1 for an ordinary row.
 
     A row is a totals line (合计, 本页合计, 小计, Total, Grand total … see
-    ``parsing.totals_labels``) when
+    ``headers.totals_labels``) when
 
     - its customer id is such a label: no customer's code is 合计 or Total; or
     - another of its cells (the first column, the name, the date …) is one, and the row would
