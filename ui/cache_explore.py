@@ -75,6 +75,17 @@ def _hashable(arg):
     return tuple(arg) if isinstance(arg, list) else arg
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _category_buyers(version_key: str, as_of: dt.date | None, categories: tuple, months: int | None,
+                     _ctx: state.Context) -> set:
+    return explore.category_buyers(_ctx.store, _ctx.dataset, as_of, categories, months)
+
+
+def category_buyers(ctx: state.Context, categories, months: int | None) -> set:
+    """``explore.category_buyers`` for the context's dataset and date, once per choice (not per rerun)."""
+    return _category_buyers(version(ctx), ctx.as_of, tuple(sorted(map(str, categories))), months, ctx)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _fastest_growing(version_key: str, as_of: dt.date, value: Settings, months: int, min_base: float, top: int,
                      by: str, _ctx: state.Context, _scored: pd.DataFrame) -> pd.DataFrame:

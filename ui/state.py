@@ -97,25 +97,38 @@ def show_error(exc: Exception, lang: str, **extra) -> None:
     st.error(text)
 
 
-def future_orders(store: Store, dataset: str) -> tuple[int, dt.date | None]:
-    """Orders dated after today (count, latest); none for a features dataset (it has no orders)."""
+@st.cache_data(show_spinner=False, max_entries=64)
+def _order_dates(store_key: str, dataset: str, created, today: dt.date, _store: Store) -> tuple:
     from valuation.data import sources
     from valuation.data.features import future_orders as count_future
 
-    info = sources.kind_info(store, dataset)
-    if info and info["kind"] == sources.KIND_FEATURES:
-        return 0, None
-    return count_future(store, dataset)
+    first, last = sources.date_range(_store, dataset)
+    info = sources.kind_info(_store, dataset)
+    future = (0, None) if info and info["kind"] == sources.KIND_FEATURES else count_future(_store, dataset, today)
+    return first, last, future
+
+
+def _dates(store: Store, dataset: str) -> tuple:
+    """The sidebar's three queries over the orders, once per dataset version and day (the sidebar
+    draws on every rerun of every page; a slider move must not scan the orders again)."""
+    from valuation.data.store import META
+
+    row = store.cursor().execute(f"SELECT created_at FROM {META}.datasets WHERE name = $d",
+                                 {"d": dataset}).fetchone()
+    return _order_dates(f"{id(store)}:{store.path}", dataset, row[0] if row else None, dt.date.today(), store)
+
+
+def future_orders(store: Store, dataset: str) -> tuple[int, dt.date | None]:
+    """Orders dated after today (count, latest); none for a features dataset (it has no orders)."""
+    return _dates(store, dataset)[2]
 
 
 def order_date_range(store: Store, dataset: str) -> tuple[dt.date | None, dt.date | None]:
-    """First and last order date (a min/max over a stored column: milliseconds, no cache needed).
+    """First order date and the default as-of date (the last order on or before today).
 
     A features dataset (computed on Spark, valuation/sources.py) has one date: its as-of date.
     """
-    from valuation.data.sources import date_range
-
-    first, last = date_range(store, dataset)
+    first, last, _ = _dates(store, dataset)
     return first, last
 
 

@@ -136,7 +136,7 @@ with tab_top:
                               placeholder=t("common.all", lang))
     period = f3.selectbox(t("explore.top_period", lang), (0, 3, 6, 12, 24), key="explore::top_period",
                           format_func=lambda m: t("explore.period.n", lang, n=m) if m else t("explore.period.all", lang))
-    buyers = explore.category_buyers(ctx.store, ctx.dataset, ctx.as_of, products, period or None) if products else None
+    buyers = cache_explore.category_buyers(ctx, products, period or None) if products else None
     chosen = explore.restrict(scored, regions, buyers) if (regions or buyers is not None) else scored
     c1, c2 = st.columns(2)
     top_by = c1.selectbox(t("explore.top_by", lang), ("composite", "clv", "net_profit_12m"),
