@@ -49,7 +49,7 @@ def engine_path(path: Path) -> dict:
     from valuation.data import ingest
     from valuation.data.store import Store
     from valuation.model import pipeline
-    from valuation.present import charts
+    from valuation.present import charts, charts_matrix
 
     data = path.read_bytes()
     steps = {}
@@ -58,7 +58,7 @@ def engine_path(path: Path) -> dict:
     steps["store (transaction)"], _ = timed(lambda: store.replace_dataset("upload", result.tables))
     steps["features + CLV fit"], prepared = timed(lambda: pipeline.prepare(store, "upload"))
     steps["score + tiers"], scored = timed(lambda: pipeline.score(prepared))
-    steps["overview figures"], _ = timed(lambda: (charts.tier_pyramid(scored), charts.value_matrix(scored),
+    steps["overview figures"], _ = timed(lambda: (charts.tier_pyramid(scored), charts_matrix.value_matrix(scored),
                                                    charts.whale_curve(scored)))
     steps["total"] = sum(steps.values())
     steps["_rows"] = result.rows_loaded

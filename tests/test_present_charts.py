@@ -13,7 +13,7 @@ from valuation.i18n.format import format_pct
 from valuation.i18n.text import TEXT, t
 from valuation.model import clv, lifecycle, scoring, tiers
 from valuation.model.settings import ClassRules, Weights
-from valuation.present import charts, charts_clv, style
+from valuation.present import charts, charts_clv, charts_matrix, style
 
 DIMS = ["current", "future", "credit", "loyalty", "growth"]
 
@@ -112,15 +112,15 @@ def test_pyramid_shows_below_zero_apart_in_red_and_notes_the_prospects_left_out(
 
 def test_value_matrix_never_sends_more_than_2000_points_and_says_it_sampled():
     big = big_scored_frame()
-    fig = charts.value_matrix(big, "en")
+    fig = charts_matrix.value_matrix(big, "en")
     assert points(fig) == 2000
     assert notes(fig)[0] == "sampled 2,000 of 10,000 customers (fixed seed)"
 
 
 def test_value_matrix_draws_the_same_sample_whatever_the_row_order():
     big = big_scored_frame()
-    first = charts.value_matrix(big, "en")
-    again = charts.value_matrix(big.iloc[::-1], "en")
+    first = charts_matrix.value_matrix(big, "en")
+    again = charts_matrix.value_matrix(big.iloc[::-1], "en")
     for a, b in zip(first.data, again.data):
         if a.mode == "markers":
             assert sorted(map(tuple, a.customdata)) == sorted(map(tuple, b.customdata))
@@ -128,7 +128,7 @@ def test_value_matrix_draws_the_same_sample_whatever_the_row_order():
 
 def test_value_matrix_is_in_money_on_log_axes_with_the_class_boundaries():
     frame = scored_frame()
-    fig = charts.value_matrix(frame, "en")
+    fig = charts_matrix.value_matrix(frame, "en")
     assert notes(fig) == ["2 prospects (no orders yet) not shown"]  # 18 buyers: nothing sampled
     assert points(fig) == 18
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.type == "log"
@@ -151,7 +151,7 @@ def test_value_matrix_puts_losses_and_missing_wallets_on_the_edges_and_says_so()
     frame = scored_frame()
     frame.loc[0, "actual_value"] = -25_000.0
     frame.loc[1, "strategic_value"] = np.nan
-    fig = charts.value_matrix(frame, "zh")
+    fig = charts_matrix.value_matrix(frame, "zh")
     texts = notes(fig)
     assert any("左边缘" in n and n.startswith("1 ") for n in texts)
     assert any("没有钱包估计" in n for n in texts)
@@ -164,7 +164,7 @@ def test_value_matrix_puts_losses_and_missing_wallets_on_the_edges_and_says_so()
 
 def test_value_matrix_without_wallet_estimates_shows_the_growth_score():
     frame = scored_frame().assign(strategic_value=np.nan)
-    fig = charts.value_matrix(frame, "en", ClassRules(growth_cut=65))
+    fig = charts_matrix.value_matrix(frame, "en", ClassRules(growth_cut=65))
     assert fig.layout.yaxis.type != "log" and "Growth score" in fig.layout.yaxis.title.text
     assert any("No wallet estimates" in n and "at least 65" in n for n in notes(fig))
     lines = [tr for tr in fig.data if tr.mode == "lines"]
@@ -368,7 +368,7 @@ def _all_figures(frame: pd.DataFrame, lang: str) -> dict:
     table = clv.formula_clv_table(100.0, 0.8, 0.01, 12)
     return {
         "pyramid": charts.tier_pyramid(frame, lang),
-        "matrix": charts.value_matrix(frame, lang),
+        "matrix": charts_matrix.value_matrix(frame, lang),
         "whale": charts.whale_curve(frame, lang),
         "sankey": charts.migration_sankey(frame["tier"], frame["tier"], lang),
         "contrib": charts.contribution_bars(contrib, lang),
@@ -423,7 +423,7 @@ def test_builders_do_not_change_their_input():
 
 
 def test_every_chart_label_used_exists_in_both_languages():
-    source = "".join(Path(m.__file__).read_text(encoding="utf-8") for m in (charts, charts_clv, style))
+    source = "".join(Path(m.__file__).read_text(encoding="utf-8") for m in (charts, charts_clv, charts_matrix, style))
     used = set(re.findall(r'"(chart\.[a-z_.]+)"', source))
     assert used - set(TEXT) == set()
     for key in (k for k in TEXT if k.startswith("chart.")):
@@ -459,7 +459,7 @@ def test_charts_on_the_sample_data_agree_with_the_summary(sample_scored):
     assert list(pyramid.data[0].x) == [summary["tier"][c] for c in "ABCD"]
     whale = charts.whale_curve(sample_scored, "en")
     assert format_pct(summary["whale"]["top_share"]) in whale.layout.title.text
-    matrix = charts.value_matrix(sample_scored, "en")
+    matrix = charts_matrix.value_matrix(sample_scored, "en")
     assert points(matrix) == 2000  # 2,000 buyers: all drawn
     assert notes(matrix)[-1] == "1,000 prospects (no orders yet) not shown"
     drawn = {tr.name: len(tr.x) for tr in matrix.data if tr.mode == "markers"}

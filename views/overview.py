@@ -8,7 +8,7 @@ from ui import cache, state, widgets
 from valuation.analysis import insights
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
-from valuation.present import charts, exports
+from valuation.present import charts, charts_matrix, exports
 
 ctx = state.context()
 lang = ctx.lang
@@ -36,7 +36,7 @@ left, right = st.columns(2)
 with left:
     st.plotly_chart(charts.tier_pyramid(scored, lang, codes=cache.tier_codes(ctx, settings)), key="pyramid")
 with right:
-    st.plotly_chart(charts.value_matrix(scored, lang, settings.classes), key="matrix")
+    st.plotly_chart(charts_matrix.value_matrix(scored, lang, settings.classes), key="matrix")
 st.markdown("  \n".join(exports.class_money_sentences(scored, lang)))
 
 st.subheader(t("overview.whale", lang))

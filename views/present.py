@@ -9,7 +9,7 @@ from ui.safe import md
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
 from valuation.model import lifecycle
-from valuation.present import charts, exports
+from valuation.present import charts, charts_matrix, exports
 
 SLIDES = ("pyramid", "matrix", "whale", "funnel", "at_risk")
 
@@ -28,7 +28,7 @@ st.title(t(f"present.{slide}", lang))
 if slide == "pyramid":
     figure = charts.tier_pyramid(scored, lang, codes=cache.tier_codes(ctx, settings))
 elif slide == "matrix":
-    figure = charts.value_matrix(scored, lang, settings.classes)
+    figure = charts_matrix.value_matrix(scored, lang, settings.classes)
 elif slide == "whale":
     figure = charts.whale_curve(scored, lang)
 elif slide == "funnel":

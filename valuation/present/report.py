@@ -14,7 +14,7 @@ from valuation.i18n.format import format_count, format_date, format_money, forma
 from valuation.i18n.text import t
 from valuation.model import lifecycle, tiers
 from valuation.model.settings import Settings
-from valuation.present import charts, charts_clv
+from valuation.present import charts, charts_clv, charts_matrix
 from valuation.present.exports import (class_money_sentences, class_table, column_label, dataset_notes,
                                        dimension_label, settings_table, tier_table)
 
@@ -120,7 +120,7 @@ def report_figures(scored: pd.DataFrame, lang: str, settings: Settings = Setting
     """The report's charts, by name, in the order they appear."""
     return {
         "pyramid": charts.tier_pyramid(scored, lang),
-        "matrix": charts.value_matrix(scored, lang, settings.classes),
+        "matrix": charts_matrix.value_matrix(scored, lang, settings.classes),
         "whale": charts.whale_curve(scored, lang),
         "funnel": charts.lifecycle_funnel(lifecycle.funnel(scored, scored["lifecycle_stage"], settings.lifecycle),
                                           lang),
