@@ -684,10 +684,18 @@ def test_the_car_buyer_of_seed_003_gives_the_seeds_totals_and_a_hand_checked_pre
     assert totals["profit"] == 512_900     # the seed: about 51万
     assert abs(totals["revenue"] / clv.CAR_BUYER_SEED["revenue"] - 1) < 0.05
     assert abs(totals["profit"] / clv.CAR_BUYER_SEED["profit"] - 1) < 0.01
-    own = schedule[schedule["stream"].str.startswith("本人购买新车")]
+    own = schedule[schedule["stream"] == "own_car"]
     assert own["year"].tolist() == [1, 5, 9, 13, 17] and (own["profit"] == 20_000).all()
     one = [clv.Stream("x", 100.0, 10.0, every_years=2, first_year=1, last_year=5)]
     pv = clv.stream_totals(clv.stream_schedule(one, 20, 0.10, 0.9))["present_value"]
     assert pv == pytest.approx(10 * (1 / 1.1 + 0.9 ** 2 / 1.1 ** 3 + 0.9 ** 4 / 1.1 ** 5), rel=1e-12)
     with pytest.raises(ValueError):
         clv.stream_schedule(one, 20, 0.10, 1.01)
+
+
+def test_every_car_buyer_stream_is_labelled_in_both_languages():
+    from valuation.i18n.text import TEXT
+
+    for stream in clv.CAR_BUYER:
+        zh, en = TEXT[f"clv.car.{stream.name}"]
+        assert zh and en and not any(ch.isascii() and ch.isalpha() for ch in zh.replace("A4", "").replace("TT", ""))

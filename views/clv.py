@@ -43,6 +43,7 @@ st.caption(t("clv.streams_help", lang))
 COLUMNS = {"name": "clv.stream.name", "revenue": "clv.stream.revenue", "profit": "clv.stream.profit",
            "every_years": "clv.stream.every", "first_year": "clv.stream.first", "last_year": "clv.stream.last"}
 base = pd.DataFrame([vars(s) for s in clv.CAR_BUYER])[list(COLUMNS)]
+base["name"] = [t(f"clv.car.{key}", lang) for key in base["name"]]  # the seed's example in the reader's language
 edited = st.data_editor(base.rename(columns={k: t(v, lang) for k, v in COLUMNS.items()}), num_rows="dynamic",
                         hide_index=True, key="clv_streams",
                         column_config={t("clv.stream.revenue", lang): st.column_config.NumberColumn(min_value=0, format="¥%,.0f"),

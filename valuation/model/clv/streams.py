@@ -40,19 +40,19 @@ def _margin(price: float, rate: float) -> float:
     return round(price * rate, 2)
 
 
-# Seed 003's car buyer (ages 1-20 of the relationship). The seed gives the first assumptions and
+# Seed 003's car buyer (ages 1-20 of the relationship); stream names are keys, labelled in i18n (clv.car.*). The seed gives the first assumptions and
 # cuts off in the middle of the last one (the daughter's TT: "¥75万元;利润…"): its margin (5%) and
 # cycle (three years, from year 8) are ours, chosen so the totals land where the seed's do.
 CAR_BUYER: tuple[Stream, ...] = (
-    Stream("本人购买新车 · own new car", 500_000, _margin(500_000, 0.04), 4, 1, 20),
-    Stream("旧车置换 · trade-in of the old car", 0, 10_000, 4, 5, 20),
-    Stream("定期保养 · upkeep", 2_800, _margin(2_800, 0.50), 1, 1, 20),
-    Stream("为太太购车 (A4) · wife's car", 450_000, _margin(450_000, 0.04), 6, 3, 20),
-    Stream("太太车辆保养 · wife's car upkeep", 2_800, _margin(2_800, 0.50), 1, 3, 20),
-    Stream("太太旧车置换 · wife's trade-in", 0, 10_000, 6, 9, 20),
-    Stream("为女儿购车 (TT) · daughter's car", 750_000, _margin(750_000, 0.05), 3, 8, 20),
-    Stream("女儿车辆保养 · daughter's car upkeep", 2_800, _margin(2_800, 0.50), 1, 8, 20),
-    Stream("女儿旧车置换 · daughter's trade-in", 0, 10_000, 3, 11, 20),
+    Stream("own_car", 500_000, _margin(500_000, 0.04), 4, 1, 20),
+    Stream("own_trade_in", 0, 10_000, 4, 5, 20),
+    Stream("own_upkeep", 2_800, _margin(2_800, 0.50), 1, 1, 20),
+    Stream("wife_car", 450_000, _margin(450_000, 0.04), 6, 3, 20),
+    Stream("wife_upkeep", 2_800, _margin(2_800, 0.50), 1, 3, 20),
+    Stream("wife_trade_in", 0, 10_000, 6, 9, 20),
+    Stream("daughter_car", 750_000, _margin(750_000, 0.05), 3, 8, 20),
+    Stream("daughter_upkeep", 2_800, _margin(2_800, 0.50), 1, 8, 20),
+    Stream("daughter_trade_in", 0, 10_000, 3, 11, 20),
 )
 CAR_BUYER_SEED = {"revenue": 8_000_000, "profit": 510_000}  # "总收入=~800万 总利润=~51万"
 
