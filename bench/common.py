@@ -106,6 +106,15 @@ def _csv_columns(path: Path) -> list[str]:
         return fh.readline().strip().split(",")
 
 
+def _flag_sql(column: str) -> str:
+    """SQL turning a yes/no text column into 1.0/0.0 (NULL otherwise), with the parser's spellings."""
+    from valuation.data.parsing import FLAG_NO, FLAG_YES
+
+    listed = lambda words: ", ".join("'" + w.replace("'", "''") + "'" for w in sorted(words))  # noqa: E731
+    return (f"CASE WHEN lower(trim({column})) IN ({listed(FLAG_YES)}) THEN 1.0 "
+            f"WHEN lower(trim({column})) IN ({listed(FLAG_NO)}) THEN 0.0 END")
+
+
 def load_store(csv_dir: Path, db_path: Path, dataset: str = DATASET):
     """A store file holding the generator's CSVs as dataset ``dataset``, loaded by DuckDB's
     ``read_csv`` straight into the canonical tables (the Python ingest is benchmarked apart).
@@ -127,10 +136,12 @@ def load_store(csv_dir: Path, db_path: Path, dataset: str = DATASET):
         cur.execute(_create_table_sql(ref, table))
         path = csv_dir / f"{table}.csv"
         cols = _csv_columns(path)
-        types = {c.name: schema.SQL_TYPES[c.kind] for c in schema.stored_columns(table)}
-        spec = ", ".join(f"'{c}': '{types[c]}'" for c in cols)
+        kinds = {c.name: c.kind for c in schema.stored_columns(table)}
+        # yes/no columns (是/否) are read as text and turned into 1/0 as the import's parser does
+        spec = ", ".join(f"'{c}': '{'VARCHAR' if kinds[c] == 'flag' else schema.SQL_TYPES[kinds[c]]}'" for c in cols)
         names = ", ".join(quote_ident(c) for c in cols)
-        cur.execute(f"INSERT INTO {ref} ({names}) SELECT {names} FROM read_csv('{path}', "
+        values = ", ".join(_flag_sql(quote_ident(c)) if kinds[c] == "flag" else quote_ident(c) for c in cols)
+        cur.execute(f"INSERT INTO {ref} ({names}) SELECT {values} FROM read_csv('{path}', "
                     f"header = true, columns = {{{spec}}})")
         cur.executemany(f"INSERT INTO {META}.columns VALUES (?, ?, ?)",
                         [(dataset, table, c) for c in cols])

@@ -139,7 +139,7 @@ COLUMNS = {
     "orders": ["customer_id", "order_date", "amount", "cost", "category"],
     "customers": ["customer_id", "name", "region", "industry", "city", "size", "channel", "created_at",
                   "pipeline_stage", "acquisition_cost", "wallet_estimate", "satisfaction", "referrals",
-                  "importance"],
+                  "importance", "reference_account"],
     "payments": ["customer_id", "amount", "due_date", "paid_date", "invoice_date"],
     "service": ["customer_id", "date", "kind", "cost", "satisfaction"],
 }

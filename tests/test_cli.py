@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from valuation.cli.main import main
+from valuation.cli.main import build_parser, main
 from valuation.data.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
@@ -213,3 +214,28 @@ def test_map_to_an_empty_header_leaves_the_column_unmapped_as_documented(tmp_pat
     path.write_text("customer_id,order_date,amount,cost\na,2024-01-01,10,4\n", encoding="utf-8")
     code, report, _ = run_json(capsys, "ingest", str(path), "--map", "cost=", "--dry-run", "--json")
     assert code == 0 and "cost" not in report["mapping"]
+
+
+def readme_commands() -> list[list[str]]:
+    """The first command block of the README's command-line section, each line as arguments."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Headless: the same engine on the command line", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [shlex.split(line, comments=True)[3:] for line in block.splitlines()
+            if line.startswith("python -m valuation")]
+
+
+def test_the_readme_commands_parse_and_use_only_what_a_fresh_clone_has():
+    commands = readme_commands()
+    assert len(commands) >= 10
+    stored = {"sample"}
+    for argv in commands:
+        args = build_parser().parse_args(argv)  # exits (fails the test) on an unknown option
+        assert "--db" not in argv, "the README runs on the default store"
+        if getattr(args, "file", None):
+            assert (REPO / args.file).is_file(), f"{args.file} is not in a fresh clone"
+        if args.command in ("ingest", "attach"):
+            stored.add(args.dataset)
+        elif getattr(args, "dataset", None):
+            assert args.dataset in stored, f"{argv}: dataset {args.dataset!r} is not imported above it"
+    assert any(a[0] == "clv" and a[1] == "sample_data/orders.csv" for a in commands)

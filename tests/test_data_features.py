@@ -102,7 +102,8 @@ def test_revenue_profit_and_returns_of_a_customer(features):
     assert a["net_profit_12m"] == pytest.approx(132.0)  # the 2022 visit is outside the window
     assert a["purchase_days"] == 2
     assert a["days_since_last_order"] == 60  # last purchase 2024-05-01; the return is not a purchase
-    assert a["tenure_days"] == (dt.date(2024, 6, 30) - dt.date(2024, 1, 10)).days
+    assert a["tenure_days"] == (dt.date(2024, 6, 30) - dt.date(2023, 12, 1)).days  # from created_at
+    assert a["T_days"] == (dt.date(2024, 6, 30) - dt.date(2024, 1, 10)).days  # from the first order
 
 
 def test_service_cost_and_bad_debt_make_a_customer_lose_money(features):

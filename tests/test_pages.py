@@ -120,7 +120,8 @@ def test_the_value_class_shares_move_the_overview_reading_in_yuan(app, engine):
 
 def test_lowering_the_at_risk_threshold_lengthens_the_alert_list(app, engine):
     open_page(app, "lifecycle")
-    count = lambda: int(app.subheader[0].value.split("(")[1].split()[0].replace(",", ""))
+    count = lambda: int(next(s.value for s in app.subheader if s.value.startswith("At-risk alerts"))  # noqa: E731
+                        .split("(")[1].split()[0].replace(",", ""))
     before = count()
     assert before == len(lifecycle.at_risk_alerts(pipeline.score(engine)))
     app.number_input(key="life::at_risk_days").set_value(60).run()

@@ -191,7 +191,7 @@ def test_cached_tables_follow_the_settings_and_equal_the_engine_on_every_rerun(a
     import shutil
     from dataclasses import replace
 
-    from valuation.analysis import actions
+    from valuation.analysis import actions, upsell
     from valuation.model.settings import Settings, Weights
     from valuation.present.exports import labelled
 
@@ -203,9 +203,10 @@ def test_cached_tables_follow_the_settings_and_equal_the_engine_on_every_rerun(a
     for name, value in (("default", Settings()), ("tilted", tilted)):
         scored = pipeline.run(store, SAMPLE_DATASET, settings=value)
         owned = actions.customer_categories(store, SAMPLE_DATASET, scored.attrs["as_of"])
+        bought = upsell.category_purchases(store, SAMPLE_DATASET, scored.attrs["as_of"])
         expected[name] = (explore.top_customers(scored, "composite", 20),
                           explore.customer_slice(scored, ("tier", "rfm_segment", "region"), "customers"),
-                          actions.action_lists(scored, owned, "en"))
+                          actions.action_lists(scored, owned, "en", purchases=bought))
     store.close()
     assert not expected["default"][0].equals(expected["tilted"][0])  # the weights move the top customers
 
@@ -217,7 +218,7 @@ def test_cached_tables_follow_the_settings_and_equal_the_engine_on_every_rerun(a
         top, cube, lists = expected[name]
         open_page(app, "explore")
         for _ in range(2):  # computed, then served from the cache
-            ids = app.dataframe[4].value.iloc[:, 0].tolist()  # the top-customers table (ids first)
+            ids = app.dataframe[5].value.iloc[:, 0].tolist()  # the top-customers table (ids first)
             assert ids == top["customer_id"].tolist()
             cube_shown = app.dataframe[2].value
             assert cube_shown.iloc[:, -5].tolist() == cube["customers"].tolist()
@@ -258,3 +259,74 @@ def test_top_and_fastest_growing_lists_filter_by_region_product_and_period_toget
     growers = app.dataframe[-1].value["Customer ID"].tolist()
     assert growers and set(growers) <= set(chosen["customer_id"])
     assert any(f"{int(chosen['has_orders'].sum()):,} buyers" in c.value for c in app.caption)
+
+
+# --------------------------------------------------------------------------- buy more, needs segments (#15 item 10)
+
+
+def needs_table(at, header: str = "Needs segment"):
+    return next(d.value for d in at.dataframe if header in d.value.columns)
+
+
+def test_the_growable_list_shows_the_buy_more_suggestions_with_their_rule(app, engine):
+    from valuation.analysis import upsell
+
+    open_page(app, "actions")
+    app.radio(key="action_list").set_value("growable").run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert "Buy-more suggestions" in table.columns and "Yearly revenue from a shorter cycle" in table.columns
+    shown = table["Buy-more suggestions"].astype(str)
+    assert shown.str.startswith("Shorten the reorder cycle").any() and shown.str.contains("higher price band").any()
+    assert any(c.value.startswith("Buy more of what they buy") for c in app.caption)
+    expected = upsell.frequency_gains(engine["scored"], table["Customer ID"].astype(str))
+    assert (table["Yearly revenue from a shorter cycle"].notna().sum()) == len(expected)
+
+
+def test_the_needs_percentile_changes_the_segment_counts_as_the_engine_does(app, db_path):
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from valuation.analysis import needs, upsell
+
+    with tempfile.TemporaryDirectory() as folder:  # the app holds the file open: the engine reads a copy
+        copy = Path(folder) / "engine.duckdb"
+        shutil.copy(db_path, copy)
+        store = Store(copy, read_only=True)
+        scored = pipeline.run(store, SAMPLE_DATASET)
+        bought = upsell.category_purchases(store, SAMPLE_DATASET, scored.attrs["as_of"])
+        store.close()
+    open_page(app, "explore")
+    assert "Needs-based segments" in [h.value for h in app.subheader]
+    before = needs_table(app)
+    want = needs.needs_summary(needs.needs_segments(scored, bought, 0.75))
+    assert before["Customers"].tolist() == want["customers"].tolist()
+    assert before["Needs segment"].tolist() == ["Price-sensitive", "Service-seeking", "Brand-loyal", "Other / mixed"]
+    app.slider(key="explore::needs_pct").set_value(90).run()
+    assert not app.exception
+    after = needs_table(app)
+    want = needs.needs_summary(needs.needs_segments(scored, bought, 0.9))
+    assert after["Customers"].tolist() == want["customers"].tolist() != before["Customers"].tolist()
+    rules = [c.value for c in app.caption if c.value.startswith("Brand-loyal: ")]
+    assert rules and "the top 10% of customers" in rules[0]
+
+
+def test_buy_more_and_needs_segments_read_in_chinese(db_path, monkeypatch):
+    import re
+
+    app = start(db_path, monkeypatch, lang="zh")
+    open_page(app, "explore")
+    assert "需求分群" in [h.value for h in app.subheader]
+    table = needs_table(app, "需求分群")
+    assert table["需求分群"].tolist() == ["价格敏感型", "服务追求型", "品牌忠诚型", "其他/综合型"]
+    assert "符合规则的客户数" in table.columns
+    captions = " ".join(c.value for c in app.caption if "型：" in c.value or "优先级" in c.value)
+    assert captions and not re.search(r"[A-Za-z]{3,}", captions)
+    open_page(app, "actions")
+    app.radio(key="action_list").set_value("growable").run()
+    assert not app.exception
+    growable = app.dataframe[0].value
+    assert "提升购买建议" in growable.columns and "缩短周期年增收" in growable.columns
+    words = " ".join(growable["提升购买建议"].astype(str))
+    assert "缩短复购周期" in words and not re.search(r"[A-Za-z]{3,}", words)

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache, state
-from valuation.analysis import explore
+from valuation.analysis import explore, needs
 from valuation.model.settings import Settings
 from valuation.present import charts_explore
 
@@ -109,6 +109,24 @@ def _revenue_change(version_key: str, as_of: dt.date, months: int, _ctx: state.C
 def revenue_change(ctx: state.Context, months: int) -> pd.DataFrame:
     """Each customer's revenue in the last ``months`` months against the ``months`` before (cached SQL)."""
     return _revenue_change(version(ctx), ctx.as_of, int(months), ctx)
+
+
+# cache_resource: the result holds a row per customer with orders, not copied on every rerun; callers
+# must not mutate it.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _needs(version_key: str, as_of: dt.date | None, value: Settings, percentile: float, _ctx: state.Context,
+           _scored: pd.DataFrame) -> needs.NeedsSegments:
+    from ui import cache_actions
+
+    return needs.needs_segments(_scored, cache_actions.purchases(_ctx, _scored), percentile)
+
+
+def needs_segments(ctx: state.Context, scored: pd.DataFrame, percentile: float,
+                   value: Settings | None = None) -> needs.NeedsSegments:
+    """``needs.needs_segments`` of ``scored`` (which must be ``cache.scored(ctx, value)``) with the cached
+    purchases query, once per dataset version, as-of date, settings and percentile."""
+    value = value or cache.settings()
+    return _needs(version(ctx), ctx.as_of, value, float(percentile), ctx, scored)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -9,8 +9,8 @@ import streamlit as st
 from ui import cache
 from ui.safe import md
 from valuation.i18n.text import t
-from valuation.model.settings import DIMENSIONS, PRESETS, ClassRules, LifecycleRules, TierCuts, Weights
-from valuation.present.exports import column_label
+from valuation.model.settings import DIMENSIONS, PRESETS, ClassRules, LifecycleRules, TierCuts, Tilt, Weights
+from valuation.present.exports import column_label, dimension_label
 
 PRESET_KEY = "preset"
 
@@ -51,10 +51,9 @@ def weight_controls(dimensions: tuple[str, ...], lang: str, *, container=st) -> 
     """
     weights = cache.settings().weights
     names = list(PRESETS)
-    current = next((n for n in names if replace(PRESETS[n], influence=weights.influence,
-                                                custom=weights.custom) == weights), None)
+    # The box always names what the sliders hold: a preset, or "custom" once a slider left it.
+    st.session_state[PRESET_KEY] = preset_of(weights) or "custom"
     container.selectbox(t("tuning.preset", lang), names + ["custom"],
-                        index=names.index(current) if current else len(names),
                         format_func=lambda n: t(f"preset.{n}", lang) if n in PRESETS else t("tuning.custom", lang),
                         key=PRESET_KEY, on_change=_on_preset)
     values = weights.as_dict()
@@ -67,7 +66,22 @@ def weight_controls(dimensions: tuple[str, ...], lang: str, *, container=st) -> 
         label = t(f"dim.{dim}", lang) if not dim.startswith("custom:") else md(column_label(dim, lang))
         container.slider(label, 0.0, 100.0, step=5.0, format="%.0f", key=key, on_change=_on_weight, args=(dim,),
                          help=t(f"help.{dim}", lang) if not dim.startswith("custom:") else None)
-    return cache.settings().weights
+    weights = cache.settings().weights
+    shown = {d: w for d, w in weights.as_dict().items() if d in dimensions}
+    total = sum(shown.values())
+    if total > 0:
+        sep = t("actions.list_separator", lang)
+        parts = sep.join(f"{dimension_label(d, lang)} {w / total:.0%}" for d, w in shown.items() if w > 0)
+        container.caption(md(t("tuning.weight_total", lang, total=f"{total:g}", parts=parts)))
+    else:
+        container.warning(t("tuning.weight_zero", lang))
+    return weights
+
+
+def preset_of(weights: Weights) -> str | None:
+    """The preset whose five weights these are (influence and custom ones aside), or None."""
+    return next((n for n in PRESETS if replace(PRESETS[n], influence=weights.influence,
+                                               custom=weights.custom) == weights), None)
 
 
 def _on_tiers() -> None:
@@ -116,6 +130,41 @@ def class_controls(lang: str, *, container=st) -> ClassRules:
         col.number_input(t(f"tuning.{name}", lang), 1.0, 100.0, step=5.0, format="%.0f", key=key,
                          on_change=_on_classes, help=t(f"tuning.{name}_help", lang))
     return cache.settings().classes
+
+
+TILT_DEFAULT_POINTS = 10.0
+
+
+def _on_tilt(attributes: tuple[str, ...]) -> None:
+    rules = list(cache.settings().tilt.rules)
+    rules = [r for r in rules if r[0] not in attributes]  # rules on attributes not shown are kept
+    for attribute in attributes:
+        points = float(st.session_state.get(f"tilt::points::{attribute}", TILT_DEFAULT_POINTS))
+        rules += [(attribute, value, points) for value in st.session_state.get(f"tilt::values::{attribute}", [])]
+    try:
+        cache.update_settings(tilt=Tilt.of(rules))
+    except ValueError:
+        return  # the inputs' bounds keep points within the tilt's range
+
+
+def tilt_controls(options: dict[str, list[str]], lang: str, *, container=st) -> Tilt:
+    """Per attribute (industry, region …): the values to favour and the points they get (seed 001)."""
+    tilt = cache.settings().tilt
+    attributes = tuple(options)
+    for attribute, values in options.items():
+        chosen = tilt.points_for(attribute)
+        values_key, points_key = f"tilt::values::{attribute}", f"tilt::points::{attribute}"
+        if values_key not in st.session_state:
+            st.session_state[values_key] = [v for v in chosen if v in values]
+        if points_key not in st.session_state:
+            st.session_state[points_key] = float(next(iter(chosen.values()), TILT_DEFAULT_POINTS))
+        left, right = container.columns([3, 1])
+        left.multiselect(t("tuning.tilt_values", lang, attribute=column_label(attribute, lang)), values,
+                         key=values_key, on_change=_on_tilt, args=(attributes,),
+                         placeholder=t("common.choose", lang))
+        right.number_input(t("tuning.tilt_points", lang), -30.0, 30.0, step=5.0, format="%.0f", key=points_key,
+                           on_change=_on_tilt, args=(attributes,), help=t("tuning.tilt_points_help", lang))
+    return cache.settings().tilt
 
 
 def _on_lifecycle() -> None:

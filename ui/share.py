@@ -15,7 +15,10 @@ from valuation.i18n.text import t
 from valuation.present.viewconfig import ViewConfig, from_query, to_query
 
 RESTORED_KEY = "_url_restored"
-WIDGET_PREFIXES = ("w::", "cut::", "life::")
+MISSING_KEY = "_missing_dataset"  # the dataset a link named that this session cannot open
+SHOWN_INSTEAD_KEY = "_missing_dataset_seen"
+SESSION_SAVED_KEY = "_session_dataset_saved"
+WIDGET_PREFIXES = ("w::", "cut::", "life::", "class::", "tilt::")
 
 
 def _reset_setting_widgets() -> None:
@@ -51,13 +54,65 @@ def restore_from_url() -> list[str]:
     return ignored
 
 
-def clamp_as_of(key: str, first: dt.date | None, last: dt.date | None) -> None:
-    """A date from a link may lie outside this dataset's range: bring it inside."""
+def clamp_as_of(key: str, first: dt.date | None, last: dt.date | None) -> tuple[dt.date, dt.date] | None:
+    """A date from a link may lie outside this dataset's range: bring it inside, and return
+    (asked, used) on the run that did so, so the sidebar can say it (None otherwise)."""
     value = st.session_state.get(key)
     if value is None or first is None or last is None:
-        return
+        return None
     if value < first or value > last:
         st.session_state[key] = min(max(value, first), last)
+        return value, st.session_state[key]
+    return None
+
+
+def forget_missing() -> None:
+    """The manager chose a dataset: the notice about the one the link named has done its work."""
+    st.session_state.pop(MISSING_KEY, None)
+    st.session_state.pop(SHOWN_INSTEAD_KEY, None)
+
+
+def missing_dataset_notice(ctx: state.Context) -> bool:
+    """When a link (or a refresh) named a dataset this session cannot open: say which and why,
+    and what is shown instead only once the manager agrees. True while the page must wait."""
+    missing = st.session_state.get(MISSING_KEY)
+    if not missing:
+        return False
+    scope, name = state.parse_ref(missing)
+    key = "link.missing_session" if scope == state.SESSION else "link.missing_db"
+    if st.session_state.get(SHOWN_INSTEAD_KEY):
+        st.warning(t("link.showing_instead_note", ctx.lang, name=md(name), shown=md(ctx.dataset)))
+        return False
+    st.error(t(key, ctx.lang, name=md(name)))
+    if st.button(t("link.show_instead", ctx.lang, shown=md(ctx.dataset)), key="missing_show_instead"):
+        st.session_state[SHOWN_INSTEAD_KEY] = True
+        st.rerun()
+    return True
+
+
+def _save_session_dataset(name: str) -> None:
+    """Copy a session-only dataset into the shared store (an analyst's click), and switch to it."""
+    session = state.session_store()
+    try:
+        state.shared_store().replace_dataset(name, session.export_tables(name), source=session.info(name).source)
+    except StoreError as exc:
+        st.session_state["_session_save_error"] = exc
+        return
+    session.delete_dataset(name)
+    state.clear_dataset_caches()
+    state.select_dataset_next_run(state.DB, name)
+    st.session_state[SESSION_SAVED_KEY] = name
+
+
+def session_only_panel(name: str, lang: str) -> None:
+    """Sidebar: this view uses data kept for this session only; analysts may save it for the team."""
+    st.sidebar.warning(t("sidebar.session_warning", lang))
+    if access.allowed("save_dataset") and not state.shared_store().read_only:
+        st.sidebar.button(t("sidebar.save_session", lang), key="save_session_dataset", on_click=_save_session_dataset,
+                          args=(name,), use_container_width=True)
+    error = st.session_state.pop("_session_save_error", None)
+    if error is not None:
+        state.show_error(error, lang)
 
 
 def current(ctx: state.Context) -> ViewConfig:
@@ -140,4 +195,4 @@ def saved_views_panel(ctx: state.Context) -> None:
                 state.show_error(content, lang)
             else:
                 st.success(t(content[0], lang, name=md(content[1])))
-        st.caption(t("view.link_hint", lang))
+        st.caption(t("view.link_hint_session" if ctx.scope == state.SESSION else "view.link_hint", lang))

@@ -50,6 +50,8 @@ choice = st.radio(t("actions_page.which", lang), names, horizontal=True, key="ac
                   format_func=lambda n: f"{t(f'actions.title.{n}', lang)} ({len(lists[n]):,})")
 chosen = lists[choice]
 st.caption(t(f"actions.rule.{choice}", lang))
+if choice == "growable":  # seed 000: buy more of what they buy, beside the cross-sell
+    st.caption(cache_actions.buy_more_rule(ctx))
 # Features computed elsewhere have no orders, so no categories bought to suggest from: say so instead.
 explained = choice == "growable" and widgets.features_only(ctx, "cross_sell")
 if chosen.attrs.get("note") and not explained:
@@ -60,7 +62,7 @@ else:
     # The first rows only go to the browser (a list can hold hundreds of thousands); the CSV has them all
     # and is written when clicked, not on every rerun.
     st.dataframe(widgets.labelled(chosen.head(TABLE_ROWS), lang), hide_index=True,
-                 column_config=widgets.number_columns(lang))
+                 column_config={**widgets.number_columns(lang), **cache_actions.buy_more_columns(lang)})
     if len(chosen) > TABLE_ROWS:
         st.caption(t("customers.count", lang, shown=f"{TABLE_ROWS:,}", total=f"{len(chosen):,}"))
     st.download_button(t("common.download_csv", lang),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import cache, cache_explore, state, widgets
-from valuation.analysis import explore
+from valuation.analysis import explore, needs
 from valuation.i18n.format import format_date, format_money
 from valuation.i18n.text import t
 from valuation.present import charts_explore as cx
@@ -105,6 +105,27 @@ with tab_three:
                     key="explore_segments")
     cache_explore.show_table(cube, lang)
     download(cube, f"explore_segments_{by}", "download_explore_segments")
+
+    # Seed 003: needs-based segments read from behaviour, every cut-off a percentile of this dataset.
+    st.subheader(t("needs.title", lang))
+    if not widgets.features_only(ctx, "needs"):
+        st.caption(t("needs.intro", lang))
+        pct = st.slider(t("needs.percentile", lang), 60, 95, 75, 5, help=t("needs.percentile_help", lang),
+                        key="explore::needs_pct")
+        found = cache_explore.needs_segments(ctx, scored, pct / 100)
+        for reason in (*found.unavailable.values(), *found.partial):
+            st.info(t(reason, lang))
+        summary = needs.needs_summary(found)
+        st.plotly_chart(cx.needs_bars(summary, lang), key="explore_needs")
+        cache_explore.show_table(cx.needs_table(summary, lang), lang)
+        st.caption(t("needs.precedence", lang))
+        unit = "quantity" in provided.get("orders", [])
+        for name, rule in cx.needs_rules(found.thresholds, found.offered, pct / 100, unit, lang):
+            st.caption(t("chart.explore.hover_measure", lang, measure=name, value=rule))
+        st.download_button(t("needs.download_list", lang),
+                           lambda: csv_bytes(cx.labelled_table(cx.needs_table(found.customers, lang), lang)),
+                           file_name=f"needs_segments_{ctx.dataset}_{ctx.as_of}.csv", mime="text/csv",
+                           key="download_explore_needs")
 
 # ---- CLV against acquisition cost by channel --------------------------------------
 with tab_cac:

@@ -11,8 +11,8 @@ from ui import cache, controls, state, widgets
 from valuation.analysis import insights
 from valuation.i18n.format import format_pct
 from valuation.i18n.text import t
-from valuation.model import scoring, tiers
-from valuation.model.settings import PRESETS
+from valuation.model import pipeline, scoring, tiers
+from valuation.model.settings import PRESETS, Tilt
 from valuation.present import charts, exports
 
 ctx = state.context()
@@ -22,6 +22,7 @@ if not widgets.require_orders(ctx):
     st.stop()
 
 prep = cache.prepared(ctx)
+TOP_CODES = [tiers.TIERS.index("A"), tiers.TIERS.index("B")]
 dimensions = tuple(d for d in prep.report.available if not d.startswith("custom:"))
 custom_options = [c for c in prep.custom_candidates]
 
@@ -46,6 +47,13 @@ with left:
     controls.tier_controls(lang)
     st.subheader(t("tuning.classes", lang))
     controls.class_controls(lang)
+    st.subheader(t("tuning.tilt", lang))
+    st.caption(t("tuning.tilt_help", lang))
+    tilt_options = pipeline.tilt_options(prep)
+    if tilt_options:
+        controls.tilt_controls(tilt_options, lang)
+    else:
+        st.caption(t("tuning.tilt_none", lang))
 
 settings = cache.settings()
 scored = cache.scored(ctx, settings)
@@ -53,9 +61,17 @@ with left:
     money = insights.value_classes_in_money(scored)
     st.caption(t("tuning.class_counts", lang, most=f"{money['most_valuable']:,}", share=format_pct(money["actual_share"]),
                  grow=f"{money['growable']:,}"))
+    if settings.tilt.rules:
+        favoured = pipeline.tilt_points(prep, settings.tilt) != 0
+        top = np.isin(cache.tier_codes(ctx, settings), TOP_CODES)
+        untilted = np.isin(cache.tier_codes(ctx, replace(settings, tilt=Tilt())), TOP_CODES)
+        st.caption(t("tuning.tilt_effect", lang, n=f"{int(favoured.sum()):,}",
+                     with_tilt=f"{int((top & favoured).sum()):,}", without=f"{int((untilted & favoured).sum()):,}"))
 baseline_name = right.selectbox(t("tuning.baseline", lang), list(PRESETS),
                                 format_func=lambda n: t(f"preset.{n}", lang), key="baseline")
-baseline_settings = replace(settings, weights=PRESETS[baseline_name])
+baseline_settings = replace(settings, weights=PRESETS[baseline_name], tilt=Tilt())
+if settings.tilt.rules:
+    right.caption(t("tuning.baseline_no_tilt", lang))
 baseline = cache.scored(ctx, baseline_settings)
 with right:
     # Tier sizes follow the cut-offs, so what moves with the weights is who is in each tier.
@@ -70,11 +86,23 @@ with right:
     cols[2].metric(t("tuning.direction_down", lang), f"{int(np.count_nonzero(steps > 0)):,}")
     cols[3].metric(t("kpi.tier_a_share", lang), format_pct(now),
                    delta=f"{(now - then) * 100:+.1f} pt" if changed else None)
+    cuts = settings.tiers
+    st.caption(t("tuning.tier_sizes_fixed", lang, a=format_pct(cuts.a), b=format_pct(cuts.b), c=format_pct(cuts.c)))
     widgets.weight_evidence(ctx, settings, baseline_settings, baseline_name)
     # Both figures from the codes: grouping 1.5 million tier labels took ~2 s per move.
     st.plotly_chart(charts.tier_pyramid(scored, lang, codes=codes), key="tuning_pyramid")
-    st.plotly_chart(charts.migration_sankey(None, None, lang, table=tiers.migration_from_codes(base_codes, codes)),
+    # Prospects and below-zero customers are placed by orders and profit, never by the weights:
+    # their bands would only dwarf the moves (1,000 prospects beside a dozen movers).
+    table = tiers.migration_from_codes(base_codes, codes)
+    fixed = [c for c in ("prospect", "below_zero") if c in table.index]
+    left_out = {c: int(table.loc[c, c]) for c in fixed}
+    table = table.drop(index=fixed, columns=fixed, errors="ignore")
+    st.plotly_chart(charts.migration_sankey(None, None, lang, table=table,
+                                            sides=(t(f"preset.{baseline_name}", lang), t("tuning.now", lang))),
                     key="sankey")
+    if any(left_out.values()):
+        st.caption(t("tuning.sankey_left_out", lang, prospects=f"{left_out.get('prospect', 0):,}",
+                     below=f"{left_out.get('below_zero', 0):,}"))
 
 EXPLAIN_OPTIONS = 1000  # the selector lists the best-scored customers; a million would not load
 
@@ -87,12 +115,28 @@ def movers_table() -> None:
                          format_func=lambda d: t(f"tuning.direction_{d}", lang), key="movers_direction")
     movers = insights.migration(cache.scored(ctx, baseline_settings), cache.scored(ctx, settings),
                                 direction=direction, codes=(cache.tier_codes(ctx, baseline_settings),
-                                                            cache.tier_codes(ctx, settings)))
+                                                            cache.tier_codes(ctx, settings)), keep_rows=True)
     if movers.empty:
         st.caption(t("tuning.no_movers", lang))
     else:
-        st.dataframe(widgets.labelled(movers.drop(columns=["tier_steps"]), lang), hide_index=True,
+        st.caption(t("tuning.movers_help", lang, baseline=t(f"preset.{baseline_name}", lang)))
+        movers.insert(movers.columns.get_loc("score_moved") + 1, "driver", _drivers(movers))
+        st.dataframe(widgets.labelled(movers.drop(columns=["tier_steps", "row"]), lang), hide_index=True,
                      column_config=widgets.number_columns(lang))
+
+
+def _drivers(movers) -> list[str]:
+    """Per mover, the dimension (or the tilt) whose points moved its composite most, e.g. "忠诚度 +8.2"."""
+    prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
+    rows = movers["row"].to_numpy()
+    scores = prep.scores.iloc[rows]
+    parts = []
+    for value, composite in ((baseline_settings, movers["composite_before"]), (settings, movers["composite_after"])):
+        points = scoring.contributions(scores, value.weights)
+        points["tilt"] = composite.to_numpy() - points.sum(axis=1).to_numpy()  # the tilt's points, after the cap
+        parts.append(points)
+    drivers = insights.move_drivers(*parts)
+    return [f"{exports.dimension_label(d, lang)} {p:+.1f}" for d, p in zip(drivers["driver"], drivers["driver_points"])]
 
 
 @st.fragment
@@ -114,8 +158,11 @@ def explain() -> None:
     if who:
         prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
         row = rows[who]
-        contrib = scoring.contributions(prep.scores.loc[[row]], settings.weights)  # that row only
-        st.plotly_chart(charts.contribution_bars(contrib.loc[row], lang), key="contrib")
+        contrib = scoring.contributions(prep.scores.loc[[row]], settings.weights).loc[row]  # that row only
+        tilt = float(current.at[row, "composite"]) - float(contrib.sum())  # the tilt's points, after the cap
+        if settings.tilt.rules and abs(tilt) > 1e-9:
+            contrib["tilt"] = tilt
+        st.plotly_chart(charts.contribution_bars(contrib, lang), key="contrib")
 
 
 movers_table()

@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from valuation.analysis import upsell
 from valuation.data.store import Store
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
@@ -314,7 +315,8 @@ def _below_zero_list(scored: pd.DataFrame, mask: pd.Series, name: str, lang: str
     return _facts(rows, name, ("action", "reason"))
 
 
-def _growable(scored: pd.DataFrame, categories: pd.DataFrame | None, lang: str, top_k: int) -> pd.DataFrame:
+def _growable(scored: pd.DataFrame, categories: pd.DataFrame | None, lang: str, top_k: int,
+              purchases: pd.DataFrame | None = None) -> pd.DataFrame:
     # A growable customer who has gone quiet needs winning back first (the wake-up and at-risk lists).
     rows = scored[(scored["value_class"] == "growable") & _has_orders(scored)
                   & ~scored["lifecycle_stage"].isin(DRIFTED)]
@@ -335,14 +337,19 @@ def _growable(scored: pd.DataFrame, categories: pd.DataFrame | None, lang: str, 
                           for c, ok in zip(rows["suggested_categories"], found)]
         rows["suggestions"] = rows["suggestions"].where(found, t("actions.no_suggestion", lang))
         rows["suggested_categories"] = rows["suggested_categories"].where(found, "")
-    out = _facts(rows, "growable", ("action", "suggestions", "suggested_categories"))
+    # Buy more of what they buy (seed 000): a shorter cycle, a higher price band, a fuller margin per order.
+    more = upsell.buy_more(scored, purchases, rows["customer_id"], lang)
+    rows = rows.astype({"customer_id": str}).merge(more, on="customer_id", how="left")
+    out = _facts(rows, "growable", ("action", "suggestions", "suggested_categories", "buy_more",
+                                    *upsell.BUY_MORE_FIGURES))
     if no_data:
         out.attrs["note"] = note
     return out
 
 
 def action_lists(scored: pd.DataFrame, customer_categories: pd.DataFrame | None, lang: str = "en", *,
-                 top_k: int = TOP_K, churned_days: int = 365) -> dict[str, pd.DataFrame]:
+                 top_k: int = TOP_K, churned_days: int = 365,
+                 purchases: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The lists a sales team works through, each row with the action to take in ``lang``.
 
     - ``at_risk``: high-value customers at risk (:func:`high_value_at_risk`),
@@ -353,7 +360,9 @@ def action_lists(scored: pd.DataFrame, customer_categories: pd.DataFrame | None,
       ``churned_days``, not losing money; most revenue first (唤醒);
     - ``growable``: growable customers with orders who are still active (not at risk,
       dormant or churned), highest strategic value first, with up to ``top_k``
-      cross-sell suggestions from :func:`cross_sell`;
+      cross-sell suggestions from :func:`cross_sell` and, in ``buy_more`` with its figures,
+      a shorter reorder cycle, a higher price band and a thin margin per order
+      (``upsell.buy_more``; the price band needs ``purchases``);
     - ``convert`` / ``let_go``: below-zero customers split by :func:`below_zero_split`,
       largest loss first, with the main loss driver.
       Without category data (``customer_categories`` None: no category column;
@@ -374,6 +383,8 @@ def action_lists(scored: pd.DataFrame, customer_categories: pd.DataFrame | None,
         ``customer_id``, ``category`` pairs (:func:`customer_categories`); None
         when the dataset has no category column.
     lang : {"zh", "en"}
+    purchases : DataFrame, optional
+        ``upsell.category_purchases`` output, for the up-sell (price band) suggestions.
     """
     _require(scored, _REQUIRED, "action_lists")
     convert, let_go = below_zero_split(scored)
@@ -381,7 +392,7 @@ def action_lists(scored: pd.DataFrame, customer_categories: pd.DataFrame | None,
         "at_risk": _at_risk(scored, lang),
         "declining": _declining(scored, lang),
         "wake_up": _wake_up(scored, lang, churned_days),
-        "growable": _growable(scored, customer_categories, lang, top_k),
+        "growable": _growable(scored, customer_categories, lang, top_k, purchases),
         "convert": _below_zero_list(scored, convert, "convert", lang),
         "let_go": _below_zero_list(scored, let_go, "let_go", lang),
     }

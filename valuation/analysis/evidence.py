@@ -92,6 +92,8 @@ def weight_evidence(evidence: Evidence, settings: Settings) -> dict:
     by_tier = np.bincount(codes, weights=evidence.realised_profit, minlength=len(tiers.TIERS))
     total = float(evidence.realised_profit[evidence.buyers].sum())
     composite = _composite(past, settings.weights)
+    if settings.tilt.rules:  # the tiers above carry the tilt; so does the ranking
+        composite = scoring.tilted(composite, scoring.tilt_points(past.features, settings.tilt))
     return {
         "top_share": float(by_tier[list(_TOP)].sum() / total) if total else float("nan"),
         "spearman": _spearman(_rank(composite[evidence.buyers]), evidence._ranks),

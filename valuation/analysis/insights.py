@@ -37,14 +37,15 @@ def kpis(scored: pd.DataFrame) -> dict:
 
 
 def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
-              direction: str = "all", codes: tuple | None = None) -> pd.DataFrame:
+              direction: str = "all", codes: tuple | None = None, keep_rows: bool = False) -> pd.DataFrame:
     """Customers whose tier or composite moved between two scorings of the same customers.
 
     ``direction`` "up" keeps customers who moved to a better tier (largest score
     gain first), "down" those who moved to a worse one (largest loss first), and
     "all" every customer whose tier or score moved, tier changes first.
     ``codes`` (before, after): the two scorings' tier codes (``pipeline.tier_codes``), which
-    spare looking up a million tier labels.
+    spare looking up a million tier labels. ``keep_rows`` adds ``row``, each mover's position
+    in the scorings (for :func:`move_drivers`).
     """
     if codes is not None:
         steps = pd.Series(np.asarray(codes[1], dtype=np.int64) - np.asarray(codes[0], dtype=np.int64))
@@ -76,6 +77,8 @@ def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
     })
     joined["score_moved"] = joined["composite_after"] - joined["composite_before"]
     joined["tier_steps"] = steps.to_numpy()[rows]
+    if keep_rows:
+        joined["row"] = rows
     if direction == "up":
         moved = joined.sort_values(["score_moved", "customer_id"], ascending=[False, True])
     elif direction == "down":
@@ -87,6 +90,25 @@ def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
     if top is not None:
         moved = moved.head(top)
     return moved.reset_index(drop=True)
+
+
+def move_drivers(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Why each customer's composite moved: the dimension whose points (w·s/Σw, plus a ``tilt``
+    column for the strategic tilt) changed most between two scorings, and by how much.
+
+    ``before`` and ``after`` are the contributions of the same customers (rows) under the two
+    settings (:func:`valuation.model.scoring.contributions`); a dimension missing from one counts 0.
+    Returns ``driver`` (a dimension key) and ``driver_points`` (signed), indexed like them.
+    """
+    columns = list(dict.fromkeys(list(before.columns) + list(after.columns)))
+    delta = after.reindex(columns=columns, fill_value=0.0) - before.reindex(columns=columns, fill_value=0.0)
+    if delta.empty or not columns:
+        return pd.DataFrame({"driver": pd.Series(dtype=object), "driver_points": pd.Series(dtype=float)},
+                            index=delta.index)
+    values = delta.to_numpy(dtype=float)
+    pick = np.argmax(np.abs(values), axis=1)
+    return pd.DataFrame({"driver": np.asarray(columns, dtype=object)[pick],
+                         "driver_points": values[np.arange(len(values)), pick]}, index=delta.index)
 
 
 def _tier_rows(column: pd.Series, rows: np.ndarray, codes):

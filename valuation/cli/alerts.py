@@ -9,7 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from valuation.analysis.actions import action_lists, customer_categories
-from valuation.cli.common import UsageError, _scoring_source, _settings, parse_as_of
+from valuation.analysis.upsell import category_purchases
+from valuation.cli.common import UsageError, _scoring_source, _settings, check_out, db_used, parse_as_of
 from valuation.data.files import IngestError
 from valuation.data.store import StoreError
 from valuation.i18n.text import t
@@ -27,9 +28,6 @@ def _records(frame: pd.DataFrame, n: int = JSON_ROWS) -> list[dict]:
     return json.loads(head.to_json(orient="records", force_ascii=False, date_format="iso"))
 
 
-_FILE_SUFFIXES = {".csv", ".xls", ".json", ".parquet", ".txt", ".tsv", ".html"}
-
-
 def add_parsers(sub):
     """Add ``alerts`` to the subcommands of ``python -m valuation``; returns its parser."""
     p = sub.add_parser("alerts", help="action lists: high-value customers at risk, declining most valuable "
@@ -41,6 +39,8 @@ def add_parsers(sub):
     p.add_argument("--dataset", default=None, help="dataset in the DuckDB file (default: the sample)")
     p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: the last order date)")
     p.add_argument("--weights", default=None, help="e.g. current=30,future=25,credit=15,loyalty=15,growth=15")
+    p.add_argument("--tilt", default=None, help="strategic tilt, e.g. 'industry:能源=15;region:西南=10' "
+                   "(points added to the composite of those customers)")
     p.add_argument("--lang", choices=["zh", "en"], default="en", help="language of the actions and headers")
     p.add_argument("--out", type=Path, default=None,
                    help="a folder for at_risk.csv, declining.csv and growable.csv, or a .xlsx file")
@@ -50,26 +50,23 @@ def add_parsers(sub):
     return p
 
 
-def _check_out(out: Path | None) -> None:
-    if out is None or out.suffix.lower() == ".xlsx":
-        return
-    if out.suffix.lower() in _FILE_SUFFIXES or (out.exists() and not out.is_dir()):
-        raise UsageError(f"--out takes a folder (for the CSV files) or a .xlsx file, got {str(out)!r}.")
-
-
 def _alerts(args) -> int:
-    as_of = parse_as_of(args.as_of)
-    _check_out(args.out)
+    as_of = parse_as_of(args.as_of)  # every argument is checked before the store is opened
+    check_out(args.out, (".xlsx",), folder=True)  # a folder for the CSV files, or one workbook
     settings = _settings(args)
     store, dataset = _scoring_source(args)
+    db = db_used(store)
     try:
         scored = pipeline.run(store, dataset, as_of, settings)
         availability = scored.attrs.get("availability")
-        categories = (customer_categories(store, dataset, scored.attrs.get("as_of"))
-                      if availability is None or availability.category else None)
+        with_categories = availability is None or availability.category
+        categories = customer_categories(store, dataset, scored.attrs.get("as_of")) if with_categories else None
+        # what each customer buys of each category: the price-band (up-sell) suggestions, as on the page
+        bought = category_purchases(store, dataset, scored.attrs.get("as_of")) if with_categories else None
     finally:
         store.close()
-    lists = action_lists(scored, categories, args.lang, churned_days=settings.lifecycle.churned_days)
+    lists = action_lists(scored, categories, args.lang, churned_days=settings.lifecycle.churned_days,
+                         purchases=bought)
     files: list[Path] = []
     if args.out:
         try:
@@ -80,6 +77,7 @@ def _alerts(args) -> int:
     if args.json:
         print(json.dumps({
             "dataset": dataset if not args.file else str(args.file),
+            "db": db,
             "as_of": str(scored.attrs.get("as_of")),
             "lang": args.lang,
             "counts": {k: int(len(f)) for k, f in lists.items()},

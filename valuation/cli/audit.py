@@ -4,21 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from valuation.cli.common import UsageError, print_json
+from valuation.cli.common import UsageError, command_line, db_path, open_db, print_json
 
 
 def cmd_audit(args) -> int:
-    from valuation.data.store import audit_log, default_db_path, open_store
+    from valuation.data.store import audit_log
 
     if not 1 <= args.limit <= 100_000:
         raise UsageError(f"--limit takes a whole number from 1 to 100,000, got {args.limit}.")
-    path = args.db or default_db_path()
-    if not Path(path).exists():
+    path = db_path(args)
+    if not path.exists():
         raise UsageError(f"There is no database file at {path}.")
-    with open_store(path, read_only=True) as store:
+    store = open_db(path, write=False, argv=command_line(args))
+    try:
         log = audit_log(store, args.limit)
+    finally:
+        store.close()
     if args.json:
-        print_json({"db": str(path), "entries": [
+        print_json({"db": str(path.resolve()), "entries": [
             {**row, "happened_at": row["happened_at"].isoformat(timespec="seconds"),
              "row_count": None if row["row_count"] != row["row_count"] else int(row["row_count"])}
             for row in log.to_dict("records")]})

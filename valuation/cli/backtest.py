@@ -28,6 +28,8 @@ def add_parsers(sub):
     p.add_argument("--horizon-months", default="12",
                    help=f"length of the window in months, 1 to {MAX_HORIZON_MONTHS} (default 12)")
     p.add_argument("--weights", default=None, help="e.g. current=30,future=25,credit=15,loyalty=15,growth=15")
+    p.add_argument("--tilt", default=None, help="strategic tilt, e.g. 'industry:能源=15;region:西南=10' "
+                   "(points added to the composite of those customers)")
     p.add_argument("--json", action="store_true", help="print every figure as one JSON object")
     p.set_defaults(func=cmd_backtest)
     return p

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from valuation.cli.common import UsageError, _parse_map
+from valuation.cli.common import (UsageError, _parse_map, check_out, command_line, db_path, new_dataset_name,
+                                  writing_store)
 from valuation.data import schema
 
 
@@ -20,6 +21,7 @@ def cmd_sample(args) -> int:
     if args.prospects is not None and not 0 <= args.prospects <= MAX_SAMPLE_CUSTOMERS:
         raise UsageError(f"--prospects takes a whole number from 0 to {MAX_SAMPLE_CUSTOMERS:,}, "
                          f"got {args.prospects}.")
+    check_out(args.out, (), folder=True)  # a folder for the four CSV files
     counts = sample.generate(args.out, customers=args.customers, prospects=args.prospects,
                              seed=args.seed)
     print(json.dumps({"out": str(args.out), **counts}, ensure_ascii=False))
@@ -28,13 +30,16 @@ def cmd_sample(args) -> int:
 
 def cmd_ingest(args) -> int:
     from valuation.data import ingest
-    from valuation.data.store import open_store
 
     path = Path(args.file)
     if not path.exists():
         raise UsageError(f"File {args.file} does not exist.")
-    result = ingest.read_table(path, table=args.table, mapping=_parse_map(args.map),
-                               sheet=args.sheet)
+    mapping = _parse_map(args.map)  # every argument is checked before the file is read or the store opened
+    check_out(args.rejects, (".csv",), option="--rejects")
+    db = None if args.dry_run else db_path(args)
+    if not args.dry_run:
+        dataset = new_dataset_name(args.dataset or path.stem)
+    result = ingest.read_table(path, table=args.table, mapping=mapping, sheet=args.sheet)
     if args.rejects:
         from valuation.present.exports import write_csv
 
@@ -42,8 +47,7 @@ def cmd_ingest(args) -> int:
     ingest.check_loadable(result)  # every row rejected: storing it would replace data with nothing
     summary = result.summary()
     if not args.dry_run:
-        dataset = args.dataset or path.stem
-        with open_store(args.db) as store:
+        with writing_store(db, argv=command_line(args)) as store:
             tables = dict(result.tables)
             if args.table != "orders" or args.append:
                 # Adding a non-orders table (or appending) to an existing dataset keeps its other tables.
@@ -56,7 +60,7 @@ def cmd_ingest(args) -> int:
                                      f"first, then add the {args.table} table to it.")
             store.replace_dataset(dataset, tables, source=path.name)
         summary["dataset"] = dataset
-        summary["db"] = str(args.db or "")
+        summary["db"] = str(db.resolve())
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, default=str))
     else:
@@ -68,7 +72,8 @@ def cmd_ingest(args) -> int:
         if summary["rows_rejected"] and not args.rejects:
             print("Rerun with --rejects rejects.csv to get every rejected row with its reason.")
         if "dataset" in summary:
-            print(f"Stored as dataset {summary['dataset']!r}.")
+            print(f"Stored as dataset {summary['dataset']!r} in {summary['db']} "
+                  f"({summary['rows_loaded']} {args.table} rows).")
     return 0
 
 

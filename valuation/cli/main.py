@@ -30,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     from valuation.data.store import StoreError
 
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv  # to repeat the command in a message (on a copy of a locked database file)
     try:
         return args.func(args)
     except (IngestError, StoreError, UsageError) as exc:

@@ -10,30 +10,32 @@ from pathlib import Path
 
 
 def cmd_attach(args) -> int:
+    from valuation.cli.common import UsageError, command_line, db_path, new_dataset_name, writing_store
     from valuation.data import sources
-    from valuation.data.store import open_store
 
     path = str(args.path)
+    dataset = new_dataset_name(args.dataset)  # every argument is checked before the store is opened
+    db = db_path(args)
     is_file = not sources.is_remote(path) and Path(path).is_file()
+    if not sources.is_remote(path) and not is_file:
+        sources.locate(path)  # a local folder without orders is refused before the store is opened
     if is_file and not sources.is_features_file(path):
-        from valuation.cli.common import UsageError
-
         raise UsageError(f"{path} is a file but not a features file: attach takes a folder of Parquet "
                          "files (orders/, customers/, payments/, service/) or a file written by "
                          "python -m valuation features --out FILE.parquet.")
-    with open_store(args.db) as store:
+    with writing_store(db, argv=command_line(args)) as store:
         if is_file:
-            summary = sources.attach_features(store, args.dataset, path)
+            summary = sources.attach_features(store, dataset, path)
         else:
-            summary = sources.attach_parquet(store, args.dataset, path)
-    summary["db"] = str(args.db or "")
+            summary = sources.attach_parquet(store, dataset, path)
+    summary["db"] = str(db.resolve())
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, default=str))
     elif summary["kind"] == sources.KIND_FEATURES:
         print(f"Stored features of {summary['customers']} customers as of {summary['as_of']} "
-              f"as dataset {summary['dataset']!r} (scored as they are).")
+              f"as dataset {summary['dataset']!r} in {summary['db']} (scored as they are).")
     else:
-        print(f"Attached {summary['path']} as dataset {summary['dataset']!r}: "
+        print(f"Attached {summary['path']} as dataset {summary['dataset']!r} in {summary['db']}: "
               f"{summary['orders']} order rows read in place; tables "
               f"{', '.join(summary['tables'])}.")
     return 0
@@ -50,9 +52,10 @@ def cmd_features(args) -> int:
 
             raise UsageError(f"--conf takes KEY=VALUE, got {pair!r} (e.g. --conf spark.driver.memory=8g).")
         conf[key.strip()] = value.strip()
-    from valuation.cli.common import parse_as_of
+    from valuation.cli.common import check_out, parse_as_of
 
     as_of = parse_as_of(args.as_of)
+    check_out(args.out, (".parquet",))
     started = time.perf_counter()
     features = engines.run_features(args.engine, args.source, as_of, master=args.master,
                                     remote=args.remote, conf=conf)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from valuation.cli.common import UsageError, _scoring_source, _settings, parse_as_of, print_json
+from valuation.cli.common import (UsageError, _scoring_source, _settings, check_out, db_used, parse_as_of,
+                                  print_json)
+
+SCORE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 
 
 def cmd_score(args) -> int:
@@ -12,24 +15,46 @@ def cmd_score(args) -> int:
     from valuation.present.exports import write_table
 
     as_of, settings = parse_as_of(args.as_of), _settings(args)  # checked before anything is opened
+    check_out(args.out, SCORE_SUFFIXES)
+    source = {"db": None, "dataset": None}
     if args.features:  # features computed elsewhere (python -m valuation features): score them as they are
         from valuation.cli.scale import score_features_file
 
         scored = score_features_file(args.features, as_of, settings)
+        source["features"] = str(args.features)
     else:
         store, dataset = _scoring_source(args)
+        source = {"db": db_used(store), "dataset": str(args.file) if args.file else dataset}
         try:
             scored = pipeline.run(store, dataset, as_of, settings)
         finally:
             store.close()
     if args.out:
-        write_table(pipeline.output_frame(scored), args.out)
+        frame = pipeline.output_frame(scored)
+        frame.attrs = {}  # pandas writes attrs into Parquet as JSON, which has no date (the as-of date)
+        try:
+            write_table(frame, args.out)
+        except OSError as exc:
+            raise UsageError(f"Cannot write {args.out}: {exc.strerror or exc}.") from None
+        source.update(out=str(args.out), rows=int(len(frame)))
     if args.json:
-        print_json(pipeline.summary(scored))
-    elif not args.out:
+        print_json({**pipeline.summary(scored), **source})
+    elif args.out:
+        print(_wrote(args.out, scored))
+    else:
         write_out = pipeline.output_frame(scored)
         print(write_out.to_csv(index=False), end="")
     return 0
+
+
+def _wrote(out: Path, scored) -> str:
+    """One line saying what ``score --out`` wrote: the file, its rows, the as-of date and the tier sizes."""
+    from valuation.model.tiers import TIERS
+
+    counts = scored["tier"].value_counts()
+    tiers = ", ".join(f"{tier.replace('_', ' ')} {int(counts[tier]):,}" for tier in TIERS if tier in counts)
+    return (f"wrote {out}: {len(scored):,} customers scored as of {scored.attrs.get('as_of')}; "
+            f"tiers {tiers}.")
 
 
 def cmd_clv(args) -> int:
@@ -73,6 +98,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--dataset", default=None)
     p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: the last order date)")
     p.add_argument("--weights", default=None, help="e.g. current=30,future=25,credit=15,loyalty=15,growth=15")
+    p.add_argument("--tilt", default=None, help="strategic tilt, e.g. 'industry:能源=15;region:西南=10' "
+                   "(points added to the composite of those customers)")
     p.add_argument("--out", type=Path, default=None, help=".csv, .xlsx or .parquet")
     p.add_argument("--json", action="store_true", help="print counts and shares as one JSON object")
     p.add_argument("--features", type=Path, default=None,

@@ -145,6 +145,7 @@ known AS (
 SELECT k.customer_id,
        c.name, c.region, c.industry, c.city, c.size, c.channel, c.created_at, c.pipeline_stage,
        c.acquisition_cost, c.wallet_estimate, c.satisfaction, c.referrals, c.importance,
+       c.reference_account,
        t.orders, t.returns, t.revenue_total, t.revenue_12m, t.orders_12m, t.margin_12m,
        t.rows_without_cost_12m, t.revenue_last_6m, t.revenue_prev_6m, t.revenue_24m,
        t.revenue_offseason_24m,
@@ -236,7 +237,7 @@ class Availability:
             service="service" in provided,
             wallet="wallet_estimate" in customers,
             category="category" in orders,
-            influence=bool({"referrals", "importance"} & set(customers)),
+            influence=bool({"referrals", "importance", "reference_account"} & set(customers)),
             satisfaction="satisfaction" in customers or "satisfaction" in provided.get("service", []),
             notes=tuple(notes),
         )
@@ -281,7 +282,7 @@ def compute_features(store: Store, dataset: str, as_of: dt.date | str | None = N
         if as_of is None:
             as_of = dt.date.today()
     as_of = pd.Timestamp(as_of).date()
-    tables = {name: store.table_ref(dataset, name) for name in schema.TABLES}
+    tables = {name: store.canonical_ref(dataset, name) for name in schema.TABLES}
     sql = render_sql(tables)
     if FINAL_ORDER not in sql:
         raise AssertionError(f"the feature query no longer ends with {FINAL_ORDER!r}")
@@ -390,12 +391,16 @@ def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availabilit
         f[col] = _amounts(f[col])
     for col in ("max_gap_days", "last_return_gap_days", "avg_days_to_pay", "avg_days_late", "categories_total",
                 "acquisition_cost", "wallet_estimate", "satisfaction", "referrals", "importance",
-                "avg_service_satisfaction", "offseason_revenue_all", "revenue_all"):
+                "reference_account", "avg_service_satisfaction", "offseason_revenue_all", "revenue_all"):
         f[col] = pd.to_numeric(f[col]).astype(float)
 
     has_orders = f["purchase_days"] > 0
     f["days_since_last_order"] = _days_between(as_of, f["last_order_date"])
-    f["tenure_days"] = _days_between(as_of, f["first_order_date"])
+    # Tenure counts from the customer's creation when it precedes the first order in the data: ERP
+    # extracts often start years after a customer was created. Customers without orders have none.
+    since = f["first_order_date"].where(~(f["created_at"] < f["first_order_date"]), f["created_at"])
+    f["tenure_days"] = _days_between(as_of, since)
+    first_order_age = _days_between(as_of, f["first_order_date"])
     f["days_since_return"] = _days_between(as_of, f["last_return_date"])  # NaN: never came back
     f["gross_profit_12m"] = f["margin_12m"] if availability.cost else f["revenue_12m"]
     f["net_profit_12m"] = f["gross_profit_12m"] - f["service_cost_12m"] - f["bad_debt_12m"]
@@ -421,7 +426,9 @@ def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availabilit
     # BG/NBD inputs in days: repeat purchase days, first→last span, first purchase→as-of.
     f["frequency"] = (f["purchase_days"] - 1).clip(lower=0)
     f["recency_days"] = span.fillna(0.0)
-    f["T_days"] = f["tenure_days"].fillna(0.0)
+    # The models' age T stays measured from the first order in the data (not from created_at): the
+    # purchase process they fit starts at the first purchase.
+    f["T_days"] = first_order_age.fillna(0.0)
     repeat_amount = f["purchase_amount"] - f["first_day_amount"]
     f["monetary_value"] = np.where(f["frequency"] > 0, repeat_amount / f["frequency"].clip(lower=1), 0.0)
     # The same inputs at the start of the selection holdout, and the repeat purchase days after it,

@@ -26,6 +26,7 @@ REASONS = {
     "missing_value": "{col}: required value is empty",
     "bad_amount": "{col}: not an amount (expected e.g. 1234.50, ¥1,234.50, (12.50) or 1.2万)",
     "bad_number": "{col}: not a number",
+    "bad_flag": "{col}: not a yes/no value (expected e.g. 是/否, Y/N, yes/no, 1/0)",
     "bad_date": ("{col}: not a recognised date (expected e.g. 2024-01-05, 2024/1/5, "
                  "2024年1月5日, 20240105 or 5/1/2024)"),
     "impossible_date": "{col}: not a real calendar date (no such day in that month)",
@@ -519,8 +520,28 @@ def parse_text(values) -> Parsed:
     return Parsed(t, _empty_errors(t.index), missing)
 
 
+# Yes/no spellings of a flag column (a reference account: 标杆客户 是/否), after lower-casing.
+FLAG_YES = frozenset({"1", "1.0", "y", "yes", "true", "t", "x", "是", "有", "√", "✓", "✔", "对", "真"})
+FLAG_NO = frozenset({"0", "0.0", "n", "no", "false", "f", "否", "不是", "非", "×", "✗", "假"})
+
+
+def parse_flags(values) -> Parsed:
+    """Yes/no values as 1.0/0.0 (是/否, Y/N, yes/no, true/false, 1/0, √/×); empty is missing,
+    anything else ``bad_flag``."""
+    t, missing = strip_and_nulls(values)
+    low = t.str.lower()
+    yes = low.isin(FLAG_YES).to_numpy(dtype=bool)
+    no = low.isin(FLAG_NO).to_numpy(dtype=bool)
+    out = np.where(yes, 1.0, np.where(no, 0.0, np.nan))
+    errors = _empty_errors(t.index)
+    bad = ~missing & ~yes & ~no
+    if bad.any():
+        errors[bad] = "bad_flag"
+    return Parsed(pd.Series(out, index=t.index, dtype=np.float64), errors, missing)
+
+
 def parse_column(values, kind: str, *, column: str = "", exponent: int = 0) -> Parsed:
-    """Parse a raw column according to its schema ``kind`` (id, text, date, money, number);
+    """Parse a raw column according to its schema ``kind`` (id, text, date, money, number, flag);
     ``exponent`` scales amounts by a power of ten (the unit of the column's header)."""
     if kind in ("id", "text"):
         return parse_text(values)
@@ -528,4 +549,6 @@ def parse_column(values, kind: str, *, column: str = "", exponent: int = 0) -> P
         return parse_dates(values, column=column or "date")
     if kind in ("money", "number"):
         return parse_amounts(values, kind=kind, exponent=exponent)
+    if kind == "flag":
+        return parse_flags(values)
     raise ValueError(f"unknown column kind {kind!r}")

@@ -42,7 +42,7 @@ from valuation.data.sample_vocab import (
 FILE_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id", "name", "region", "industry", "city", "size", "channel",
                   "created_at", "pipeline_stage", "acquisition_cost", "wallet_estimate",
-                  "satisfaction", "referrals", "importance"),
+                  "satisfaction", "referrals", "importance", "reference_account"),
     "orders": ("order_id", "customer_id", "order_date", "amount", "cost", "product",
                "category", "quantity", "channel"),
     "payments": ("invoice_id", "customer_id", "invoice_date", "amount", "due_date",
@@ -388,6 +388,9 @@ def _customer_chunk(rng: np.random.Generator, first_number: int, m: int, start: 
         "satisfaction": _one_decimal(sat, mask=rng.random(m) < 0.15),
         "referrals": pa.array(referrals),
         "importance": pa.array(importance, mask=rng.random(m) >= 0.15),
+        # Reference accounts (标杆客户): large accounts that already refer others; drawn from
+        # nothing random, so adding the column changed no other figure of the sample.
+        "reference_account": pa.array(((size == 2) & (referrals >= 2)).astype(np.int64)),
     })
     return {"customers": customers, "orders": orders, "payments": payments, "service": service}
 
@@ -419,6 +422,7 @@ def _prospect_chunk(rng: np.random.Generator, first_number: int, m: int, end: in
         "satisfaction": pa.nulls(m, pa.decimal128(4, 1)),
         "referrals": pa.array(np.zeros(m, np.int64)),
         "importance": pa.array(importance, mask=rng.random(m) >= 0.1),
+        "reference_account": pa.array(np.zeros(m, np.int64)),
     })
 
 

@@ -11,7 +11,7 @@ class Column:
 
     ``kind`` is one of ``"id"`` (trimmed text key), ``"text"``, ``"date"``,
     ``"money"`` (amount parser: separators, currency signs, parentheses) or
-    ``"number"`` (plain numeric, same parser as money).
+    ``"number"`` (plain numeric, same parser as money) or ``"flag"`` (yes/no as 1/0: 是/否, Y/N).
     ``synonyms`` are header spellings matched after normalisation (lower case,
     no spaces, underscores, hyphens or bracketed units), English and Chinese.
     """
@@ -97,6 +97,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
            "referrals", "referral count", "推荐数", "转介绍", "推荐客户数"),
         _c("importance", "number", False,
            "importance", "importance rating", "influence", "重要性", "重要程度", "影响力"),
+        _c("reference_account", "flag", False,
+           "reference account", "reference customer", "reference", "referenceable", "showcase",
+           "标杆客户", "样板客户", "参考客户", "标杆", "样板", "示范客户"),
     ),
     "payments": (
         CUSTOMER_ID,
@@ -134,11 +137,11 @@ METRICS_COLUMNS = (("customer_id", "VARCHAR"), ("metric", "VARCHAR"), ("value", 
 # Attribute columns of a single uploaded orders file that are lifted into `customers`.
 LIFTED_CUSTOMER_COLUMNS = (
     "name", "region", "industry", "city", "size", "created_at", "pipeline_stage",
-    "acquisition_cost", "wallet_estimate", "satisfaction", "referrals", "importance",
+    "acquisition_cost", "wallet_estimate", "satisfaction", "referrals", "importance", "reference_account",
 )
 
 SQL_TYPES = {"id": "VARCHAR", "text": "VARCHAR", "date": "DATE", "money": "DOUBLE",
-             "number": "DOUBLE"}
+             "number": "DOUBLE", "flag": "DOUBLE"}
 
 # Service kinds that count as complaints.
 COMPLAINT_KINDS = ("complaint", "投诉")

@@ -405,7 +405,7 @@ def features_metadata(features: pd.DataFrame, *, engine: str = "", source: str =
 FEATURE_COLUMNS = (
     "customer_id", "name", "region", "industry", "city", "size", "channel", "created_at",
     "pipeline_stage", "acquisition_cost", "wallet_estimate", "satisfaction", "referrals", "importance",
-    "orders", "returns", "revenue_total", "revenue_12m", "orders_12m", "rows_without_cost_12m",
+    "reference_account", "orders", "returns", "revenue_total", "revenue_12m", "orders_12m", "rows_without_cost_12m",
     "revenue_last_6m", "revenue_prev_6m", "revenue_24m", "revenue_offseason_24m", "purchase_days",
     "first_order_date", "last_order_date", "first_day_amount", "purchase_amount", "max_gap_days",
     "last_return_date", "last_return_gap_days",
@@ -419,10 +419,15 @@ FEATURE_COLUMNS = (
 )
 
 
+# Columns added to the feature query after features files were first written: a file without
+# them is still read, the column empty (a customer attribute the engine did not have then).
+LATER_FEATURE_COLUMNS = ("reference_account",)
+
+
 def missing_feature_columns(columns) -> list[str]:
-    """The FEATURE_COLUMNS not among ``columns``, in their order."""
+    """The FEATURE_COLUMNS not among ``columns``, in their order (LATER_FEATURE_COLUMNS may be absent)."""
     present = set(columns)
-    return [c for c in FEATURE_COLUMNS if c not in present]
+    return [c for c in FEATURE_COLUMNS if c not in present and c not in LATER_FEATURE_COLUMNS]
 
 
 def _checked_meta(meta) -> dict:
@@ -564,7 +569,15 @@ def read_features(path: str | Path) -> pd.DataFrame:
     except (OSError, pa.ArrowInvalid) as exc:
         raise StoreError("features_unreadable", f"{path} is not a readable Parquet file: {exc}",
                          path=str(path)) from None
-    return _restore_attrs(table.to_pandas(), meta)
+    return _restore_attrs(_with_later_columns(table.to_pandas()), meta)
+
+
+def _with_later_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the LATER_FEATURE_COLUMNS it lacks added, empty."""
+    for column in LATER_FEATURE_COLUMNS:
+        if column not in frame:
+            frame[column] = float("nan")
+    return frame
 
 
 def _check_features_size(parquet, path: Path) -> None:
@@ -637,4 +650,4 @@ def load_features(store: Store, dataset: str, as_of: dt.date | str | None = None
         raise problem
     ref = f"{quote_ident(_schema_name(dataset))}.{quote_ident(FEATURES_TABLE)}"
     table = store.cursor().sql(f"SELECT * FROM {ref}").to_arrow_table()
-    return _restore_attrs(table.to_pandas(), info["detail"])
+    return _restore_attrs(_with_later_columns(table.to_pandas()), info["detail"])

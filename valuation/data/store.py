@@ -237,6 +237,19 @@ class Store:
                              name=dataset)
         return f"{quote_ident(_schema_name(dataset))}.{quote_ident(table)}"
 
+    def canonical_ref(self, dataset: str, table: str) -> str:
+        """:meth:`table_ref`, or a subquery over it that adds, empty, the contract columns a table
+        stored by an older version lacks (a column added to the contract since: reference_account)."""
+        ref = self.table_ref(dataset, table)
+        have = {row[0] for row in self.cursor().execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = $s AND table_name = $t",
+            {"s": _schema_name(dataset), "t": table}).fetchall()}
+        absent = [c for c in schema.stored_columns(table) if c.name not in have]
+        if not have or not absent:
+            return ref
+        extra = ", ".join(f"CAST(NULL AS {schema.SQL_TYPES[c.kind]}) AS {quote_ident(c.name)}" for c in absent)
+        return f"(SELECT *, {extra} FROM {ref})"
+
     def read(self, dataset: str, table: str) -> pd.DataFrame:
         """A whole canonical table as a DataFrame."""
         return self.cursor().execute(f"SELECT * FROM {self.table_ref(dataset, table)}").df()

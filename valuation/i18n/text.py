@@ -24,6 +24,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "sidebar.as_of_help": ("只统计该日期及之前的数据；默认是最后一笔订单的日期。",
                            "Only data on or before this date counts; defaults to the last order date."),
     "sidebar.session_only": ("{name}（仅本次会话）", "{name} (this session only)"),
+    "sidebar.session_warning": ("当前数据只保存在本次会话中：刷新页面，或把链接发给同事，都打不开这份数据。",
+                                "This data is kept for this session only: a refresh, or a colleague opening "
+                                "the link, cannot open it."),
+    "sidebar.save_session": ("保存为团队数据集", "Save it for the team"),
+    "sidebar.session_saved": ("“{name}”已保存为团队数据集，链接现在可以发给同事了。",
+                              "“{name}” is saved for the team; the link can now be sent to colleagues."),
+    "sidebar.as_of_clamped": ("链接中的基准日 {asked} 不在这个数据集的日期范围内（{first} 至 {last}），已改为 {used}。",
+                              "The link's as-of date {asked} lies outside this dataset ({first} to {last}); "
+                              "{used} is used instead."),
+    "link.missing_session": (
+        "这个链接用的数据“{name}”只在发链接的人那次会话中上传过，没有保存，所以在这里打不开（刷新页面后也一样）。"
+        "请发链接的人在“数据”页把它保存为团队数据集，再重新发链接。",
+        "The data this link uses, “{name}”, was uploaded for one session only and never saved, so it cannot "
+        "be opened here (nor after a refresh). Ask whoever sent the link to save it for the team on the Data "
+        "page, then send the link again."),
+    "link.missing_db": ("这个链接用的数据集“{name}”已不存在（可能已被删除或改名）。",
+                        "The dataset this link uses, “{name}”, no longer exists (it may have been deleted or "
+                        "renamed)."),
+    "link.show_instead": ("改为查看“{shown}”（不是链接里的数据）", "Look at “{shown}” instead (not the link's data)"),
+    "link.showing_instead_note": ("显示的是“{shown}”，不是链接里的“{name}”。",
+                                  "Showing “{shown}”, not the link's “{name}”."),
     "sidebar.no_orders": ("该数据集没有订单。", "This dataset has no orders."),
     # data page
     "data.current": ("当前数据集：{name}", "Current dataset: {name}"),
@@ -122,6 +143,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "view.loaded": ("已载入视图 “{name}”。", "Loaded view “{name}”."),
     "view.renamed": ("已重命名为 “{name}”。", "Renamed to “{name}”."),
     "view.deleted": ("已删除视图 “{name}”。", "Deleted view “{name}”."),
+    "view.link_hint_session": ("地址栏中的链接包含当前设置，但数据只在本次会话中：同事打开时看不到这份数据，请先保存为团队数据集。",
+                               "The link in the address bar holds these settings, but the data is kept for this "
+                               "session only: colleagues cannot open it. Save it for the team first."),
     "view.link_hint": ("浏览器地址栏中的链接包含当前的全部设置，可直接发给同事。",
                        "The link in the address bar holds the whole view: send it to a colleague."),
     "view.link_ignored": ("链接中的这些参数无法识别，已忽略：{names}", "These link parameters could not be read and were ignored: {names}"),
@@ -195,12 +219,45 @@ TEXT: dict[str, tuple[str, str]] = {
         "win; strategic value is the present value of the profit on it over the CLV horizon."),
     "tuning.class_counts": ("最有价值客户 {most} 个（实际价值的 {share}）· 可成长客户 {grow} 个",
                             "Most valuable: {most} customers ({share} of actual value) · growable: {grow}"),
+    "tuning.tilt": ("战略倾斜", "Strategic tilt"),
+    "tuning.tilt_help": (
+        "企业要进入新的行业或地区时，对这些客户在政策、产品和服务上有所倾斜：被选中的客户综合得分加上设定的分数"
+        "（上限 100），层级随之变化；价值类别按金额划分，不受影响。",
+        "A company entering a new industry or region favours its customers: the chosen customers get these "
+        "points on their composite score (capped at 100), so their tiers move; value classes, cut on money, "
+        "do not."),
+    "tuning.tilt_values": ("倾斜的{attribute}", "Favour these: {attribute}"),
+    "tuning.tilt_points": ("加分", "Points"),
+    "tuning.tilt_points_help": ("加到综合得分上的分数；负数表示减分。",
+                                "Points added to the composite score; negative points hold customers back."),
+    "tuning.tilt_none": ("数据中没有行业、地区等可供倾斜的客户属性。",
+                         "The data has no industry, region or similar attribute to tilt by."),
+    "tuning.tilt_effect": ("倾斜客户 {n} 个：A/B 级 {with_tilt} 个，不倾斜时 {without} 个。",
+                           "Favoured customers: {n}; in tiers A/B: {with_tilt}, {without} without the tilt."),
+    "tuning.baseline_no_tilt": ("对比基准不含战略倾斜，因此下图也显示倾斜带来的层级变化。",
+                                "The baseline has no strategic tilt, so the moves below include the tilt's."),
+    "dim.tilt": ("战略倾斜", "Strategic tilt"),
     "tuning.cut_a": ("A 级：前", "A: top"),
     "tuning.cut_b": ("B 级：其后", "B: next"),
     "tuning.cut_c": ("C 级：其后", "C: next"),
     "tuning.cuts_too_big": ("A + B + C 不能超过 100%，分层未改变。", "A + B + C must not exceed 100%; tiers were not changed."),
     "tuning.baseline": ("对比基准", "Compare with"),
     "tuning.movers": ("变动最大的客户", "Customers who moved most"),
+    "tuning.movers_help": ("与基准“{baseline}”相比；“主要原因”是得分变化最大的维度及其变化分数。",
+                           "Against the baseline “{baseline}”; the main reason is the dimension whose points "
+                           "changed most, and by how much."),
+    "tuning.now": ("当前设置", "Now"),
+    "tuning.sankey_left_out": ("潜在客户（{prospects} 个）和负值客户（{below} 个）不随权重变化，未画入图中。",
+                               "Prospects ({prospects}) and below-zero customers ({below}) do not depend on the "
+                               "weights and are left out of the chart."),
+    "tuning.tier_sizes_fixed": ("各层人数由分层比例决定（A {a}、B {b}、C {c}）：权重改变的是谁在各层，而不是各层有多少人。",
+                                "Tier sizes follow the cut-offs (A {a}, B {b}, C {c}): the weights change who is "
+                                "in each tier, not how many."),
+    "tuning.weight_total": ("权重合计 {total}，各维度按占比计入综合得分：{parts}",
+                            "Weights add up to {total}; each counts by its share of the composite: {parts}"),
+    "tuning.weight_zero": ("所有权重都为 0：综合得分无从计算，请至少调高一个维度。",
+                           "Every weight is 0: there is no composite score; raise at least one dimension."),
+    "feat.driver": ("主要原因", "Main reason"),
     "tuning.changed": ("层级变动的客户", "Customers changing tier"),
     "tuning.direction": ("显示", "Show"),
     "tuning.direction_up": ("升级的客户", "Moved up"),
@@ -215,7 +272,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "help.loyalty": ("合作时长、复购、存活概率、品类覆盖、钱包份额、满意度、淡季支持。",
                      "Tenure, repeat buying, P(alive), coverage, share of wallet, satisfaction, off-season support."),
     "help.growth": ("收入趋势与钱包余量。", "Revenue trend and wallet headroom."),
-    "help.influence": ("推荐客户数与重要性评级。", "Referrals and importance rating."),
+    "help.influence": ("在所属行业、地区收入中的占比，标杆客户，推荐客户数与重要性评级。",
+                       "Share of its industry's and region's revenue, reference accounts, referrals and "
+                       "the importance rating."),
     # lifecycle
     "life.thresholds": ("阶段阈值", "Stage thresholds"),
     "life.at_risk_days": ("流失风险：沉默超过（天）", "At risk: silent more than (days)"),
@@ -399,6 +458,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "reject.bad_amount": ("{col}：不是金额（例如 1234.50、¥1,234.50、(12.50)、1.2万）",
                           "{col}: not an amount (e.g. 1234.50, ¥1,234.50, (12.50) or 1.2万)"),
     "reject.bad_number": ("{col}：不是数字", "{col}: not a number"),
+    "reject.bad_flag": ("{col}：不是“是/否”（可写 是/否、Y/N、1/0）", "{col}: not a yes/no value (write 是/否, Y/N, yes/no or 1/0)"),
     "reject.bad_date": ("{col}：无法识别的日期（例如 2024-01-05、2024/1/5、2024年1月5日）",
                         "{col}: not a recognised date (e.g. 2024-01-05, 2024/1/5, 2024年1月5日)"),
     "reject.impossible_date": ("{col}：日历上不存在的日期", "{col}: not a real calendar date"),
@@ -500,7 +560,7 @@ def _merge() -> None:
     """Labels live in a few tables by area; they are one table to every caller."""
     import importlib
 
-    for name in ("domain", "charts", "explore", "meeting", "reliability", "scale"):
+    for name in ("domain", "charts", "explore", "meeting", "reliability", "scale", "lifecycle", "needs"):
         try:
             module = importlib.import_module(f"valuation.i18n.{name}")
         except ModuleNotFoundError as exc:

@@ -1,4 +1,4 @@
-"""Lifecycle stages, the funnel with its conversion rates, and at-risk alerts ordered by value."""
+"""Lifecycle stages, where customers are in the funnel today, and at-risk alerts ordered by value."""
 
 from __future__ import annotations
 
@@ -25,9 +25,12 @@ def lifecycle_stage(features: pd.DataFrame, rules: LifecycleRules = LifecycleRul
     customers who came back within the last ``won_back_days`` are won_back when the
     absence they ended was ``churned_days`` or more, woken (唤醒) when it was
     ``dormant_days`` or more; after that they are repeat or loyal again. The others are
-    new with a single purchase day or a first purchase within
-    ``new_days``, loyal with ``loyal_min_tenure_days`` of tenure and
-    ``loyal_min_orders_12m`` orders in the last 12 months, and repeat otherwise.
+    new with a single purchase day or a tenure under ``new_days``, loyal with
+    ``loyal_min_tenure_days`` of tenure and ``loyal_min_orders_12m`` orders in the
+    last 12 months, and repeat otherwise. Tenure counts from the customer's creation
+    when it precedes the first order in the data (``features.finish_features``): a
+    customer created years before an extract's first order is new only with one
+    purchase day.
 
     Needs: has_orders, pipeline_stage, days_since_last_order, tenure_days,
     purchase_days, orders_12m, and days_since_return and last_return_gap_days (the last comeback;
@@ -107,7 +110,12 @@ def activity_state(stage: pd.Series) -> pd.Series:
 
 
 def funnel(features: pd.DataFrame, stage: pd.Series, rules: LifecycleRules = LifecycleRules()) -> pd.DataFrame:
-    """Customers who reached each funnel step, and the conversion rate from the step before.
+    """Where customers are today: how many are now past each funnel step, and the ratio to the step before.
+
+    A snapshot, not a conversion rate: every buyer counts as past opportunity, and lost
+    opportunities are rarely kept, so first_purchase / opportunity reads ~90% on a CRM
+    and 100% on orders alone. Conversion is measured by cohort, from the dates each
+    customer took each step: :func:`valuation.analysis.funnel.cohort_funnel`.
 
     target counts everyone; prospect everyone past target; opportunity everyone
     past prospect (including all who bought); first_purchase everyone with an

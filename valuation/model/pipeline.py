@@ -12,7 +12,7 @@ from valuation.data.features import SELECTION_HOLDOUT_DAYS, Availability, comput
 from valuation.data.store import Store
 from valuation.model import clv as clv_models
 from valuation.model import lifecycle, scoring, tiers
-from valuation.model.settings import ClvSettings, Settings
+from valuation.model.settings import ClvSettings, Settings, Tilt
 
 MIN_REPEAT_BUYERS = 20  # fewer than this and the purchase model has too little to learn from
 
@@ -287,17 +287,32 @@ def _static(prepared: Prepared) -> dict:
     return prepared.memo(("static",), build)
 
 
-def _composite(prepared: Prepared, scores: pd.DataFrame, weights) -> pd.Series:
-    """:func:`scoring.composite`, with the score matrix of the weighted dimensions kept."""
+def _composite(prepared: Prepared, scores: pd.DataFrame, weights, tilt: Tilt = Tilt()) -> pd.Series:
+    """:func:`scoring.composite` plus the strategic tilt's points, with the score matrix of the
+    weighted dimensions and the tilt's points kept."""
     eff = scoring.effective_weights(weights, tuple(scores.columns))
     if not eff:
-        return pd.Series(0.0, index=scores.index, name="composite")
-    cols = list(eff)
-    if scores is prepared.scores:
-        matrix = prepared.memo(("matrix", tuple(cols)), lambda: scores[cols].to_numpy(), limit=8)
+        values = np.zeros(len(scores))
     else:
-        matrix = scores[cols].to_numpy()
-    return pd.Series(matrix @ np.array([eff[c] for c in cols]), index=scores.index, name="composite")
+        cols = list(eff)
+        if scores is prepared.scores:
+            matrix = prepared.memo(("matrix", tuple(cols)), lambda: scores[cols].to_numpy(), limit=8)
+        else:
+            matrix = scores[cols].to_numpy()
+        values = matrix @ np.array([eff[c] for c in cols])
+    if tilt.rules:
+        values = scoring.tilted(values, tilt_points(prepared, tilt))
+    return pd.Series(values, index=scores.index, name="composite")
+
+
+def tilt_points(prepared: Prepared, tilt: Tilt) -> np.ndarray:
+    """:func:`scoring.tilt_points` on the prepared customers, kept per tilt."""
+    return prepared.memo(("tilt", tilt), lambda: scoring.tilt_points(prepared.features, tilt), limit=8)
+
+
+def tilt_options(prepared: Prepared) -> dict[str, list[str]]:
+    """:func:`scoring.tilt_options` of the prepared customers, computed once."""
+    return prepared.memo(("tilt_options",), lambda: scoring.tilt_options(prepared.features))
 
 
 def tier_codes(prepared: Prepared, settings: Settings = Settings()) -> np.ndarray:
@@ -309,9 +324,9 @@ def tier_codes(prepared: Prepared, settings: Settings = Settings()) -> np.ndarra
     scores = _with_custom_scores(prepared, settings)
 
     def compute():
-        composite = _composite(prepared, scores, settings.weights)
+        composite = _composite(prepared, scores, settings.weights, settings.tilt)
         return _static(prepared)["ranker"].codes(composite.to_numpy(), settings.tiers)
-    key = ("tiers", settings.weights, settings.tiers, tuple(scores.columns))
+    key = ("tiers", settings.weights, settings.tilt, settings.tiers, tuple(scores.columns))
     return prepared.memo(key, compute, limit=32)
 
 
@@ -341,8 +356,8 @@ def score(prepared: Prepared, settings: Settings = Settings()) -> pd.DataFrame:
         return _score_by_columns(prepared, scores, settings)  # unusual columns: the plain way
     static = _static(prepared)
     has = static["has"]
-    composite = _composite(prepared, scores, settings.weights)
-    codes = prepared.memo(("tiers", settings.weights, settings.tiers, tuple(scores.columns)),
+    composite = _composite(prepared, scores, settings.weights, settings.tilt)
+    codes = prepared.memo(("tiers", settings.weights, settings.tilt, settings.tiers, tuple(scores.columns)),
                           lambda: static["ranker"].codes(composite.to_numpy(), settings.tiers), limit=32)
     strategic, value_class = prepared.memo(("classes", settings.classes), lambda: _classes(f, scores, has,
                                                                                           settings.classes), limit=8)
@@ -370,6 +385,8 @@ def _score_by_columns(prepared: Prepared, scores: pd.DataFrame, settings: Settin
     for dim in scores.columns:
         out[f"score_{dim}" if dim.startswith("custom:") else dim] = scores[dim]
     out["composite"] = scoring.composite(scores, settings.weights)
+    if settings.tilt.rules:
+        out["composite"] = scoring.tilted(out["composite"].to_numpy(), scoring.tilt_points(f, settings.tilt))
     out["tier"] = tiers.assign_tiers(out["composite"], out["net_profit_12m"], has, settings.tiers,
                                      out["customer_id"])
     out["strategic_value"], out["value_class"] = _classes(out, scores, has, settings.classes)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from valuation.data.features import Availability
-from valuation.model.settings import Weights
+from valuation.model.settings import TILT_ATTRIBUTES, Tilt, Weights
 
 NEUTRAL = 50.0  # a customer with no data for a sub-metric (no invoices yet, say) sits mid-field
 
@@ -25,8 +25,14 @@ SUB_METRICS: dict[str, list[tuple[str, float, int]]] = {
                 ("category_coverage", 0.10, +1), ("share_of_wallet", 0.10, +1),
                 ("satisfaction_any", 0.10, +1), ("offseason_index", 0.10, +1)],
     "growth": [("revenue_trend", 0.5, +1), ("wallet_headroom", 0.5, +1)],
-    "influence": [("referrals", 0.5, +1), ("importance", 0.5, +1)],
+    # Seed 002: influence (影响力) by industry and region: the customer's weight in its industry's and
+    # region's business, reference accounts, referrals and the manager's own rating.
+    "influence": [("referrals", 0.25, +1), ("importance", 0.25, +1), ("reference_account", 0.2, +1),
+                  ("industry_share", 0.15, +1), ("region_share", 0.15, +1)],
 }
+
+# The customer attributes whose revenue a customer's influence share is taken of.
+SHARE_OF = {"industry_share": "industry", "region_share": "region"}
 
 # Sub-metrics that need a table or column the dataset may not have.
 NEEDS = {
@@ -34,6 +40,7 @@ NEEDS = {
     "avg_days_to_pay": "payments", "overdue_arrears": "payments",
     "category_coverage": "category", "share_of_wallet": "wallet", "wallet_headroom": "wallet",
     "satisfaction_any": "satisfaction", "referrals": "influence", "importance": "influence",
+    "reference_account": "influence",
 }
 
 # Used when a sub-metric is missing: P(alive) needs the purchase model; recency is its plain cousin.
@@ -156,7 +163,29 @@ def prepare_metrics(features: pd.DataFrame) -> pd.DataFrame:
     f["overdue_ratio"] = np.where(f["invoices"] > 0, f["overdue_amount"] / exposure.where(exposure > 0, 1.0), np.nan)
     f["overdue_arrears"] = np.where(f["invoices"] > 0, f["overdue_amount"], np.nan)  # yuan owed past due
     f["satisfaction_any"] = f["satisfaction"].fillna(f["avg_service_satisfaction"])
+    for metric, attribute in SHARE_OF.items():
+        f[metric] = group_share(f, attribute)
     return f
+
+
+def group_share(features: pd.DataFrame, attribute: str, amount: str = "revenue_12m") -> np.ndarray:
+    """Each customer's share of its ``attribute`` group's ``amount`` (its industry's revenue, say; 0–1).
+
+    NaN without the attribute (the column absent or the customer's value blank) or where the
+    group has no positive amount; returns count as nothing (amounts clipped at 0).
+    """
+    n = len(features)
+    if attribute not in features or amount not in features:
+        return np.full(n, np.nan)
+    codes, _ = pd.factorize(features[attribute].astype("string").str.strip().replace("", pd.NA))
+    if n == 0 or codes.max(initial=-1) < 0:
+        return np.full(n, np.nan)
+    money = np.clip(np.nan_to_num(features[amount].to_numpy(dtype=float, na_value=np.nan)), 0.0, None)
+    known = codes >= 0
+    totals = np.bincount(codes[known], weights=money[known], minlength=int(codes.max()) + 1)
+    group_total = np.where(known, totals[np.where(known, codes, 0)], 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(known & (group_total > 0), money / group_total, np.nan)
 
 
 def _weighted_sums(parts: list[np.ndarray], weights: list[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -252,6 +281,44 @@ def composite(scores: pd.DataFrame, weights: Weights) -> pd.Series:
     cols = list(eff)
     values = scores[cols].to_numpy() @ np.array([eff[c] for c in cols])
     return pd.Series(values, index=scores.index, name="composite")
+
+
+def tilt_points(features: pd.DataFrame, tilt: Tilt) -> np.ndarray:
+    """Points each customer gets from the strategic tilt (seed 001): the sum of the rules whose
+    attribute value (trimmed) is the customer's; 0 where none applies or the attribute is absent."""
+    out = np.zeros(len(features))
+    for attribute in dict.fromkeys(a for a, _, _ in tilt.rules):
+        if attribute not in features:
+            continue
+        codes, uniques = pd.factorize(features[attribute])
+        points = tilt.points_for(attribute)
+        per_value = np.array([points.get(str(u).strip(), 0.0) for u in uniques] + [0.0])
+        out += per_value[codes]  # code -1 (blank) takes the trailing 0
+    return out
+
+
+TILT_MAX_OPTIONS = 200  # an attribute with more distinct values (the cities of a big file) is not offered
+
+
+def tilt_options(features: pd.DataFrame) -> dict[str, list[str]]:
+    """attribute -> its values, most customers first, for each attribute a tilt can name that the
+    data holds with 2 to ``TILT_MAX_OPTIONS`` distinct values (blank values left out)."""
+    out = {}
+    for attribute in TILT_ATTRIBUTES:
+        if attribute not in features:
+            continue
+        codes, uniques = pd.factorize(features[attribute].astype("string").str.strip().replace("", pd.NA))
+        if not 2 <= len(uniques) <= TILT_MAX_OPTIONS:
+            continue
+        counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+        order = sorted(range(len(uniques)), key=lambda i: (-counts[i], str(uniques[i])))
+        out[attribute] = [str(uniques[i]) for i in order]
+    return out
+
+
+def tilted(composite: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The composite with the tilt's points added, held to 0–100."""
+    return np.clip(composite + points, 0.0, 100.0)
 
 
 def contributions(scores: pd.DataFrame, weights: Weights) -> pd.DataFrame:

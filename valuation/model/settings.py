@@ -171,6 +171,65 @@ class ClvSettings:
             raise ValueError(f"margin must be from -1 to 1 (or None), got {self.margin!r}")
 
 
+TILT_ATTRIBUTES = ("industry", "region", "city", "channel", "size")  # customer columns a tilt may name
+MAX_TILT_POINTS = 50.0
+
+
+@dataclass(frozen=True)
+class Tilt:
+    """Strategic tilt (seed 001: a company entering a new industry or region favours its customers):
+    points added to the composite score of the customers whose attribute has a given value."""
+
+    rules: tuple[tuple[str, str, float], ...] = _f((), "(attribute, value, points): e.g. "
+                                                       "('industry', '新能源', 10) adds 10 points.")
+
+    def __post_init__(self):
+        for rule in self.rules:
+            if not (isinstance(rule, tuple) and len(rule) == 3):
+                raise ValueError(f"a tilt is (attribute, value, points), got {rule!r}")
+            attribute, value, points = rule
+            if attribute not in TILT_ATTRIBUTES:
+                raise ValueError(f"a tilt names one of {', '.join(TILT_ATTRIBUTES)}, got {attribute!r}")
+            if not str(value).strip():
+                raise ValueError("a tilt needs a value of its attribute")
+            if isinstance(points, bool) or not (isinstance(points, numbers.Real) and math.isfinite(points)
+                                                and -MAX_TILT_POINTS <= points <= MAX_TILT_POINTS):
+                raise ValueError(f"tilt points must be a number from {-MAX_TILT_POINTS:g} to "
+                                 f"{MAX_TILT_POINTS:g}, got {points!r}")
+
+    @classmethod
+    def of(cls, rules) -> "Tilt":
+        """A tilt from (attribute, value, points) triples in any sequence form; one rule per
+        (attribute, value), the last given wins, zero points dropped, sorted (one key per setting)."""
+        kept = {}
+        try:
+            for attribute, value, points in rules or ():
+                kept[(str(attribute), str(value).strip())] = float(points)
+        except TypeError:
+            raise ValueError(f"a tilt is a list of (attribute, value, points), got {rules!r}") from None
+        return cls(tuple(sorted((a, v, p) for (a, v), p in kept.items() if p != 0)))
+
+    @classmethod
+    def parse(cls, text: str) -> "Tilt":
+        """``industry:能源=15;region:西南=10`` (as on the command line); ValueError naming the part."""
+        rules = []
+        for part in filter(None, (p.strip() for p in text.split(";"))):
+            head, sep, points = part.rpartition("=")
+            attribute, colon, value = head.partition(":")
+            if not sep or not colon:
+                raise ValueError(f"tilt {part!r} should look like attribute:value=points, e.g. industry:能源=15")
+            try:
+                number = float(points)
+            except ValueError:
+                raise ValueError(f"tilt points must be a number, got {points!r}") from None
+            rules.append((attribute.strip(), value, number))
+        return cls.of(rules)
+
+    def points_for(self, attribute: str) -> dict[str, float]:
+        """value -> points of the rules on ``attribute``."""
+        return {v: p for a, v, p in self.rules if a == attribute}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a manager tunes; hashable (a cache key) and serialisable (links, saved views)."""
@@ -180,6 +239,7 @@ class Settings:
     classes: ClassRules = field(default_factory=ClassRules)
     lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
     clv: ClvSettings = field(default_factory=ClvSettings)
+    tilt: Tilt = field(default_factory=Tilt)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
@@ -197,7 +257,8 @@ class Settings:
                    tiers=build(TierCuts, data.get("tiers")),
                    classes=build(ClassRules, data.get("classes")),
                    lifecycle=build(LifecycleRules, data.get("lifecycle")),
-                   clv=build(ClvSettings, data.get("clv")))
+                   clv=build(ClvSettings, data.get("clv")),
+                   tilt=Tilt.of((data.get("tilt") or {}).get("rules")))
 
     @classmethod
     def from_json(cls, text: str) -> "Settings":

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from valuation.i18n.format import format_count, format_money, format_pct
+from valuation.i18n.format import format_count, format_date, format_money, format_pct
 from valuation.i18n.text import t
 from valuation.model import lifecycle, tiers
 from valuation.present.style import (
@@ -29,6 +29,7 @@ from valuation.present.style import (
     _money_axis,
     _require,
     _rgba,
+    _wrap,
     plain,
 )
 
@@ -209,12 +210,13 @@ def migration_matrix(before: pd.Series, after: pd.Series, kind: str | None = Non
 
 
 def migration_sankey(before: pd.Series | None, after: pd.Series | None, lang: str = "en", kind: str = "tier",
-                     table: pd.DataFrame | None = None) -> go.Figure:
+                     table: pd.DataFrame | None = None, sides: tuple[str, str] | None = None) -> go.Figure:
     """Flows between two scorings: tier → tier (``kind="tier"``) or stage → stage (``kind="stage"``).
 
     ``before`` and ``after`` are index-aligned Series of labels; link values add up
     to the number of customers present in both. Or ``table``, the counts already made
-    (``tiers.migration_from_codes`` on a slider move: no million-label crosstab).
+    (``tiers.migration_from_codes`` on a slider move: no million-label crosstab). ``sides``
+    names the left and right columns (the baseline and the current setting, say) above them.
     """
     prefix, colors = ("stage", STAGE_COLORS) if kind == "stage" else ("tier", TIER_COLORS)
     title = t(f"chart.migration.title_{prefix}", lang)
@@ -251,7 +253,11 @@ def migration_sankey(before: pd.Series | None, after: pd.Series | None, lang: st
                   hovertemplate="%{customdata}<extra></extra>"),
         link=dict(source=source, target=target, value=value, color=link_colors, customdata=link_hover,
                   hovertemplate="%{customdata}<extra></extra>")))
-    return _finish(fig, title, subtitle, legend=False, height=480)
+    fig = _finish(fig, title, subtitle, legend=False, height=480)
+    for x, text, anchor in zip((0.0, 1.0), sides or (), ("left", "right")):
+        fig.add_annotation(x=x, y=-0.04, xref="paper", yref="paper", text=f"<b>{plain(text)}</b>", showarrow=False,
+                           xanchor=anchor, yanchor="top", font=dict(size=13))
+    return fig
 
 
 # --------------------------------------------------------------------------- 5. contributions
@@ -260,7 +266,8 @@ def migration_sankey(before: pd.Series | None, after: pd.Series | None, lang: st
 def contribution_bars(contrib_row: pd.Series, lang: str = "en") -> go.Figure:
     """One customer's composite explained: each dimension's points (w·s/Σw), which add up to the composite.
 
-    ``contrib_row`` is one row of :func:`valuation.model.scoring.contributions` (index = dimensions).
+    ``contrib_row`` is one row of :func:`valuation.model.scoring.contributions` (index = dimensions),
+    with a ``tilt`` entry for the strategic tilt's points where it applies.
     """
     points = pd.to_numeric(contrib_row, errors="coerce").fillna(0.0)
     composite = float(points.sum())
@@ -278,7 +285,8 @@ def contribution_bars(contrib_row: pd.Series, lang: str = "en") -> go.Figure:
         textposition="outside", cliponaxis=False, customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         name=t("chart.contrib.x", lang)))
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=dict(text=t("chart.contrib.x", lang)), range=[0, max(values.max() * 1.15, 1.0)])
+    fig.update_xaxes(title=dict(text=t("chart.contrib.x", lang)),
+                     range=[min(values.min() * 1.15, 0.0), max(values.max() * 1.15, 1.0)])
     return _finish(fig, title, subtitle, legend=False, height=160 + 40 * len(dims))
 
 
@@ -309,6 +317,93 @@ def lifecycle_funnel(funnel_df: pd.DataFrame, lang: str = "en") -> go.Figure:
         connector=dict(fillcolor="#EEEEEE", line=dict(width=0)),
         customdata=hover, hovertemplate="%{customdata}<extra></extra>", name=title))
     return _finish(fig, title, legend=False, height=420)
+
+
+def lifecycle_snapshot(funnel_df: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Where customers are today: the counts of :func:`valuation.model.lifecycle.funnel`, without rates.
+
+    The ratio of two steps of a snapshot is not a conversion rate (every buyer counts as
+    past opportunity, lost opportunities are rarely kept), so none is shown; the cohort
+    funnel (:func:`cohort_funnel`) measures conversion. Needs ``step`` and ``customers``.
+    """
+    _require(funnel_df, ["step", "customers"], "lifecycle_snapshot")
+    title, subtitle = t("chart.snapshot.title", lang), t("chart.snapshot.subtitle", lang)
+    if funnel_df.empty:
+        return _empty(title, lang, subtitle)
+    steps = funnel_df["step"].tolist()
+    labels = [_label("stage", s, lang) for s in steps]
+    counts = funnel_df["customers"].astype(int).to_numpy()
+    everyone = max(int(counts.max()), 1)
+    hover = [t("chart.snapshot.hover", lang, step=label, count=format_count(n), pct=format_pct(n / everyone))
+             for label, n in zip(labels, counts)]
+    fig = go.Figure(go.Bar(
+        y=labels, x=counts, orientation="h", text=[format_count(n) for n in counts], textposition="outside",
+        cliponaxis=False, marker=dict(color=[STAGE_COLORS.get(s, NEUTRAL_COLOR) for s in steps]),
+        customdata=hover, hovertemplate="%{customdata}<extra></extra>", name=title))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title=dict(text=t("chart.axis.customers", lang)), rangemode="tozero", separatethousands=True)
+    return _finish(fig, title, subtitle, legend=False, height=420)
+
+
+def cohort_funnel(cohort: pd.DataFrame, lang: str = "en") -> go.Figure:
+    """Conversion per step of :func:`valuation.analysis.funnel.cohort_funnel`: a bar per step, the
+    converted of the measured in its text, open windows in the hover and a note.
+
+    Needs ``step``, ``outcome``, ``entered``, ``open``, ``measured``, ``converted``,
+    ``conversion`` and ``available``; ``attrs`` with start, end, window_days and as_of.
+    """
+    _require(cohort, ["step", "outcome", "entered", "open", "measured", "converted", "conversion", "available"],
+             "cohort_funnel")
+    a = cohort.attrs
+    n = a.get("window_days", "")
+    title = t("chart.cohort.title", lang, n=n)
+    subtitle = t("chart.cohort.subtitle", lang, start=format_date(a.get("start"), lang),
+                 end=format_date(a.get("end"), lang))
+    if cohort.empty:
+        return _empty(title, lang, subtitle)
+    labels = [t(f"funnel.step.{s}", lang) for s in cohort["step"]]
+    rate = cohort["conversion"].to_numpy(dtype=float)
+    text = [_cohort_rate_text(row, lang) for row in cohort.itertuples(index=False)]
+    hover = [t("chart.cohort.hover", lang, step=label, n=n, entered=format_count(r.entered),
+               measured=format_count(r.measured), converted=format_count(r.converted), open=format_count(r.open))
+             for label, r in zip(labels, cohort.itertuples(index=False))]
+    opened = int(cohort["open"].sum())
+    notes = [t("funnel.open_note", lang, n=format_count(opened), days=n, as_of=format_date(a.get("as_of"), lang))
+             ] if opened else []
+    fig = go.Figure(go.Bar(
+        y=labels, x=np.nan_to_num(rate * 100), orientation="h", text=text, textposition="outside",
+        cliponaxis=False, marker=dict(color=[STAGE_COLORS.get(o, LINE_COLOR) for o in cohort["outcome"]]),
+        customdata=hover, hovertemplate="%{customdata}<extra></extra>", name=title))
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title=dict(text=t("chart.cohort.x", lang)), range=[0, 130], ticksuffix="%",
+                     tickvals=[0, 25, 50, 75, 100])
+    return _finish(fig, title, subtitle, notes, legend=False, height=300)
+
+
+def _cohort_rate_text(row, lang: str) -> str:
+    if not row.available:
+        return t("funnel.needs_created_at", lang)
+    if not row.entered:
+        return t("funnel.none_entered", lang)
+    if not row.measured:
+        return t("funnel.none_measured", lang)
+    return t("chart.cohort.text", lang, converted=format_count(row.converted), measured=format_count(row.measured),
+             pct=format_pct(row.conversion))
+
+
+def cohort_table(cohort: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """:func:`cohort_funnel`'s numbers as a table with headers and step names in ``lang``; the rate as
+    text (the reason where there is none)."""
+    n = cohort.attrs.get("window_days", "")
+    return pd.DataFrame({
+        t("funnel.col.step", lang): [t(f"funnel.step.{s}", lang) for s in cohort["step"]],
+        t("funnel.col.entered", lang): cohort["entered"].astype(int).to_numpy(),
+        t("funnel.col.open", lang): cohort["open"].astype(int).to_numpy(),
+        t("funnel.col.measured", lang): cohort["measured"].astype(int).to_numpy(),
+        t("funnel.col.converted", lang, n=n): cohort["converted"].astype(int).to_numpy(),
+        t("funnel.col.conversion", lang): [format_pct(r.conversion) if r.available and r.measured
+                                           else _cohort_rate_text(r, lang) for r in cohort.itertuples(index=False)],
+    })
 
 
 # --------------------------------------------------------------------------- 7. activity
@@ -459,16 +554,39 @@ def tier_share_bars(scored: pd.DataFrame, lang: str = "en") -> go.Figure:
 # --------------------------------------------------------------------------- projector
 
 
-def for_projector(fig: go.Figure, height: int = 640) -> go.Figure:
-    """A copy of ``fig`` in large type for a projector (presentation mode, reports)."""
+def for_projector(fig: go.Figure, height: int = 640, slide_title: bool = False) -> go.Figure:
+    """A copy of ``fig`` in large type for a projector (presentation mode): every text at least 20 px.
+
+    ``slide_title``: the slide shows the title already, so the chart's subtitle takes its place.
+    """
     big = go.Figure(fig)
-    big.update_layout(font=dict(size=20), title=dict(font=dict(size=28)), height=height,
-                      hoverlabel=dict(font=dict(size=18)), legend=dict(font=dict(size=18)))
-    for annotation in big.layout.annotations:
+    big.update_layout(font=dict(size=20), title=dict(font=dict(size=28), subtitle=dict(font=dict(size=20))),
+                      height=height, hoverlabel=dict(font=dict(size=20)), legend=dict(font=dict(size=20)))
+    big.update_xaxes(tickfont=dict(size=20), title_font=dict(size=20))
+    big.update_yaxes(tickfont=dict(size=20), title_font=dict(size=20))
+    if slide_title:
+        subtitle = (big.layout.title.subtitle.text or "") if big.layout.title.subtitle else ""
+        # broken for a half-width chart; a slide is full width (about 100 Latin characters at 20 px)
+        subtitle = _wrap(subtitle.replace("<br>", " "), width=100) if subtitle else ""
+        lines = subtitle.count("<br>") + 1 if subtitle else 0
+        big.update_layout(title=dict(text=subtitle, font=dict(size=20, color="#555555"), subtitle=dict(text="")),
+                          margin=dict(t=(24 + 26 * lines if lines else 10) + (40 if big.layout.showlegend else 0)))
+    for annotation in big.layout.annotations:  # every text on the chart at least 20 px
         size = annotation.font.size if annotation.font and annotation.font.size else 13
-        annotation.font.size = int(size * 1.5)
+        annotation.font.size = max(20, int(size * 1.5))
         if annotation.name == NOTE and annotation.yshift:  # notes stacked under the plot: their spacing too
             annotation.yshift = annotation.yshift * 1.5
     if big.layout.margin.b:
         big.update_layout(margin=dict(b=int(big.layout.margin.b * 1.5)))
     return big
+
+
+def without_notes(fig: go.Figure) -> tuple[go.Figure, list[str]]:
+    """``fig`` without the notes stacked under its plot, and their texts (to show beside it instead)."""
+    notes = [a.text for a in fig.layout.annotations if a.name == NOTE]
+    kept = [a for a in fig.layout.annotations if a.name != NOTE]
+    out = go.Figure(fig)
+    out.layout.annotations = kept
+    if notes:
+        out.update_layout(margin=dict(b=55))
+    return out, notes

@@ -249,7 +249,7 @@ def settings_table(settings, lang: str = "en") -> pd.DataFrame:
     """The configuration as readable rows: section, setting, value (text).
 
     Weights of every dimension (custom ones too), tier cut-offs, value-class
-    cut-offs, lifecycle thresholds and the CLV horizon, discount rate and margin.
+    cut-offs, lifecycle thresholds, the strategic tilt and the CLV horizon, discount rate and margin.
     """
     rows = []
     weights = t("tuning.weights", lang)
@@ -264,10 +264,13 @@ def settings_table(settings, lang: str = "en") -> pd.DataFrame:
     rows.append((classes, t("report.cfg.growth_cut", lang), _num(settings.classes.growth_cut)))
     life = t("life.thresholds", lang)
     rules = settings.lifecycle
-    for name in ("at_risk_days", "dormant_days", "churned_days", "gap_multiple"):
+    for name in ("at_risk_days", "dormant_days", "churned_days", "won_back_days", "gap_multiple"):
         rows.append((life, t(f"life.{name}", lang), _num(getattr(rules, name))))
     for name in ("new_days", "loyal_min_tenure_days", "loyal_min_orders_12m"):
         rows.append((life, t(f"report.cfg.{name}", lang), _num(getattr(rules, name))))
+    tilt = t("tuning.tilt", lang)
+    for attribute, value, points in settings.tilt.rules:
+        rows.append((tilt, f"{column_label(attribute, lang)}: {value}", f"{points:+g}"))
     clv = t("report.cfg.clv", lang)
     rows.append((clv, t("report.cfg.horizon_months", lang), _num(settings.clv.horizon_months)))
     rows.append((clv, t("report.cfg.annual_discount_rate", lang), _pct(settings.clv.annual_discount_rate)))

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from dataclasses import asdict, dataclass, field, replace
 
-from valuation.model.settings import ClassRules, ClvSettings, LifecycleRules, Settings, TierCuts, Weights
+from valuation.model.settings import ClassRules, ClvSettings, LifecycleRules, Settings, TierCuts, Tilt, Weights
 
 LANGS = ("zh", "en")
 
@@ -55,6 +55,9 @@ def to_query(config: ViewConfig) -> dict[str, str]:
                                            s.lifecycle.won_back_days)),
         "clv": f"{s.clv.horizon_months},{_num(s.clv.annual_discount_rate * 100)}",
     }
+    if s.tilt.rules:
+        params["tilt"] = json.dumps([list(rule) for rule in s.tilt.rules], ensure_ascii=False,
+                                    separators=(",", ":"))
     if config.as_of:
         params["asof"] = config.as_of.isoformat()
     return params
@@ -128,13 +131,18 @@ def from_query(params: dict[str, str], base: ViewConfig | None = None) -> tuple[
         s = replace(s, lifecycle=replace(s.lifecycle, at_risk_days=int(at_risk), dormant_days=int(dormant),
                                          churned_days=int(churned), gap_multiple=k, won_back_days=won_back))
 
+    def set_tilt(v):
+        nonlocal s
+        s = replace(s, tilt=Tilt.of(json.loads(v)))
+
     def set_clv(v):
         nonlocal s
         horizon, rate = _floats(v, 2)
         s = replace(s, clv=replace(s.clv, horizon_months=int(horizon), annual_discount_rate=rate / 100))
 
     for name, fn in [("ds", set_dataset), ("asof", set_as_of), ("lang", set_lang), ("w", set_weights),
-                     ("tiers", set_tiers), ("vc", set_classes), ("life", set_life), ("clv", set_clv)]:
+                     ("tiers", set_tiers), ("vc", set_classes), ("life", set_life), ("clv", set_clv),
+                     ("tilt", set_tilt)]:
         attempt(name, fn)
     return replace(config, settings=s), ignored
 

@@ -1,0 +1,99 @@
+"""Weight tuning's strategic tilt (seed 001): pick an industry, watch its customers move up."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.apptest import metric, open_page, start
+from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.model import pipeline, tiers
+from valuation.model.settings import Settings, Tilt
+
+
+@pytest.fixture(scope="module")
+def db_path(tmp_path_factory):
+    path = tmp_path_factory.mktemp("tilt") / "app.duckdb"
+    store = Store(path)
+    ensure_sample(store)
+    store.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine(db_path):
+    store = Store(db_path, read_only=True)
+    prepared = pipeline.prepare(store, SAMPLE_DATASET)
+    store.close()
+    return prepared
+
+
+def _top(prepared, settings, mask):
+    codes = pipeline.tier_codes(prepared, settings)
+    return int((np.isin(codes, [tiers.TIERS.index("A"), tiers.TIERS.index("B")]) & mask).sum())
+
+
+def test_favouring_an_industry_on_the_tuning_page_moves_its_customers_and_says_how_many(db_path, engine,
+                                                                                      monkeypatch):
+    app = start(db_path, monkeypatch)
+    open_page(app, "tuning")
+    assert "Strategic tilt" in [s.value for s in app.subheader]
+    assert metric(app, "Customers changing tier") == "0"
+    app.multiselect(key="tilt::values::industry").set_value(["能源"]).run()
+    assert not app.exception
+    tilt = Tilt.of([("industry", "能源", 10)])
+    energy = (engine.features["industry"] == "能源").to_numpy()
+    expected = (f"Favoured customers: {int(energy.sum()):,}; in tiers A/B: "
+                f"{_top(engine, Settings(tilt=tilt), energy):,}, {_top(engine, Settings(), energy):,} without the tilt.")
+    assert expected in [c.value for c in app.caption]
+    moved = int(metric(app, "Customers changing tier").replace(",", ""))
+    assert moved > 0
+    # more points move more customers, and the link carries the tilt
+    app.number_input(key="tilt::points::industry").set_value(20.0).run()
+    assert int(metric(app, "Customers changing tier").replace(",", "")) > moved
+    assert json.loads(app.query_params["tilt"][0] if isinstance(app.query_params["tilt"], list)
+                      else app.query_params["tilt"]) == [["industry", "能源", 20.0]]
+
+
+def test_the_tilt_reads_in_chinese(db_path, monkeypatch):
+    app = start(db_path, monkeypatch, lang="zh")
+    open_page(app, "tuning")
+    assert "战略倾斜" in [s.value for s in app.subheader]
+    assert app.multiselect(key="tilt::values::region").label == "倾斜的地区"
+    assert app.number_input(key="tilt::points::region").label == "加分"
+
+
+def test_tuning_says_what_the_weights_do(db_path, engine, monkeypatch):
+    """#16 item 5: the preset box follows the sliders, the total and shares are shown, tier sizes are
+    said to follow the cut-offs, the Sankey leaves out what weights cannot move, movers say why."""
+    app = start(db_path, monkeypatch)
+    open_page(app, "tuning")
+    assert app.selectbox(key="preset").value == "balanced"
+    captions = [c.value for c in app.caption]
+    assert "Weights add up to 100; each counts by its share of the composite: Current contribution 30%, " \
+           "Future contribution 25%, Credit 15%, Loyalty 15%, Growth potential 15%" in captions
+    assert any(c.startswith("Tier sizes follow the cut-offs (A 5%, B 15%, C 30%)") for c in captions)
+    app.slider(key="w::loyalty").set_value(35.0).run()
+    assert app.selectbox(key="preset").value == "custom"
+    captions = [c.value for c in app.caption]
+    assert any(c.startswith("Weights add up to 120;") and "Loyalty 29%" in c for c in captions)
+    counts = pipeline.score(engine)["tier"].value_counts()
+    assert (f"Prospects ({counts['prospect']:,}) and below-zero customers ({counts['below_zero']:,}) do not "
+            "depend on the weights and are left out of the chart.") in captions
+    sankey = next(c for c in app.get("plotly_chart") if "Tier migration" in c.proto.spec)
+    assert "Prospect" not in json.loads(sankey.proto.spec)["data"][0]["node"]["label"].__str__()
+    movers = app.dataframe[0].value
+    assert movers["Main reason"].str.startswith("Loyalty +").all()  # only loyalty moved
+    # back to the preset's weights: the box says so again
+    app.slider(key="w::loyalty").set_value(15.0).run()
+    assert app.selectbox(key="preset").value == "balanced"
+
+
+def test_a_tilt_is_the_main_reason_of_the_moves_it_causes(db_path, monkeypatch):
+    app = start(db_path, monkeypatch, lang="zh")
+    open_page(app, "tuning")
+    app.multiselect(key="tilt::values::industry").set_value(["能源"]).run()
+    movers = app.dataframe[0].value
+    assert len(movers) > 0 and movers["主要原因"].str.startswith("战略倾斜 +").all()
