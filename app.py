@@ -16,6 +16,8 @@ except StoreError as exc:
     state.show_error(exc, st.session_state.get("lang", "en"))
     st.stop()
 auth.sidebar_panel(actor, ctx.lang)
+if share.missing_dataset_notice(ctx):  # a link to data this session cannot open: never other data silently
+    st.stop()
 
 PAGES = [
     ("views/overview.py", "page.overview", "overview"),

@@ -348,7 +348,8 @@ def test_present_slides_to_the_at_risk_list(tab):
     page = _open(tab, "present")
     _check_no_markup(tab, "present")
     for _ in range(4):  # pyramid, matrix, whale, funnel, at risk
-        page.locator('[data-testid="stMain"] button').filter(has_text="Next").click()
+        page.locator(".st-key-present_next button:visible").click()
         _settle(page)
-    _wait_cell(page, NAME_SCRIPT)
+    # the at-risk slide is an HTML table (projector-size text): the hostile name is its text, escaped
+    page.locator("table.present-table td").filter(has_text=NAME_SCRIPT).first.wait_for(timeout=60_000)
     _check_no_markup(tab, "present")

@@ -229,7 +229,7 @@ def test_thin_datasets_render_every_page_and_say_what_is_missing(thin_db, monkey
     assert not at.exception
 
 
-def test_presentation_mode_steps_through_the_slides_with_the_configuration_in_the_footer(app):
+def test_presentation_mode_steps_through_the_slides_with_the_configuration_in_the_footer(app, engine):
     open_page(app, "present")
     titles = [app.title[0].value]
     for _ in range(4):
@@ -237,13 +237,34 @@ def test_presentation_mode_steps_through_the_slides_with_the_configuration_in_th
         assert not app.exception
         titles.append(app.title[0].value)
     assert titles == ["The customer value pyramid", "Value matrix: whom to keep, whom to grow",
-                      "Where profit comes from, and where it leaks", "The customer lifecycle funnel",
+                      "Where profit comes from, and where it leaks", "Conversion: how many take the next step",
                       "Customers to win back this week"]
-    assert len(app.dataframe) == 1
-    footer = app.main.caption[-1].value
+    # the at-risk slide: the most valuable first, as HTML at projector size (st.dataframe draws on a canvas)
+    table = next(m.value for m in app.markdown if '<table border="1" class="dataframe present-table">' in m.value)
+    alerts = lifecycle.at_risk_alerts(pipeline.score(engine))
+    assert table.count("<tr>") == 7 and table.count("<tr ") == 1 and alerts["name"].iloc[0] in table
+    footer = next(m.value for m in app.markdown if m.value.startswith('<div class="present-footer">'))
     assert "Dataset sample" in footer and "as of 2026-09-30" in footer and "Loyalty 15" in footer
+    assert "Influence" not in footer  # weight 0: not listed
     app.button(key="present_next").click().run()
     assert app.title[0].value == "The customer value pyramid"
+    app.button(key="present_prev").click().run()
+    assert app.title[0].value == "Customers to win back this week"
+
+
+def test_presentation_footer_lists_only_the_dimensions_the_data_scores(tmp_path, monkeypatch):
+    """An orders-only dataset has no payments: credit is not scored, so the footer does not list it."""
+    store = Store(tmp_path / "orders_only.duckdb")
+    rows = [(f"C{i:03d}", f"2025-{1 + i % 12:02d}-{1 + i % 27:02d}", 100.0 + i) for i in range(60)]
+    rows += [(f"C{i:03d}", f"2026-{1 + i % 9:02d}-{1 + i % 27:02d}", 80.0 + i) for i in range(40)]
+    store.replace_dataset("orders_only", {"orders": pd.DataFrame(rows, columns=["customer_id", "order_date",
+                                                                               "amount"]).astype({"order_date": "datetime64[us]"})})
+    store.close()
+    at = start(tmp_path / "orders_only.duckdb", monkeypatch)
+    at.selectbox(key="dataset").set_value("db:orders_only").run()
+    open_page(at, "present")
+    footer = next(m.value for m in at.markdown if m.value.startswith('<div class="present-footer">'))
+    assert "Current contribution 30" in footer and "Credit" not in footer
 
 
 def test_action_lists_switch_and_match_the_engine(app, engine):

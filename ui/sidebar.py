@@ -33,7 +33,10 @@ def render() -> state.Context:
     pending = st.session_state.pop(state.PENDING_DATASET_KEY, None)
     if pending in options:
         st.session_state["dataset"] = pending
-    if st.session_state.get("dataset") not in options:
+    requested = st.session_state.get("dataset")
+    if requested not in options:
+        if requested is not None:  # a link (or a refresh) naming data this session cannot open: say so
+            st.session_state[share.MISSING_KEY] = requested
         st.session_state["dataset"] = state.ref(state.DB, state.SAMPLE_DATASET) \
             if state.ref(state.DB, state.SAMPLE_DATASET) in options else options[0]
 
@@ -42,12 +45,21 @@ def render() -> state.Context:
         return t("sidebar.session_only", lang, name=name) if scope == state.SESSION else name
 
     chosen = st.sidebar.selectbox(t("sidebar.dataset", lang), options, format_func=label,
-                                  key="dataset")
+                                  key="dataset", on_change=share.forget_missing)
     scope, name = state.parse_ref(chosen)
+    saved = st.session_state.pop(share.SESSION_SAVED_KEY, None)
+    if saved:
+        st.sidebar.success(t("sidebar.session_saved", lang, name=md(saved)))
+    if scope == state.SESSION:  # the view rests on data nobody else (nor a refresh) can open
+        share.session_only_panel(name, lang)
     first, last = state.order_date_range(state.store_for(scope), name)
     as_of = None
     if last is not None:
-        share.clamp_as_of(f"as_of::{chosen}", first, last)
+        clamped = share.clamp_as_of(f"as_of::{chosen}", first, last)
+        if clamped:
+            st.sidebar.warning(t("sidebar.as_of_clamped", lang, asked=format_date(clamped[0], lang),
+                                 first=format_date(first, lang), last=format_date(last, lang),
+                                 used=format_date(clamped[1], lang)))
         as_of = st.sidebar.date_input(t("sidebar.as_of", lang), value=last, min_value=first,
                                       max_value=last, help=t("sidebar.as_of_help", lang),
                                       key=f"as_of::{chosen}")

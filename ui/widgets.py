@@ -272,10 +272,25 @@ def number_columns(lang: str) -> dict:
 
 PROJECTOR_CSS = """
 <style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none;}
-[data-testid="stMainBlockContainer"] {max-width: 100%; padding: 1.5rem 3rem;}
-[data-testid="stMain"] h1 {font-size: 3rem;}
-[data-testid="stMain"] p, [data-testid="stMain"] li {font-size: 1.4rem;}
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"] {display: none;}
+[data-testid="stMainBlockContainer"] {max-width: 100%; padding: 0.75rem 2.5rem 0.5rem;}
+[data-testid="stMain"] [data-testid="stVerticalBlock"] {gap: 0.5rem;}
+[data-testid="stMain"] h1 {font-size: 2.2rem; padding: 0; line-height: 1.2;}
+[data-testid="stMain"] h3 {font-size: 1.6rem; padding: 0.25rem 0;}
+[data-testid="stMain"] p, [data-testid="stMain"] li {font-size: 1.35rem;}
+[data-testid="stMain"] button p, .st-key-present_exit a p {font-size: 1.1rem;}
+[data-testid="stMain"] table {font-size: 1.3rem;}
+[data-testid="stMain"] table th, [data-testid="stMain"] table td {padding: 0.35rem 0.75rem;}
+.present-counter {margin: 0; text-align: center; color: #555;}
+.present-footer p {font-size: 1.05rem !important; color: #666; margin: 0;}
+.present-notes {color: #666; margin: 0;}
+.present-table {width: 100%; border-collapse: collapse;}
+.present-table th {text-align: left; color: #555; border-bottom: 2px solid #999;}
+.present-table td {border-bottom: 1px solid #ddd; white-space: nowrap;}
+.present-table td:nth-child(n+3), .present-table th:nth-child(n+3) {text-align: right;}
+.st-key-present_exit a {justify-content: center; border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem;}
+[data-testid="stMain"] iframe[height="0"] {display: block;}
 </style>
 """
 
