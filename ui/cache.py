@@ -12,7 +12,7 @@ from ui import state
 from ui.safe import md
 from valuation.data.store import META
 from valuation.i18n.text import t
-from valuation.model import pipeline
+from valuation.model import persist, pipeline
 from valuation.model.settings import ClvSettings, Settings, Weights
 
 SETTINGS_KEY = "settings"
@@ -54,7 +54,8 @@ def version(ctx: state.Context) -> str:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _prepared(version: str, as_of: dt.date | None, clv: ClvSettings, custom: tuple[str, ...],
               _store, dataset: str) -> pipeline.Prepared:
-    return pipeline.prepare_dataset(_store, dataset, as_of, clv, custom)
+    # From the file beside the database when any session, process or earlier run prepared it.
+    return persist.prepare_dataset(_store, dataset, as_of, clv, custom)
 
 
 def prepared(ctx: state.Context, clv: ClvSettings | None = None,

@@ -14,6 +14,7 @@ from valuation.data.reading import PARQUET
 from valuation.data.store import SAMPLE_DATASET, StoreError, audit_log, merge_tables
 from valuation.i18n.format import format_date
 from valuation.i18n.text import t
+from valuation.model import persist
 
 ctx = state.context()
 lang = ctx.lang
@@ -44,6 +45,7 @@ may_delete = auth.can("upload") if ctx.scope == state.SESSION else auth.can("del
 if may_delete and not (ctx.scope == state.DB and ctx.dataset == SAMPLE_DATASET):
     if st.button(t("data.delete", lang, name=md(ctx.dataset)), key="delete_dataset"):
         ctx.store.delete_dataset(ctx.dataset)
+        persist.forget(ctx.store, ctx.dataset)  # its prepared files beside the database go with it
         state.clear_dataset_caches()
         st.session_state.pop("dataset", None)
         st.toast(t("data.deleted", lang, name=md(ctx.dataset)))

@@ -1,0 +1,133 @@
+"""Prepared datasets kept beside the database (#17): read back by later sessions, processes and
+restarts, the same scores as preparing again, invalidated by a new import, never in the way."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pandas as pd
+import pytest
+
+from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.model import persist, pipeline
+from valuation.model.settings import ClvSettings, Settings, Tilt, Weights
+
+AS_OF = dt.date(2026, 9, 30)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "v.duckdb")
+    ensure_sample(s)
+    yield s
+    s.close()
+
+
+def _no_prepare(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("prepared again instead of read from its file")
+    monkeypatch.setattr(pipeline, "prepare_dataset", fail)
+
+
+def test_a_prepared_dataset_read_back_scores_exactly_as_preparing_it_again(store, monkeypatch):
+    fresh = persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF)
+    path = persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(), ())
+    assert path.exists() and path.parent.parent == store_folder(store)
+    _no_prepare(monkeypatch)
+    kept = persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF)
+    assert kept.clv_fit == fresh.clv_fit and kept.report == fresh.report and kept.as_of == fresh.as_of
+    assert kept.availability == fresh.availability and kept.custom_candidates == fresh.custom_candidates
+    for settings in (Settings(), Settings(weights=Weights(loyalty=45, influence=10)),
+                     Settings(tilt=Tilt.parse("industry:能源=15"))):
+        pd.testing.assert_frame_equal(pipeline.score(kept, settings), pipeline.score(fresh, settings))
+
+
+def store_folder(store):
+    return persist.folder(store)
+
+
+def test_a_restart_reads_the_file_and_a_new_import_prepares_again(store, tmp_path, monkeypatch):
+    persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF)
+    first = persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(), ())
+    store.close()
+    again = Store(tmp_path / "v.duckdb", read_only=True)  # a restart, or another process reading
+    with monkeypatch.context() as m:
+        _no_prepare(m)
+        assert persist.prepare_dataset(again, SAMPLE_DATASET, AS_OF).as_of == AS_OF
+    again.close()
+    writer = Store(tmp_path / "v.duckdb")
+    orders = writer.read(SAMPLE_DATASET, "orders").head(5000)
+    writer.replace_dataset("east", {"orders": orders})
+    persist.prepare_dataset(writer, "east", None)  # no as-of: prepared, not kept (its date is unknown)
+    east_as_of = orders["order_date"].max().date()
+    persist.prepare_dataset(writer, "east", east_as_of)
+    old = persist.file_for(writer, "east", east_as_of, ClvSettings(), ())
+    assert old.exists()
+    writer.replace_dataset("east", {"orders": orders.head(3000)}, source="a new import")
+    new = persist.file_for(writer, "east", east_as_of, ClvSettings(), ())
+    assert new != old
+    prepared = persist.prepare_dataset(writer, "east", east_as_of)
+    assert int(prepared.features["has_orders"].sum()) == orders.head(3000)["customer_id"].nunique()
+    assert new.exists() and not old.exists()  # the earlier import's file went
+    assert first.exists()  # other datasets keep theirs
+    persist.forget(writer, "east")
+    assert not new.parent.exists()
+    writer.close()
+
+
+def test_other_settings_and_dates_are_other_files_and_at_most_four_are_kept(store):
+    paths = []
+    for months in (12, 24, 36, 48, 60):
+        persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=months))
+        paths.append(persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=months), ()))
+    assert len(set(paths)) == 5
+    assert len(list(paths[0].parent.glob("*.arrow"))) == persist.KEEP_PER_DATASET
+
+
+def test_a_damaged_or_unwritable_file_is_not_in_the_way(store, tmp_path):
+    path = persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(), ())
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"not an arrow file at all")
+    prepared = persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF)  # damaged: prepared and rewritten
+    assert persist.load(path).clv_fit == prepared.clv_fit
+    # a folder that cannot be created (a file is in its way): prepared as before, nothing kept
+    memory = Store(":memory:")
+    ensure_sample(memory)
+    assert persist.folder(memory) is None and persist.file_for(memory, SAMPLE_DATASET, AS_OF, ClvSettings(), ()) is None
+    blocked = Store(tmp_path / "b.duckdb")
+    ensure_sample(blocked)
+    persist.folder(blocked).write_text("in the way")
+    assert persist.prepare_dataset(blocked, SAMPLE_DATASET, AS_OF).as_of == AS_OF
+    blocked.close()
+
+
+def test_two_sessions_preparing_at_once_leave_one_whole_file(store):
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF)))
+               for _ in range(2)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    path = persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(), ())
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
+    pd.testing.assert_frame_equal(pipeline.score(persist.load(path)), pipeline.score(results[0]))
+
+
+def test_the_dashboard_keeps_what_it_prepared_for_the_next_start(tmp_path, monkeypatch):
+    import streamlit as st
+
+    from tests.apptest import metric, start
+
+    db = tmp_path / "app.duckdb"
+    s = Store(db)
+    ensure_sample(s)
+    s.close()
+    at = start(db, monkeypatch)
+    customers = metric(at, "Customers")
+    assert list((tmp_path / "app.duckdb.prepared").rglob("*.arrow"))
+    st.cache_resource.clear()  # a restart: nothing in memory
+    _no_prepare(monkeypatch)
+    again = start(db, monkeypatch)
+    assert metric(again, "Customers") == customers
