@@ -18,7 +18,6 @@ from valuation.data.store import Store, load_sample
 from valuation.i18n.format import format_pct
 from valuation.i18n.text import t
 from valuation.model import lifecycle, pipeline
-from valuation.present.exports import sheet_title
 
 # customer_id, tier, value_class, stage, days silent, usual gap, silent beyond usual, clv, revenue trend
 _ROWS = [
@@ -266,7 +265,7 @@ def test_alerts_writes_one_workbook_with_a_sheet_per_list(db, tmp_path, capsys):
     code, stdout, _ = run_alerts(capsys, "--db", str(db), "--dataset", "sample", "--lang", "zh", "--out", str(path))
     assert code == 0
     wb = load_workbook(io.BytesIO(path.read_bytes()))
-    assert wb.sheetnames == [sheet_title(t(f"actions.title.{k}", "zh")) for k in actions.LISTS]
+    assert wb.sheetnames == [t(f"sheet.{k}", "zh") for k in actions.LISTS]  # short names, whole
     header = [c.value for c in wb.worksheets[0][1]]
     assert header[:2] == [t("feat.customer_id", "zh"), t("feat.name", "zh")]
     assert t("actions.title.at_risk", "zh") in stdout and str(path) in stdout

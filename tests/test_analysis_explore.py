@@ -298,6 +298,27 @@ def test_stage_flows_and_the_transition_matrix_count_customers_known_at_both_end
     assert matrix.loc["A", "B"] == 1 and matrix.loc["C", "A"] == 1 and matrix.loc["prospect", "D"] == 1
 
 
+def test_on_orders_alone_a_customer_first_seen_with_a_first_order_is_new_not_a_converted_prospect():
+    # Orders with a name column: the names are lifted into a customers table without creation
+    # dates, so "p" is known (without orders) at the first date although nobody listed it as a prospect.
+    d1, d2 = dt.date(2024, 3, 31), dt.date(2024, 6, 30)
+    lifted = {d1: scoring([("a", "A", "loyal", 90), ("p", "prospect", "prospect", 0)]),
+              d2: scoring([("a", "A", "loyal", 85), ("p", "D", "new", 20), ("n", "C", "new", 30)])}
+    assert not snapshots.knows_prospects(lifted)
+    known = snapshots.known_customers(lifted)
+    assert list(known[d1]["customer_id"]) == ["a"] and known[d2] is lifted[d2]
+    counts = snapshots.tier_change_counts(known[d1], known[d2])
+    assert counts["converted"] == 0 and counts["new"] == 2  # p and n appeared between the dates
+    flows = snapshots.flows(snapshots.panel(known), "lifecycle_stage")
+    assert "prospect" not in set(flows["source"])
+    assert flows.loc[flows["source"] == snapshots.ABSENT, "customers"].sum() == 2
+    # A customers file that lists prospects keeps them: p is a prospect who bought.
+    listed = {**lifted, d2: scoring([("a", "A", "loyal", 85), ("p", "D", "new", 20),
+                                     ("q", "prospect", "prospect", 0)])}
+    assert snapshots.knows_prospects(listed)
+    assert snapshots.tier_change_counts(*snapshots.known_customers(listed).values())["converted"] == 1
+
+
 def test_risers_and_fallers_are_matched_by_id_not_row_order(three_snapshots):
     first, last = three_snapshots[dt.date(2024, 3, 31)], three_snapshots[dt.date(2024, 9, 30)]
     rising, falling = snapshots.rising_and_falling(first, last, top=5)

@@ -56,6 +56,11 @@ def test_chinese_labels_are_chinese():
     (980, "¥980", "¥980"),
     (-2_700_000, "-¥270万", "-¥2.7M"),
     (312_000_000, "¥3.12亿", "¥312.0M"),
+    (-2_280_440, "-¥228万", "-¥2.3M"),        # the sign before the symbol, never ¥-2,280,440
+    (99_999_999, "¥1.00亿", "¥100.0M"),       # a unit chosen after rounding: not ¥10,000万
+    (999_960, "¥100万", "¥1.0M"),             # not ¥100.0万 / ¥1,000.0K
+    (-0.4, "¥0", "¥0"),                       # nothing left after rounding: no sign
+    (float("inf"), "—", "—"),
 ])
 def test_money_reads_as_each_reader_expects(value, zh, en):
     assert format_money(value, "zh") == zh

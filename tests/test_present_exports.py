@@ -166,14 +166,53 @@ def test_summary_figures_equal_the_kpis(book, hostile_scored):
             assert got == pytest.approx(want), key
 
 
-def test_summary_tier_table_counts_and_shares(book, hostile_scored):
+def test_summary_tier_table_counts_and_shares_of_the_customers_with_orders(book, hostile_scored):
     block = _summary_block(book, "report.section.tiers")
     counts = hostile_scored["tier"].value_counts()
+    buyers = int(hostile_scored["has_orders"].sum())  # the kpis' customers: tier A at a 5% cut is ~5%
     assert [r[0] for r in block] == [t(f"tier.{c}", "en") for c in tiers.TIERS]
-    for code, row in zip(tiers.TIERS, block):
+    for code, row in zip(tiers.TIERS[:-1], block):
         assert row[1] == int(counts.get(code, 0))
-        assert row[2] == pytest.approx(counts.get(code, 0) / len(hostile_scored))
-    assert sum(r[6] for r in block) == pytest.approx(1.0)
+        assert row[2] == pytest.approx(counts.get(code, 0) / buyers)
+    assert block[0][2] == pytest.approx(0.05, abs=0.01)
+    prospects = block[-1]
+    assert prospects[1] == int(counts["prospect"]) and prospects[2] is None and prospects[6] is None
+    assert sum(r[6] for r in block[:-1]) == pytest.approx(1.0)
+
+
+def _formats(ws, row: int = 2) -> dict:
+    """Header → number format of the cells in ``row``."""
+    header = [c.value for c in ws[1]]
+    return dict(zip(header, (c.number_format for c in ws[row])))
+
+
+def test_workbook_numbers_carry_a_format_per_kind_and_names_fit_their_column(scored):
+    book = load_workbook(io.BytesIO(exports.scored_workbook(scored, "zh")))
+    ws = book[exports.sheet_title(t("tier.B", "zh"))]
+    formats = _formats(ws)
+    label = lambda c: exports.column_label(c, "zh")  # noqa: E731
+    assert formats[label("revenue_12m")] == formats[label("clv")] == "#,##0"
+    assert formats[label("composite")] == formats[label("current")] == "0.0"  # not 14 decimals
+    assert formats[label("revenue_trend")] == formats[label("on_time_payment_ratio")] == "0.0%"
+    assert formats[label("days_since_last_order")] == formats[label("mean_gap_days")] == "0"
+    # Chinese names are twice as wide as their length: the column fits the longest (capped).
+    header = [c.value for c in ws[1]]
+    column = ws.cell(row=1, column=header.index(label("name")) + 1).column_letter
+    names = [r[header.index(label("name"))] for r in ws.iter_rows(min_row=2, values_only=True)]
+    widest = max(exports.text_width(n) for n in names)
+    assert widest > 20
+    assert ws.column_dimensions[column].width >= min(widest, exports.WIDTH_MAX)
+    # The key figures: money, shares and counts each in their format.
+    summary = book[t("export.sheet.summary", "zh")]
+    figures = {r[0].value: r[1] for r in summary.iter_rows() if r[0].value and len(r) > 1 and r[1] is not None}
+    assert figures[t("kpi.revenue_12m", "zh")].number_format == "#,##0"
+    assert figures[t("kpi.tier_a_share", "zh")].number_format == "0.0%"
+
+
+def test_text_width_counts_chinese_characters_double():
+    assert exports.text_width("ABC") == 3
+    assert exports.text_width("上海越博供应链有限公司") == 22
+    assert exports.text_width(None) == 0
 
 
 def test_summary_lists_classes_with_actions_and_the_configuration(book):

@@ -84,7 +84,8 @@ def audit_frame(log, lang: str):
 
     return pd.DataFrame({
         t("audit.when", lang): pd.to_datetime(log["happened_at"]).dt.strftime("%Y-%m-%d %H:%M:%S"),
-        t("audit.who", lang): log["actor"],
+        # "system" is the app itself (building the sample), not a person: said in the reader's language
+        t("audit.who", lang): [t("audit.system", lang) if a == "system" else a for a in log["actor"]],
         t("audit.role", lang): [t(f"role.{r}", lang) for r in log["role"]],
         t("audit.action", lang): [t(f"audit.action.{a}", lang) if a in AUDIT_ACTIONS else a for a in log["action"]],
         t("audit.dataset", lang): log["dataset"].fillna("—"),

@@ -26,6 +26,18 @@ def key(ctx: state.Context, dates, value: Settings | None = None) -> tuple:
 
 # The leading-underscore arguments are not hashed: ``k`` (the key) names what they hold.
 @st.cache_resource(show_spinner=False, max_entries=8)
+def _known(k: tuple, _scored_at: dict) -> dict:
+    return snapshots.known_customers(_scored_at)
+
+
+def known(k: tuple, scored_at: dict) -> dict:
+    """The scorings with only the customers each date knew (``snapshots.known_customers``): on
+    orders alone, a customer without an order yet is not a prospect but not yet there. The page
+    passes this to every table below."""
+    return _known(k, scored_at)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
 def panel(k: tuple, _scored_at: dict) -> pd.DataFrame:
     return snapshots.panel(_scored_at)
 

@@ -150,7 +150,9 @@ def snapshot_scores(ctx: state.Context, dates, value: Settings | None = None) ->
 
 
 def show_table(frame: pd.DataFrame, lang: str, **kwargs) -> None:
-    """A slice or list as a table: translated headers and values, money, scores and shares formatted."""
+    """A slice or list as a table: translated headers and values, money, scores and shares formatted,
+    "—" where a value is missing."""
     config = {label: st.column_config.NumberColumn(format=fmt)
               for label, fmt in charts_explore.column_formats(frame, lang).items()}
-    st.dataframe(charts_explore.labelled_table(frame, lang), hide_index=True, column_config=config, **kwargs)
+    st.dataframe(charts_explore.labelled_table(frame, lang), hide_index=True, column_config=config,
+                 placeholder="—", **kwargs)

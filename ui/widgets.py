@@ -117,8 +117,9 @@ def guess_table(file_name: str) -> str:
     return "orders"
 
 
-def delimiter_label(delimiter: str | None) -> str:
-    return {",": "“,”", "\t": "Tab", ";": "“;”", "|": "“|”", None: "—"}.get(delimiter, repr(delimiter))
+def delimiter_label(delimiter: str | None, lang: str = "en") -> str:
+    return {",": "“,”", "\t": t("data.delimiter_tab", lang), ";": "“;”", "|": "“|”", None: "—"}.get(
+        delimiter, repr(delimiter))
 
 
 def mapping_editor(file_name: str, table: str, headers: list[str], lang: str) -> dict[str, str]:
@@ -131,7 +132,7 @@ def mapping_editor(file_name: str, table: str, headers: list[str], lang: str) ->
         for i, column in enumerate(candidate_columns(table)):
             options = [NOT_USED] + list(headers)
             default = detected.get(column.name, NOT_USED)
-            label = column.name + (" *" if column.required else "")
+            label = exports.column_label(column.name, lang) + (" *" if column.required else "")
             choice = cols[i % 3].selectbox(
                 label, options, index=options.index(default) if default in options else 0,
                 format_func=lambda h: t("data.mapping_none", lang) if h == NOT_USED else h,
@@ -150,38 +151,60 @@ def validation_report(result, lang: str, key: str | None = None) -> None:
     if s.get("amount_total") is not None:
         st.caption(t("data.report_detail", lang, customers=f"{s['customers']:,}",
                      amount=format_money(s["amount_total"], lang)))
-    shown_in = result.messages(lang) if hasattr(result, "messages") else s.get("warnings", [])
-    for warning, shown in zip(s.get("warnings", []), shown_in):
-        if "see the rejects report" in warning:
+    for note in result.notes:  # every warning of a load, each in the reader's language
+        if note.key == "load.rows_rejected":
             continue  # the report line above says it
-        st.warning(t(WARNING_KEYS[warning], lang) if warning in WARNING_KEYS else md(shown))
+        st.warning(t(SHOWN_AS[note.key], lang) if note.key in SHOWN_AS else md(note.text(lang)))
     if len(result.rejects):
         st.markdown(t("data.rejects", lang))
-        shown = rejects_frame(result.rejects, lang)
-        st.dataframe(shown.head(1000), hide_index=True)
+        shown = rejects_frame(result.rejects, lang)  # the reason code stays in the file, for machines
+        st.dataframe(shown.drop(columns=[t("reject.col_reason_code", lang)], errors="ignore").head(1000),
+                     hide_index=True, placeholder="—")
         st.download_button(t("data.rejects_download", lang), csv_bytes(shown),
-                           file_name=f"rejects_{result.source_name}.csv", mime="text/csv",
-                           key=f"rejects::{key or result.source_name}")
+                           file_name=exports.download_name("file.rejects", lang, result.source_name.rsplit(".", 1)[0]),
+                           mime="text/csv", key=f"rejects::{key or result.source_name}")
     else:
         st.caption(t("data.no_rejects", lang))
 
 
-WARNING_KEYS = {"no cost column: profit falls back to revenue": "note.no_cost"}
+# Load notes the page says at more length than the command line (the same words as the pages' notes).
+SHOWN_AS = {"load.no_cost": "note.no_cost"}
+
+
+def reject_reason(code: str, column: str, english: str, lang: str) -> str:
+    """Why a row was rejected, for a reader: by its reason code in Chinese (the column as the file
+    names it), the engine's English sentence (with its details) in English or for an unknown code."""
+    if lang != "zh" or f"reject.{code}" not in TEXT:
+        return english
+    return t(f"reject.{code}", lang, col=column)
 
 
 def rejects_frame(rejects: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Rejected rows for a reader: reasons in their language (by reason code), translated headers."""
+    """Rejected rows for a reader: reasons in their language (by reason code), translated headers;
+    the code stays, labelled, for whoever filters the file by it."""
     out = rejects.copy()
-    if lang == "zh" and "reason_code" in out:
-        translated = [t(f"reject.{code}", lang, col=col) for code, col in zip(out["reason_code"], out["column"])]
-        out["reason"] = [zh if not zh.startswith("reject.") else en for zh, en in zip(translated, out["reason"])]
+    if "reason_code" in out:
+        out["reason"] = [reject_reason(code, col, en, lang)
+                         for code, col, en in zip(out["reason_code"], out["column"], out["reason"])]
     return out.rename(columns={c: t(f"reject.col_{c}", lang) for c in out.columns if f"reject.col_{c}" in TEXT})
+
+
+def source_label(source: str | None, lang: str) -> str:
+    """Where a dataset came from, for a reader: the bundled sample said in their language, else as stored."""
+    from valuation.data.store import SAMPLE_SOURCE
+
+    prefix = SAMPLE_SOURCE.split("{", 1)[0]
+    if source and source.startswith(prefix) and source.endswith("/)"):
+        return t("data.source_sample", lang, folder=source[len(prefix):-1])
+    return source or "—"
 
 
 def table_summary_frame(summary: pd.DataFrame, provided: dict[str, list[str]], lang: str) -> pd.DataFrame:
     """The store's per-table summary with translated headers and the columns each file provided."""
     out = summary.copy()
-    out["columns_provided"] = [", ".join(provided.get(name, [])) or "—" for name in out["table"]]
+    sep = "、" if lang == "zh" else ", "
+    out["columns_provided"] = [sep.join(exports.column_label(c, lang) for c in provided.get(name, [])) or "—"
+                               for name in out["table"]]
     out["table"] = [t(f"table.{name}", lang) for name in out["table"]]
     return out.rename(columns={c: t(f"col.{c}", lang) for c in out.columns})
 
@@ -227,7 +250,7 @@ def data_notes(scored: pd.DataFrame, lang: str) -> None:
         if not availability.service:
             notes.append(t("note.no_service", lang))
     if fit is not None and fit.method == "formula":
-        notes.append(t("note.clv_formula", lang, reason=fit.reason))
+        notes.append(t("note.clv_formula", lang, reason=md(fit.reason_text(lang))))
     if notes:
         with st.expander(t("note.title", lang, n=len(notes)), expanded=False):
             for note in notes:
@@ -235,21 +258,18 @@ def data_notes(scored: pd.DataFrame, lang: str) -> None:
 
 
 def class_actions(scored: pd.DataFrame, lang: str) -> None:
-    """One card per value class: how many customers, their profit, and the recommended action."""
-    from valuation.model.tiers import VALUE_CLASSES
+    """One card per value class: how many customers, their profit, and the recommended action.
 
-    # As in the value matrix: prospects have no actual value yet. Two columns, not the whole
-    # frame: filtering every column of a million customers five times took about a second.
-    buyers = scored["has_orders"].to_numpy(dtype=bool)
-    classes = scored["value_class"].to_numpy()[buyers]
-    profit = scored["net_profit_12m"].to_numpy(dtype=float)[buyers]
-    cols = st.columns(len(VALUE_CLASSES))
-    for col, name in zip(cols, VALUE_CLASSES):
-        member = classes == name
+    The counts are ``exports.class_table``'s, as in the report and the workbook (buyers only:
+    prospects have no value class yet).
+    """
+    table = exports.class_table(scored, lang)
+    cols = st.columns(len(table))
+    for col, row in zip(cols, table.itertuples(index=False)):
         with col.container(border=True):
-            st.markdown(f"**{t(f'class.{name}', lang)}** · {int(member.sum()):,}")
-            st.caption(t("overview.class_profit", lang, profit=format_money(profit[member].sum(), lang)))
-            st.write(t(f"action.{name}", lang))
+            st.markdown(f"**{t(f'class.{row.value_class}', lang)}** · {row.customers:,}")
+            st.caption(t("overview.class_profit", lang, profit=format_money(row.net_profit_12m, lang)))
+            st.write(row.action)
 
 
 def labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -257,17 +277,37 @@ def labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return exports.labelled(frame, lang)
 
 
-def number_columns(lang: str) -> dict:
-    """Column formats for scored tables: scores as whole numbers, money with separators."""
-    money = st.column_config.NumberColumn(format="¥%,.0f")
-    score = st.column_config.NumberColumn(format="%.0f")
-    cols = {}
-    for c in ("clv", "actual_value", "strategic_value", "revenue_12m", "net_profit_12m", "revenue_total", "overdue_amount", "revenue_drop",
-              "revenue_last_6m", "revenue_prev_6m"):
-        cols[t(f"feat.{c}", lang)] = money
-    for c in ("composite", "composite_before", "composite_after", "score_moved"):
-        cols[t(f"feat.{c}", lang) if f"feat.{c}" in TEXT else c] = score
-    return cols
+# Streamlit number formats per ``exports.NUMBER_KINDS`` kind. "yen" puts the sign before the symbol
+# (-¥2,280,440; the printf "¥%,.0f" wrote ¥-2,280,440) and keeps the column a number that sorts.
+NUMBER_FORMATS = {"money": "yen", "pct": "percent", "score": "%.1f", "days": "%d", "count": "%,d"}
+
+
+def number_columns(lang: str, columns=None) -> dict:
+    """Column formats for labelled tables, by header in ``lang``: money in yuan with separators,
+    shares and trends in %, scores to one decimal, whole days and counts.
+
+    ``columns``: the frame's column names (before labelling); default every column of a known kind.
+    """
+    names = columns if columns is not None else [c for cs in exports.NUMBER_KINDS.values() for c in cs]
+    out = {}
+    for column in names:
+        kind = exports.column_kind(column)
+        if kind is not None:
+            out[exports.column_label(str(column), lang)] = st.column_config.NumberColumn(format=NUMBER_FORMATS[kind])
+    return out
+
+
+def count_columns(frame: pd.DataFrame) -> dict:
+    """Thousands separators for the whole-number columns of an already labelled table (1,047, not 1047)."""
+    return {str(c): st.column_config.NumberColumn(format=NUMBER_FORMATS["count"]) for c in frame.columns
+            if pd.api.types.is_integer_dtype(frame[c])}
+
+
+def table(frame: pd.DataFrame, lang: str, column_config: dict | None = None, **kwargs) -> None:
+    """A table of engine columns for people: headers and codes in ``lang``, numbers formatted by kind,
+    dates without time, and "—" where a value is missing (never None or NaN)."""
+    config = {**number_columns(lang, list(frame.columns)), **(column_config or {})}
+    st.dataframe(labelled(frame, lang), hide_index=True, column_config=config, placeholder="—", **kwargs)
 
 
 PROJECTOR_CSS = """

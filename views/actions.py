@@ -20,7 +20,7 @@ if not widgets.require_orders(ctx):
 
 scored = cache.scored(ctx)
 settings = cache.settings()
-stamp = f"{ctx.dataset}_{ctx.as_of}"
+stamp = (ctx.dataset, ctx.as_of)  # in every download's name, after what it is in the reader's language
 TABLE_ROWS = 5000  # rows of a list sent to the browser; its CSV download has them all
 
 # ---- meeting material -------------------------------------------------------------
@@ -31,15 +31,18 @@ cols = st.columns(3)
 cols[0].download_button(t("actions_page.report", lang),
                         lambda: build_report(scored, lang=lang, dataset=ctx.dataset, settings=settings,
                                              generated_at=dt.datetime.now()).encode("utf-8"),
-                        file_name=f"report_{stamp}.html", mime="text/html", key="download_report",
+                        file_name=exports.download_name("file.report", lang, *stamp, ext="html"), mime="text/html",
+                        key="download_report",
                         type="primary", use_container_width=True)
 cols[1].download_button(t("actions_page.excel", lang),
                         lambda: exports.scored_workbook(scored, lang, settings=settings, dataset=ctx.dataset),
-                        file_name=f"customers_{stamp}.xlsx", key="download_excel", use_container_width=True,
+                        file_name=exports.download_name("file.customers", lang, *stamp, ext="xlsx"),
+                        key="download_excel", use_container_width=True,
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 cols[2].download_button(t("actions_page.csv", lang),
                         lambda: exports.csv_bytes(exports.labelled(pipeline.output_frame(scored), lang)),
-                        file_name=f"customers_{stamp}.csv", mime="text/csv", key="download_csv",
+                        file_name=exports.download_name("file.customers", lang, *stamp), mime="text/csv",
+                        key="download_csv",
                         use_container_width=True)
 
 # ---- action lists -----------------------------------------------------------------
@@ -61,16 +64,15 @@ if chosen.empty:
 else:
     # The first rows only go to the browser (a list can hold hundreds of thousands); the CSV has them all
     # and is written when clicked, not on every rerun.
-    st.dataframe(widgets.labelled(chosen.head(TABLE_ROWS), lang), hide_index=True,
-                 column_config={**widgets.number_columns(lang), **cache_actions.buy_more_columns(lang)})
+    widgets.table(chosen.head(TABLE_ROWS), lang, column_config=cache_actions.buy_more_columns(lang))
     if len(chosen) > TABLE_ROWS:
         st.caption(t("customers.count", lang, shown=f"{TABLE_ROWS:,}", total=f"{len(chosen):,}"))
     st.download_button(t("common.download_csv", lang),
                        lambda frame=chosen: exports.csv_bytes(widgets.labelled(frame, lang)),
-                       file_name=f"{choice}_{stamp}.csv", mime="text/csv", key="download_list")
+                       file_name=exports.download_name(f"file.{choice}", lang, *stamp), mime="text/csv",
+                       key="download_list")
 st.download_button(t("actions_page.all_lists", lang),
-                   lambda: exports.frames_workbook({t(f"actions.title.{n}", lang): widgets.labelled(f, lang)
-                                                    for n, f in lists.items()}),
-                   file_name=f"action_lists_{stamp}.xlsx", key="download_lists",
+                   lambda: exports.frames_workbook(exports.list_sheets(lists, lang)),
+                   file_name=exports.download_name("file.action_lists", lang, *stamp, ext="xlsx"), key="download_lists",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 st.caption(t("actions_page.schedule", lang))

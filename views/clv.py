@@ -46,8 +46,8 @@ base = pd.DataFrame([vars(s) for s in clv.CAR_BUYER])[list(COLUMNS)]
 base["name"] = [t(f"clv.car.{key}", lang) for key in base["name"]]  # the seed's example in the reader's language
 edited = st.data_editor(base.rename(columns={k: t(v, lang) for k, v in COLUMNS.items()}), num_rows="dynamic",
                         hide_index=True, key="clv_streams",
-                        column_config={t("clv.stream.revenue", lang): st.column_config.NumberColumn(min_value=0, format="¥%,.0f"),
-                                       t("clv.stream.profit", lang): st.column_config.NumberColumn(format="¥%,.0f"),
+                        column_config={t("clv.stream.revenue", lang): st.column_config.NumberColumn(min_value=0, format="yen"),
+                                       t("clv.stream.profit", lang): st.column_config.NumberColumn(format="yen"),
                                        t("clv.stream.every", lang): st.column_config.NumberColumn(min_value=1, max_value=50, step=1),
                                        t("clv.stream.first", lang): st.column_config.NumberColumn(min_value=1, max_value=100, step=1),
                                        t("clv.stream.last", lang): st.column_config.NumberColumn(min_value=1, max_value=100, step=1)})
@@ -91,7 +91,7 @@ if fit is not None and fit.method == "model":
                       model=t(f"clv.model.{fit.selection['chosen']}", lang)))
         st.dataframe(tables.selection_table(fit.selection, lang), hide_index=True)
 else:
-    st.warning(t("note.clv_formula", lang, reason=fit.reason if fit else ""))
+    st.warning(t("note.clv_formula", lang, reason=fit.reason_text(lang) if fit else ""))
 st.plotly_chart(charts_clv.clv_by_tier(scored, lang), key="clv_by_tier")
 
 # ---- diagnostics -----------------------------------------------------------------

@@ -40,13 +40,13 @@ table_cols = ["customer_id", "name", "tier", "value_class", "grade_profit", "gra
               "rfm_class", "lifecycle_stage", "composite",
               "actual_value", "strategic_value", "revenue_12m", "net_profit_12m", "days_since_last_order", "region", "industry"]
 table = shown[[c for c in table_cols if c in shown]].sort_values("composite", ascending=False)
-st.dataframe(widgets.labelled(table.head(TABLE_ROWS), lang), hide_index=True,
-             column_config=widgets.number_columns(lang))
+widgets.table(table.head(TABLE_ROWS), lang)
 if len(table) > TABLE_ROWS:
     st.caption(t("customers.table_limited", lang, rows=f"{TABLE_ROWS:,}", total=f"{len(table):,}"))
 # Built when clicked (a million rows take seconds to write), not on every rerun.
 st.download_button(t("common.download_csv", lang), lambda: csv_bytes(output_frame(shown)),
-                   file_name="customers.csv", mime="text/csv", key="download_customers")
+                   file_name=exports.download_name("file.customers", lang, ctx.dataset, ctx.as_of), mime="text/csv",
+                   key="download_customers")
 
 availability = scored.attrs.get("availability")
 if availability is None or availability.payments:  # seed 002: the arrears, by how long past due
@@ -55,10 +55,7 @@ if availability is None or availability.payments:  # seed 002: the arrears, by h
     if ageing.empty:
         st.caption(t("customers.ageing_none", lang))
     else:
-        shown_ageing = widgets.labelled(ageing, lang)
-        money_format = st.column_config.NumberColumn(format="¥%,.0f")
-        st.dataframe(shown_ageing, hide_index=True, column_config={
-            exports.column_label(c, lang): money_format for c in ("0_30", "31_90", "90_plus", "total")})
+        widgets.table(ageing, lang)
         st.caption(t("customers.ageing_help", lang))
 
 st.divider()

@@ -24,7 +24,7 @@ st.title(t("page.data", lang))
 info = ctx.store.info(ctx.dataset)
 label = t("sidebar.session_only", lang, name=ctx.dataset) if ctx.scope == state.SESSION else ctx.dataset
 st.subheader(t("data.current", lang, name=md(label)))
-st.caption(t("data.source", lang, source=md(info.source or "—")))
+st.caption(t("data.source", lang, source=md(widgets.source_label(info.source, lang))))
 kind = sources.kind_info(ctx.store, ctx.dataset)
 if kind and kind["kind"] == sources.KIND_FEATURES:
     st.info(t("scale.current_features", lang, engine=md(kind["detail"].get("engine") or "—"),
@@ -36,7 +36,8 @@ damaged = sources.features_problem(ctx.store, ctx.dataset)
 if damaged is not None:  # a damaged features record: said here, where the dataset can be deleted
     state.show_error(damaged, lang)
 summary = widgets.table_summary_frame(ctx.store.table_summary(ctx.dataset), info.provided, lang)
-st.dataframe(summary, hide_index=True)
+st.dataframe(summary, hide_index=True, placeholder="—",  # an empty table has no dates
+             column_config=widgets.count_columns(summary))
 missing = [t(f"table.{name}", lang) for name in schema.TABLES if name not in info.provided]
 if missing:
     st.info(t("data.missing_tables", lang, tables="、".join(missing) if lang == "zh" else ", ".join(missing)))
@@ -81,7 +82,8 @@ def ready_message(scope: str, name: str) -> str:
 
 if auth.can("audit"):
     with st.expander(t("data.audit", lang)):
-        st.dataframe(auth.audit_frame(audit_log(state.shared_store(), 200), lang), hide_index=True)
+        audit = auth.audit_frame(audit_log(state.shared_store(), 200), lang)
+        st.dataframe(audit, hide_index=True, placeholder="—", column_config=widgets.count_columns(audit))
 
 if not auth.can("upload"):  # a viewer: see and export only
     st.info(t("data.viewer_only", lang))
@@ -143,7 +145,7 @@ for upload in files or []:
                 detected.caption(t("scale.parquet_detected", lang, columns=len(sniffed["headers"])))
             else:
                 detected.caption(t("data.detected", lang, encoding=encoding,
-                                   delimiter=widgets.delimiter_label(sniffed["delimiter"])))
+                                   delimiter=widgets.delimiter_label(sniffed["delimiter"], lang)))
 
         show_detected(sniffed["encoding"])
         for note in sniffed.get("notes") or ():  # a unit in a header, a Big5 file: said before the import
@@ -151,7 +153,7 @@ for upload in files or []:
         mapping = widgets.mapping_editor(upload_id(upload) if sheet is None else f"{upload_id(upload)}::{sheet}",
                                          table, sniffed["headers"], lang)
         with st.expander(t("data.preview", lang)):
-            st.dataframe(sniffed["preview"], hide_index=True)
+            st.dataframe(sniffed["preview"], hide_index=True, placeholder="—")
         try:
             result = widgets.cached_read(upload, table, tuple(sorted(mapping.items())), sheet)
         except IngestError as exc:
@@ -162,7 +164,9 @@ for upload in files or []:
         try:
             ingest.check_loadable(result)  # every row rejected: nothing to save
         except IngestError as exc:
-            state.show_error(exc, lang)
+            state.show_error(exc, lang, reason=widgets.reject_reason(exc.params.get("reason_code", ""),
+                                                                     exc.params.get("column", ""),
+                                                                     exc.params.get("reason", ""), lang))
             continue
         results.append(result)
 

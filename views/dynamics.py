@@ -10,7 +10,7 @@ from ui.safe import md
 from valuation.analysis import snapshots
 from valuation.i18n.format import format_date
 from valuation.i18n.text import t
-from valuation.present import charts
+from valuation.present import charts, exports
 from valuation.present import charts_explore as cx
 from valuation.present.exports import csv_bytes
 
@@ -51,6 +51,8 @@ if len(dates) < 2:
 
 scored_at = cache_explore.snapshot_scores(ctx, dates)
 k = cache_dynamics.key(ctx, dates)  # every table below is cached under it (ui/cache_dynamics.py)
+prospects = snapshots.knows_prospects(scored_at)  # orders alone know a customer from their first order
+scored_at = cache_dynamics.known(k, scored_at)
 methods = snapshots.clv_methods(scored_at)
 if len(set(methods.values())) > 1:
     st.warning(t("dynamics.mixed_clv", lang, dates=", ".join(
@@ -58,9 +60,17 @@ if len(set(methods.values())) > 1:
 first, last = dates[0], dates[-1]
 counts = cache_dynamics.counts(k, first, last, scored_at)
 st.caption(t("dynamics.span", lang, first=format_date(first, lang), last=format_date(last, lang), n=len(dates)))
-m = st.columns(5)
-for col, key in zip(m, ("up", "down", "same", "converted", "new")):
-    col.metric(t(f"dynamics.count.{key}", lang), f"{counts[key]:,}")
+if prospects:
+    m = st.columns(5)
+    for col, key in zip(m, ("up", "down", "same", "converted", "new")):
+        col.metric(t(f"dynamics.count.{key}", lang), f"{counts[key]:,}")
+else:  # no prospect can convert: who appeared between the dates are new customers
+    m = st.columns(4)
+    for col, key in zip(m, ("up", "down", "same")):
+        col.metric(t(f"dynamics.count.{key}", lang), f"{counts[key]:,}")
+    m[3].metric(t("dynamics.count.new_buyers", lang), f"{counts['new']:,}",
+                help=t("dynamics.count.new_buyers_help", lang, first=format_date(first, lang),
+                       last=format_date(last, lang)))
 
 # ---- moves between tiers or stages -------------------------------------------------
 st.subheader(t("dynamics.moves", lang))
@@ -74,10 +84,12 @@ if view == "all":
     flow = cache_dynamics.flows(k, column, scored_at)
     st.plotly_chart(cx.snapshot_sankey(flow, lang, kind), key="dyn_sankey")
     st.caption(t("dynamics.sankey_help", lang))
-    cache_explore.show_table(flow.assign(source=[cx.value_label(column, v, lang) for v in flow["source"]],
-                                         target=[cx.value_label(column, v, lang) for v in flow["target"]]), lang)
-    st.download_button(t("common.download_csv", lang), csv_bytes(flow), file_name=f"flows_{kind}.csv",
-                       mime="text/csv", key="download_dyn_flows")
+    # The snapshot dates name each step (the engine's step number counts from 0).
+    cache_explore.show_table(flow.drop(columns="step").assign(
+        source=[cx.value_label(column, v, lang) for v in flow["source"]],
+        target=[cx.value_label(column, v, lang) for v in flow["target"]]), lang)
+    st.download_button(t("common.download_csv", lang), csv_bytes(flow), mime="text/csv", key="download_dyn_flows",
+                       file_name=exports.download_name("file.flows", lang, t(f"dynamics.kind.{kind}", lang)))
 else:
     start = c3.selectbox(t("dynamics.from", lang), dates, index=0, format_func=lambda d: format_date(d, lang),
                          key="dyn::from")
@@ -91,9 +103,10 @@ else:
         shown = matrix.copy()
         shown.index = [cx.value_label(column, v, lang) for v in shown.index]
         shown.columns = [cx.value_label(column, v, lang) for v in shown.columns]
-        st.dataframe(shown)
+        st.dataframe(shown, column_config=widgets.count_columns(shown))
         st.download_button(t("common.download_csv", lang), csv_bytes(matrix.reset_index()),
-                           file_name=f"transitions_{kind}.csv", mime="text/csv", key="download_dyn_matrix")
+                           file_name=exports.download_name("file.transitions", lang, t(f"dynamics.kind.{kind}", lang)),
+                           mime="text/csv", key="download_dyn_matrix")
 
 # ---- tier sizes and shares per snapshot --------------------------------------------
 st.subheader(t("dynamics.shares", lang))
@@ -102,7 +115,8 @@ share_measure = st.radio(t("dynamics.share_measure", lang), list(cx.SHARE_MEASUR
                          format_func=lambda s: cx.measure_label(s, lang), key="dyn::share_measure")
 st.plotly_chart(cx.tier_shares_over_time(conc, lang, share_measure), key="dyn_shares")
 cache_explore.show_table(conc, lang)
-st.download_button(t("common.download_csv", lang), csv_bytes(conc), file_name="tier_shares.csv", mime="text/csv",
+st.download_button(t("common.download_csv", lang), csv_bytes(conc), mime="text/csv",
+                   file_name=exports.download_name("file.tier_shares", lang, ctx.dataset, ctx.as_of),
                    key="download_dyn_shares")
 
 # ---- risers and fallers ------------------------------------------------------------
@@ -110,7 +124,7 @@ st.subheader(t("dynamics.movers", lang, first=format_date(first, lang), last=for
 st.caption(t("dynamics.movers_help", lang))
 c1, c2 = st.columns(2)
 top_n = c1.slider(t("dynamics.top_n", lang), 5, 50, 15, 5, key="dyn::top_n")
-with_prospects = c2.checkbox(t("dynamics.include_prospects", lang), value=False, key="dyn::prospects")
+with_prospects = prospects and c2.checkbox(t("dynamics.include_prospects", lang), value=False, key="dyn::prospects")
 rising, falling = cache_dynamics.rising_and_falling(k, first, last, top_n, not with_prospects, scored_at)
 st.plotly_chart(cx.movers_chart(rising, falling, lang), key="dyn_movers")
 left, right = st.columns(2)
@@ -119,5 +133,6 @@ for col, title_key, frame in ((left, "dynamics.rising", rising), (right, "dynami
     with col:
         cache_explore.show_table(frame.drop(columns=["tier_steps"]), lang)
 both = pd.concat([rising.assign(direction="rising"), falling.assign(direction="falling")], ignore_index=True)
-st.download_button(t("common.download_csv", lang), csv_bytes(both), file_name="risers_fallers.csv",
+st.download_button(t("common.download_csv", lang), csv_bytes(both),
+                   file_name=exports.download_name("file.risers_fallers", lang, ctx.dataset, ctx.as_of),
                    mime="text/csv", key="download_dyn_movers")

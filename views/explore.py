@@ -9,6 +9,7 @@ from valuation.analysis import explore, needs
 from valuation.i18n.format import format_date, format_money
 from valuation.i18n.text import t
 from valuation.present import charts_explore as cx
+from valuation.present import exports
 from valuation.present.exports import csv_bytes
 
 ctx = state.context()
@@ -27,9 +28,10 @@ st.caption(t("explore.intro", lang, as_of=format_date(ctx.as_of, lang)))
 PERIODS = (0, 24, 12)  # months of orders; 0 = all history up to the as-of date
 
 
-def download(frame, name: str, key: str) -> None:
-    st.download_button(t("common.download_csv", lang), csv_bytes(frame), file_name=f"{name}.csv",
-                       mime="text/csv", key=key)
+def download(frame, name: tuple, key: str) -> None:
+    """A CSV of ``frame`` named in the reader's language: ``name`` is a ``file.*`` key and the words after it."""
+    st.download_button(t("common.download_csv", lang), csv_bytes(frame),
+                       file_name=exports.download_name(*name[:1], lang, *name[1:]), mime="text/csv", key=key)
 
 
 tab_one, tab_two, tab_three, tab_cac, tab_top = st.tabs(
@@ -56,7 +58,7 @@ with tab_one:
     build = cx.slice_bars if kind == "bars" else cx.slice_treemap
     st.plotly_chart(build(frame, dim, measure, lang, subtitle), key="explore_one")
     cache_explore.show_table(frame, lang)
-    download(frame, f"explore_{dim}", "download_explore_one")
+    download(frame, ("file.explore", cx.dim_label(dim, lang)), "download_explore_one")
 
 # ---- two dimensions ---------------------------------------------------------------
 with tab_two:
@@ -85,7 +87,7 @@ with tab_two:
         st.plotly_chart(cx.slice_heatmap(grid, measure2, lang, subtitle2),
                         key="explore_two")
         cache_explore.show_table(frame2, lang)
-        download(frame2, f"explore_{rows}_{cols}", "download_explore_two")
+        download(frame2, ("file.explore", cx.dim_label(rows, lang), cx.dim_label(cols, lang)), "download_explore_two")
 
 # ---- three dimensions: value tier × behaviour segment × region or industry --------
 with tab_three:
@@ -104,7 +106,7 @@ with tab_three:
                                      cx.slice_subtitle(path, None, ctx.as_of, lang)),
                     key="explore_segments")
     cache_explore.show_table(cube, lang)
-    download(cube, f"explore_segments_{by}", "download_explore_segments")
+    download(cube, ("file.segments", cx.dim_label(by, lang)), "download_explore_segments")
 
     # Seed 003: needs-based segments read from behaviour, every cut-off a percentile of this dataset.
     st.subheader(t("needs.title", lang))
@@ -124,7 +126,8 @@ with tab_three:
             st.caption(t("chart.explore.hover_measure", lang, measure=name, value=rule))
         st.download_button(t("needs.download_list", lang),
                            lambda: csv_bytes(cx.labelled_table(cx.needs_table(found.customers, lang), lang)),
-                           file_name=f"needs_segments_{ctx.dataset}_{ctx.as_of}.csv", mime="text/csv",
+                           file_name=exports.download_name("file.needs_segments", lang, ctx.dataset, ctx.as_of),
+                           mime="text/csv",
                            key="download_explore_needs")
 
 # ---- CLV against acquisition cost by channel --------------------------------------
@@ -143,7 +146,7 @@ with tab_cac:
     cac_table = cache_explore.of_scored(ctx, scored, "clv_vs_cac", "channel")
     st.plotly_chart(cx.clv_cac_chart(cac_table, lang), key="explore_cac")
     cache_explore.show_table(cac_table, lang)
-    download(cac_table, "clv_vs_cac", "download_explore_cac")
+    download(cac_table, ("file.clv_vs_cac",), "download_explore_cac")
 
 # ---- top and fastest-growing customers --------------------------------------------
 with tab_top:
@@ -169,8 +172,8 @@ with tab_top:
         top = explore.top_customers(chosen, top_by, top_n)
         st.caption(t("explore.top_filtered", lang, n=f"{int(chosen['has_orders'].sum()):,}"))
     st.plotly_chart(cx.top_customers_chart(top, top_by, lang), key="explore_top")
-    st.dataframe(widgets.labelled(top, lang), hide_index=True, column_config=widgets.number_columns(lang))
-    download(top, f"top_{top_by}", "download_explore_top")
+    widgets.table(top, lang)
+    download(top, ("file.top", t(f"feat.{top_by}", lang)), "download_explore_top")
 
     st.subheader(t("explore.growth", lang))
     if widgets.features_only(ctx, "growth"):  # no orders: no revenue windows to compare
@@ -196,4 +199,4 @@ with tab_top:
                                     [t("explore.min_base_note", lang, base=format_money(min_base, lang))]
                                     if rank_by == "rate" else []), key="explore_growth")
     cache_explore.show_table(growers, lang)
-    download(growers, f"growing_{g_months}m", "download_explore_growth")
+    download(growers, ("file.growing", t("file.months", lang, n=g_months)), "download_explore_growth")

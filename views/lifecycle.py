@@ -9,7 +9,7 @@ from valuation.analysis import funnel
 from valuation.i18n.format import format_count, format_date
 from valuation.i18n.text import t
 from valuation.model import lifecycle
-from valuation.present import charts
+from valuation.present import charts, exports
 from valuation.present.exports import csv_bytes
 
 ctx = state.context()
@@ -43,7 +43,8 @@ if not widgets.features_only(ctx, "cohort_funnel"):
     else:
         cohort = cache_lifecycle.cohort_funnel(ctx, as_of, start, end, window)
         st.plotly_chart(charts.cohort_funnel(cohort, lang), key="cohort_funnel")
-        st.dataframe(charts.cohort_table(cohort, lang), hide_index=True, key="cohort_table")
+        steps = charts.cohort_table(cohort, lang)
+        st.dataframe(steps, hide_index=True, key="cohort_table", column_config=widgets.count_columns(steps))
         opened = int(cohort["open"].sum())
         st.caption(t("funnel.open_note" if opened else "funnel.all_closed", lang, n=format_count(opened),
                      days=window, as_of=format_date(as_of, lang)))
@@ -66,8 +67,9 @@ st.caption(t("life.alerts_help", lang, days=rules.at_risk_days, k=rules.gap_mult
 if alerts.empty:
     st.success(t("life.no_alerts", lang))
 else:
-    st.dataframe(widgets.labelled(alerts, lang), hide_index=True)
-    st.download_button(t("common.download_csv", lang), csv_bytes(alerts), file_name="at_risk.csv",
+    widgets.table(alerts, lang)
+    st.download_button(t("common.download_csv", lang), lambda: csv_bytes(widgets.labelled(alerts, lang)),
+                       file_name=exports.download_name("file.at_risk_alerts", lang, ctx.dataset, ctx.as_of),
                        mime="text/csv", key="download_alerts")
 
 declining = lifecycle.declining_valuable(scored)
@@ -76,4 +78,4 @@ st.caption(t("life.declining_help", lang))
 if declining.empty:
     st.success(t("life.no_declining", lang))
 else:
-    st.dataframe(widgets.labelled(declining, lang), hide_index=True)
+    widgets.table(declining, lang)

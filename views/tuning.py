@@ -85,7 +85,7 @@ with right:
     cols[1].metric(t("tuning.direction_up", lang), f"{int(np.count_nonzero(steps < 0)):,}")
     cols[2].metric(t("tuning.direction_down", lang), f"{int(np.count_nonzero(steps > 0)):,}")
     cols[3].metric(t("kpi.tier_a_share", lang), format_pct(now),
-                   delta=f"{(now - then) * 100:+.1f} pt" if changed else None)
+                   delta=t("tuning.delta_pt", lang, pts=f"{(now - then) * 100:+.1f}") if changed else None)
     cuts = settings.tiers
     st.caption(t("tuning.tier_sizes_fixed", lang, a=format_pct(cuts.a), b=format_pct(cuts.b), c=format_pct(cuts.c)))
     widgets.weight_evidence(ctx, settings, baseline_settings, baseline_name)
@@ -121,8 +121,7 @@ def movers_table() -> None:
     else:
         st.caption(t("tuning.movers_help", lang, baseline=t(f"preset.{baseline_name}", lang)))
         movers.insert(movers.columns.get_loc("score_moved") + 1, "driver", _drivers(movers))
-        st.dataframe(widgets.labelled(movers.drop(columns=["tier_steps", "row"]), lang), hide_index=True,
-                     column_config=widgets.number_columns(lang))
+        widgets.table(movers.drop(columns=["tier_steps", "row"]), lang)
 
 
 def _drivers(movers) -> list[str]:

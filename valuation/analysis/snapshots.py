@@ -92,6 +92,45 @@ def score_snapshots(store: Store, dataset: str, dates: Sequence[dt.date],
     return {pd.Timestamp(d).date(): pipeline.run(store, dataset, d, settings) for d in sorted(dates)}
 
 
+def knows_prospects(snapshots: Mapping[dt.date, pd.DataFrame]) -> bool:
+    """Whether the data knows customers before their first order (prospects).
+
+    It does when the latest scoring has customers without orders (a customers file listing
+    prospects) or any customer has a creation date. Orders alone (``customer_id``,
+    ``order_date``, ``amount``, perhaps a name lifted into a customers table) know a customer
+    from their first order only: a customer without an order at a snapshot was not yet there.
+    """
+    if not snapshots:
+        return False
+    latest = snapshots[max(snapshots)]
+    if "has_orders" not in latest or not latest["has_orders"].all():
+        return True
+    return any("created_at" in s and s["created_at"].notna().any() for s in snapshots.values())
+
+
+def known_customers(snapshots: Mapping[dt.date, pd.DataFrame]) -> dict[dt.date, pd.DataFrame]:
+    """The scorings with only the customers each date knew.
+
+    With prospects in the data (:func:`knows_prospects`) every scoring is kept as it is. On
+    orders alone, the customers without an order yet at a date are left out of its scoring, so
+    flows start them at :data:`ABSENT` and :func:`tier_change_counts` counts them as new when
+    they first order, not as prospects who bought. Frames are returned as they are (not copied)
+    when nothing is left out.
+    """
+    if knows_prospects(snapshots):
+        return dict(snapshots)
+    out = {}
+    for date, scored in snapshots.items():
+        has = scored["has_orders"].to_numpy(dtype=bool) if "has_orders" in scored else None
+        if has is None or has.all():
+            out[date] = scored
+        else:
+            kept = scored.loc[has].reset_index(drop=True)
+            kept.attrs = dict(scored.attrs)
+            out[date] = kept
+    return out
+
+
 def panel(snapshots: Mapping[dt.date, pd.DataFrame]) -> pd.DataFrame:
     """One row per customer and snapshot: tier, stage, class, composite, revenue and profit.
 
@@ -300,5 +339,6 @@ def tier_change_counts(before: pd.DataFrame, after: pd.DataFrame,
 
 
 __all__ = ["ABSENT", "DEFAULT_SNAPSHOTS", "MAX_SNAPSHOTS", "choose_dates", "clv_methods", "concentration_over_time",
-           "default_snapshot_dates", "flows", "label_order", "movers", "panel", "parse_dates", "period_ends",
+           "default_snapshot_dates", "flows", "known_customers", "knows_prospects", "label_order", "movers", "panel",
+           "parse_dates", "period_ends",
            "rising_and_falling", "score_snapshots", "states", "tier_change_counts", "transition_matrix"]

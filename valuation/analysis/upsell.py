@@ -217,7 +217,8 @@ def frequency_gains(scored: pd.DataFrame, customers=None, *, ratio: float = CYCL
     cycled = (_has_orders(scored) & (gap > 0)).to_numpy()  # NaN: fewer than two purchase days
     peer = pd.Series(np.nan, index=scored.index)
     peer[cycled] = peer_median(gap[cycled], scored.loc[cycled, "tier"].astype(str))
-    peers = scored.loc[cycled, "tier"].astype(str).map(scored.loc[cycled, "tier"].astype(str).value_counts()) - 1
+    # As floats: with nobody who bought twice the mapped counts of an empty text column stay text.
+    peers = scored.loc[cycled, "tier"].astype(str).map(scored.loc[cycled, "tier"].astype(str).value_counts()).astype(float) - 1
     enough = pd.Series(False, index=scored.index)
     enough[cycled] = (peers >= min_peers).to_numpy()
     found = (enough & (peer > 0) & (gap > ratio * peer) & _targets(scored, customers)).to_numpy()

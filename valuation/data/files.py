@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from valuation.i18n.text import t
+from valuation.i18n.text import TEXT, t
 
 DELIMITERS = (",", "\t", ";", "|")
 _SAMPLE_BYTES = 65536
@@ -57,7 +57,23 @@ class Note:
     params: dict = field(default_factory=dict)
 
     def text(self, lang: str = "en") -> str:
-        return t(self.key, lang, **self.params)
+        """The text in ``lang``; a parameter that is a Note (a label, a part of a list) is written in
+        ``lang`` too, and a list of Notes is joined as that language joins clauses."""
+        sep = "；" if lang == "zh" else "; "
+        params = {k: (v.text(lang) if isinstance(v, Note)
+                      else sep.join(x.text(lang) for x in v) if isinstance(v, (list, tuple)) and v
+                      and all(isinstance(x, Note) for x in v) else v)
+                  for k, v in self.params.items()}
+        return t(self.key, lang, **params)
+
+
+def label_note(column: str):
+    """A canonical column's label as a Note (``feat.*``, else ``export.col.*``), to be written in the
+    reader's language; the name itself when it has no label."""
+    for prefix in ("feat", "export.col"):
+        if f"{prefix}.{column}" in TEXT:
+            return Note(f"{prefix}.{column}")
+    return column
 
 
 def max_file_bytes(max_mb: float | None = None) -> int:
@@ -404,7 +420,7 @@ def _plausible_utf8(text: str) -> bool:
     return any(c >= 0x800 for c in wide) or all(c < 0x250 for c in wide)
 
 
-def _decode_by_line(data: bytes, whole_gb18030: bool = False) -> tuple[str, bytes, list[str], bool] | None:
+def _decode_by_line(data: bytes, whole_gb18030: bool = False) -> tuple[str, bytes, list[Note], bool] | None:
     """Decode a file that is not one encoding (rows pasted from a UTF-8 and a GBK export) line by line.
 
     Every line with non-ASCII text is UTF-8 if it is valid UTF-8, else GB18030; a line that is
@@ -455,12 +471,10 @@ def _decode_by_line(data: bytes, whole_gb18030: bool = False) -> tuple[str, byte
     numbers = lambda idx: _line_list(np.asarray(idx, dtype=np.int64) + 1)  # noqa: E731
     notes = []
     if utf8_lines and gb_lines:
-        notes.append(f"the file mixes encodings: {len(utf8_lines)} line(s) are UTF-8 (lines "
-                     f"{numbers(utf8_lines)}) and {len(gb_lines)} GB18030/GBK (lines "
-                     f"{numbers(gb_lines)}); each line was read in its own encoding")
+        notes.append(Note("load.mixed_encoding", {"utf8": len(utf8_lines), "utf8_lines": numbers(utf8_lines),
+                                                  "gb": len(gb_lines), "gb_lines": numbers(gb_lines)}))
     if bad_lines:
-        notes.append(f"{len(bad_lines)} line(s) are neither UTF-8 nor GB18030/GBK text (lines "
-                     f"{numbers(bad_lines)}); their rows are rejected")
+        notes.append(Note("load.undecodable_lines", {"n": len(bad_lines), "lines": numbers(bad_lines)}))
     encoding = MIXED_ENCODING if utf8_lines and gb_lines else ("gb18030" if gb_lines else "utf-8")
     return encoding, text.encode("utf-8"), notes, bool(bad_lines)
 

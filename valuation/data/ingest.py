@@ -126,7 +126,8 @@ def check_loadable(result: IngestResult) -> None:
         file=result.source_name, rows=result.rows_read,
         line=int(first["line"]) if first is not None else 0,
         column=str(first["column"]) if first is not None else "",
-        reason=str(first["reason"]) if first is not None else "")
+        reason=str(first["reason"]) if first is not None else "",
+        reason_code=str(first["reason_code"]) if first is not None else "")
 
 
 def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
@@ -157,10 +158,10 @@ def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
         ``preview``), ``mapping``
         (canonical -> header, detected), ``missing`` (required columns not found), ``table``,
         ``sheets`` (xlsx sheet names, else None), ``sheet`` (the sheet shown: the one asked
-        for, else the first visible one), ``warnings`` (English), ``notes`` (the
-        warnings that have a text in both languages, as :class:`Note`: an unsure GBK/Big5
-        decision, a unit in a mapped money header; the preview shows values as written, before
-        the unit is applied).
+        for, else the first visible one), ``warnings`` (English), ``notes`` (what the preview
+        says before the import, as :class:`Note`, a text in both languages: an unsure GBK/Big5
+        decision, a hidden sheet skipped, a unit in a mapped money header; the preview shows
+        values as written, before the unit is applied).
 
     Raises
     ------
@@ -208,7 +209,6 @@ def sniff(source, name: str | None = None, *, table: str = "orders", sheet=None,
         "table": table,
         "sheets": sheets,
         "sheet": chosen,  # the sheet shown: the one asked for, else the first visible one
-        "warnings": ([n.text("en") for n in decoding + raw_notes] + list(raw.warnings)
-                     + [n.text("en") for n in scaled]),
+        "warnings": [n.text("en") for n in decoding + raw_notes + list(raw.warnings) + scaled],
         "notes": decoding + raw_notes + scaled,
     }

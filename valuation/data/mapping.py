@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from valuation.data import schema
-from valuation.data.files import _HEADER_SEARCH, IngestError, Note
+from valuation.data.files import _HEADER_SEARCH, IngestError, Note, label_note
 from valuation.data.headers import header_unit, normalise_header
 
 
@@ -148,8 +148,9 @@ def money_units(headers: list[str], where: dict[str, int], table: str) -> dict[s
 
 def unit_note(column: str, header: str, power: int, unit: str) -> Note:
     """The note that ``column`` (header ``header``) was multiplied by ``10**power`` for ``unit``."""
-    return Note("note.unit_scaled", {"header": header, "col": column, "unit": unit,
-                                     "factor": f"{10 ** power:,}", "example": f"{1.5 * 10 ** power:,.0f}"})
+    return Note("note.unit_scaled", {"header": header, "col": column, "col_label": label_note(column),
+                                     "unit": unit, "factor": f"{10 ** power:,}",
+                                     "example": f"{1.5 * 10 ** power:,.0f}"})
 
 
 def _missing_error(name: str, table: str, missing: list[str], headers: list[str]) -> IngestError:
@@ -198,10 +199,10 @@ def _pick_header(records: list[tuple[int, list[str]]], table: str,
     return best if best is not None else 0
 
 
-def _unique_headers(headers: list[str]) -> tuple[list[str], str | None]:
+def _unique_headers(headers: list[str]) -> tuple[list[str], Note | None]:
     """Headers made unique: a repeated header keeps its name the first time and becomes
     ``name #2``, ``name #3`` … after (which no detection matches, so the first one wins);
-    with a warning naming each repeated header and its columns."""
+    with a note naming each repeated header and its columns."""
     seen = Counter(headers)
     if len(seen) == len(headers):
         return headers, None
@@ -220,9 +221,8 @@ def _unique_headers(headers: list[str]) -> tuple[list[str], str | None]:
     for h, n in seen.items():
         if n > 1:
             cols = [str(i + 1) for i, x in enumerate(headers) if x == h]
-            notes.append(f"'{h}' appears {n} times (columns {', '.join(cols)})")
-    return out, ("duplicate headers: " + "; ".join(notes) + ". The first of each is used; the "
-                 "others are named '#2', '#3' … and ignored unless you map them")
+            notes.append(Note("load.duplicate_header", {"header": h, "n": n, "columns": ", ".join(cols)}))
+    return out, Note("load.duplicate_headers", {"details": notes})
 
 
 def _display_headers(fields: list[str]) -> list[str]:

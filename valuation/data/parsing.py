@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from valuation.data.files import Note, label_note
+
 # pandas 3's default string dtype (Arrow-backed, NaN for missing): every text/id column uses it.
 STR = pd.StringDtype("pyarrow", na_value=np.nan)
 # Dates are normalised to the day; microseconds is pandas 3's default resolution for parsed text.
@@ -59,7 +61,9 @@ class Parsed:
     missing : np.ndarray
         Boolean mask of empty inputs (empty text or a placeholder such as ``NULL`` or ``-``).
     warnings : list[str]
-        Column-level notes, e.g. how the day/month order was decided.
+        Column-level notes in English, e.g. how the day/month order was decided.
+    notes : list[Note]
+        The same notes with a text in both languages (``valuation.data.files.Note``).
     dayfirst : bool or None
         For dates: the order chosen for ``a/b/yyyy`` values, None when there were none.
     """
@@ -69,6 +73,7 @@ class Parsed:
     missing: np.ndarray
     warnings: list[str] = field(default_factory=list)
     dayfirst: bool | None = None
+    notes: list = field(default_factory=list)
 
     @property
     def bad(self) -> np.ndarray:
@@ -355,10 +360,6 @@ def _ymd_to_dates(y, m, d) -> tuple[np.ndarray, np.ndarray]:
     return dates, ok
 
 
-def _order_name(dayfirst: bool) -> str:
-    return "day/month/year" if dayfirst else "month/day/year"
-
-
 def parse_dates(values, *, column: str = "date") -> Parsed:
     """Parse dates written in the styles Chinese and Western exports use; times are dropped.
 
@@ -395,7 +396,8 @@ def parse_dates(values, *, column: str = "date") -> Parsed:
     done = np.zeros(n, dtype=bool)
     dayfirst = None
     serial_dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    warnings: list[str] = []
+    notes: list[Note] = []
+    col = {"col": column, "col_label": label_note(column)}
     if n:
         weight = np.bincount(codes[codes >= 0], minlength=n)  # rows per distinct value
         u = _nfkc(u).str.upper()
@@ -429,8 +431,7 @@ def parse_dates(values, *, column: str = "date") -> Parsed:
             serial_dates[in_range] = _EXCEL_EPOCH + serial[in_range].astype("timedelta64[D]")
             done |= in_range
             if in_range.any():
-                warnings.append(f"{column}: {int(weight[in_range].sum())} value(s) read as Excel "
-                                "serial day numbers (45296 = 2024-01-05)")
+                notes.append(Note("load.serial_dates", {**col, "n": int(weight[in_range].sum())}))
         # Day/month or month/day with a four-digit year: decided for the whole column.
         hit, g = _extract(u, _AMBIGUOUS, ["a", "b", "y"])
         hit &= ~done
@@ -442,28 +443,23 @@ def parse_dates(values, *, column: str = "date") -> Parsed:
             if n_day and not n_month:
                 dayfirst = True
                 example = u[np.flatnonzero(dayfirst_ev)[0]]
-                warnings.append(f"{column}: day/month order decided as day-first because values "
-                                f"like {example} have a first field above 12")
+                notes.append(Note("load.dayfirst", {**col, "example": example}))
             elif n_month and not n_day:
                 dayfirst = False
                 example = u[np.flatnonzero(monthfirst_ev)[0]]
-                warnings.append(f"{column}: day/month order decided as month-first because values "
-                                f"like {example} have a second field above 12")
+                notes.append(Note("load.monthfirst", {**col, "example": example}))
             elif not n_day and not n_month:
                 dayfirst = False
                 if (hit & (a <= 12) & (b <= 12)).any():  # 31/31/2024 is impossible, not ambiguous
-                    warnings.append(f"{column}: dates like 01/05/2024 are ambiguous (no field "
-                                    "above 12); read as month/day/year (US Excel). If they are "
-                                    "day/month/year, reformat the column as 2024-01-05")
+                    notes.append(Note("load.ambiguous_dates", col))
             else:
                 dayfirst = n_day > n_month
                 contra = monthfirst_ev if dayfirst else dayfirst_ev
                 reason[contra] = "day_month_conflict"
                 hit &= ~contra
-                warnings.append(
-                    f"{column}: values disagree on day/month order ({n_day} row(s) day-first, "
-                    f"{n_month} month-first); read as {_order_name(dayfirst)} and the "
-                    f"{min(n_day, n_month)} contradicting row(s) rejected")
+                notes.append(Note("load.date_order_conflict", {
+                    **col, "n_day": n_day, "n_month": n_month, "n": min(n_day, n_month),
+                    "order": Note("load.order_dayfirst" if dayfirst else "load.order_monthfirst")}))
             y = np.where(hit, yy, y)
             mo = np.where(hit, np.where(dayfirst, b, a), mo)
             d = np.where(hit, np.where(dayfirst, a, b), d)
@@ -493,7 +489,7 @@ def parse_dates(values, *, column: str = "date") -> Parsed:
         if bad_rows.any():
             errors[bad_rows] = reason[codes[bad_rows]].astype(str)
     values = pd.Series(out.astype(DATE_DTYPE), index=index)
-    return Parsed(values, errors, missing, warnings, dayfirst)
+    return Parsed(values, errors, missing, [note.text("en") for note in notes], dayfirst, notes)
 
 
 def parse_date(text: str, *, dayfirst: bool | None = None):

@@ -19,6 +19,7 @@ from valuation.data.files import (
     _SAMPLE_BYTES,
     DELIMITERS,
     IngestError,
+    Note,
     _decode,
     _decode_by_line,
     _file_kind,
@@ -40,7 +41,7 @@ class _Raw:
     encoding: str
     delimiter: str | None
     header_line: int
-    warnings: list[str]
+    warnings: list                # Notes on reading it (encoding, where the header is), in file order
     quoted: bool = False        # the data part contains quote characters
     replaced: bool = False      # undecodable bytes became U+FFFD: rows holding one are rejected
     notes: list = field(default_factory=list)  # Notes (both languages) for the load, not yet in warnings
@@ -224,7 +225,7 @@ def _read_delimited(utf8: bytes, encoding: str, name: str, table: str,
                     mapping: dict[str, str] | None, *, preview: int | None = None,
                     limits: Limits | None = None) -> _Raw:
     sample, complete = _sample(utf8)
-    warnings: list[str] = []
+    warnings: list[Note] = []
     skip_first = 0
     forced = re.match(r"^sep=(.)\r?\n", sample)  # Excel's "sep=;" hint line
     if forced:
@@ -238,8 +239,7 @@ def _read_delimited(utf8: bytes, encoding: str, name: str, table: str,
     k = _pick_header([(r[0], r[2]) for r in recs], table, mapping)
     header_start, header_end, header_fields = recs[k]
     if header_start > 1:
-        warnings.append(f"header found on line {header_start}; the {header_start - 1} line(s) "
-                        "above it were skipped (a report title or export note)")
+        warnings.append(Note("load.header_line", {"line": header_start, "skipped": header_start - 1}))
     headers = list(header_fields)
     # Match the width of the data rows: trailing delimiters on every data line add unnamed
     # columns; trailing empty header cells beyond the data are dropped.
@@ -352,8 +352,7 @@ def _read_xlsx(data: bytes, name: str, table: str, mapping: dict[str, str] | Non
     k = _pick_header([(i + 1, [c[i] for c in head]) for i in range(search)], table, mapping)
     warnings = []
     if k > 0:
-        warnings.append(f"header found on sheet row {k + 1}; the {k} row(s) above it were "
-                        "skipped (a report title or export note)")
+        warnings.append(Note("load.header_sheet_row", {"row": k + 1, "skipped": k}))
     header = [c[k] for c in head]
     body = [c.slice(k + 1) for c in columns]
     lines = np.arange(k + 2, k + 2 + len(body[0]), dtype=np.int64)

@@ -457,6 +457,9 @@ def open_store(path: str | Path | None = None, *, read_only: bool = False):
         store.close()
 
 
+SAMPLE_SOURCE = "bundled sample ({folder}/)"  # the sample's source as stored (the Data page translates it)
+
+
 def load_sample(store: Store, *, name: str = SAMPLE_DATASET, folder: Path = SAMPLE_DIR) -> None:
     """Import the bundled sample CSVs into ``store`` as dataset ``name`` (same path as uploads)."""
     from valuation.data import ingest
@@ -467,7 +470,7 @@ def load_sample(store: Store, *, name: str = SAMPLE_DATASET, folder: Path = SAMP
         if path.exists():
             result = ingest.read_table(path, table=table)
             tables[table] = result.tables[table]
-    store.replace_dataset(name, tables, source=f"bundled sample ({folder.name}/)", sample=name == SAMPLE_DATASET)
+    store.replace_dataset(name, tables, source=SAMPLE_SOURCE.format(folder=folder.name), sample=name == SAMPLE_DATASET)
 
 
 def ensure_sample(store: Store) -> bool:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from valuation.data import schema
-from valuation.data.files import MAX_FIELD_CHARS, Note, _line_list
+from valuation.data.files import MAX_FIELD_CHARS, Note, _line_list, label_note
 from valuation.data.headers import totals_labels
 from valuation.data.mapping import (
     _missing_error,
@@ -48,8 +48,9 @@ class IngestResult:
     warnings : list[str]
         Notes on the load in English, for the command line and logs.
     notes : list[Note]
-        The notes that have a text in both languages (a unit applied to a column, totals lines
-        left out, an unsure GBK/Big5 decision); each one's English text is among ``warnings``.
+        The same notes with a text in both languages (the header found below a title, a unit
+        applied to a column, totals lines left out, rows repeated, an unsure GBK/Big5 decision
+        …): a key of the i18n table and its parameters; ``warnings`` holds their English texts.
         ``messages(lang)`` gives the warnings in the reader's language.
     """
 
@@ -248,19 +249,19 @@ def _totals_lines(columns: list, parsed: dict[str, Parsed], where: dict[str, int
 
 
 def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> IngestResult:
-    # Notes from reading the file (a hidden sheet skipped …) are not yet among its warnings.
-    raw_notes = list(getattr(raw, "notes", []))
-    warnings = [note.text("en") for note in raw_notes] + list(raw.warnings)
+    # Every remark on the load is a Note (a text in both languages), in the order the command line
+    # prints their English texts (``warnings``): from reading the file (a hidden sheet skipped, the
+    # encoding, where the header is), then from its headers and values.
+    notes: list[Note] = list(getattr(raw, "notes", [])) + list(raw.warnings)
     headers, duplicates = _unique_headers(raw.headers)
     if duplicates:
-        warnings.append(duplicates)
+        notes.append(duplicates)
     data = raw.data
     ncols = len(headers)
     blank = _blank_rows(data)
     if blank.any():
-        word = "sheet row(s)" if raw.delimiter is None else "line(s)"
-        warnings.append(f"{int(blank.sum())} empty row(s) skipped ({word} "
-                        f"{_line_list(raw.lines[blank])})")
+        notes.append(Note("load.blank_sheet_rows" if raw.delimiter is None else "load.blank_lines",
+                          {"n": int(blank.sum()), "lines": _line_list(raw.lines[blank])}))
     keep = ~blank
     # Columns of the data rows, raw text; copying only when blank rows must go.
     columns = ([data[i][keep].reset_index(drop=True) for i in range(ncols)] if blank.any()
@@ -276,7 +277,6 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
     # 金额(万元): values are in units of 10,000 yuan; they are multiplied where they become numbers.
     units = money_units(headers, where, table)
     scaled = [unit_note(canon, headers[where[canon]], power, unit) for canon, (power, unit) in units.items()]
-    notes = raw_notes + scaled
 
     lines = raw.lines[keep]
     # Values no row of data holds (over-long, undecodable) reject their row before any parsing.
@@ -309,8 +309,8 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
         p = parse_column(columns[i], kinds[canon].kind, column=canon,
                          exponent=units[canon][0] if canon in units else 0)
         parsed[canon] = p
-        warnings.extend(p.warnings)
-    warnings.extend(note.text("en") for note in scaled)
+        notes.extend(p.notes)
+    notes.extend(scaled)
 
     # Totals lines first: they are reported as such, not also as a missing date or amount.
     label = _totals_lines(columns, parsed, where, required) if n else np.zeros(0, dtype=np.int64)
@@ -321,7 +321,6 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
     if totals.any():
         notes.append(Note("note.totals_rows", {"n": int(totals.sum()),
                                                "lines": _line_list(lines[totals])}))
-        warnings.append(notes[-1].text("en"))
 
     for canon, i in where.items():
         col, p = kinds[canon], parsed[canon]
@@ -335,9 +334,8 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
         if col.kind == "id":
             mangled = _scientific_ids(p.values)
             if mangled:
-                warnings.append(f"{canon}: {mangled} value(s) look like numbers Excel turned into "
-                                "scientific notation (e.g. 1.23457E+11); different ids may have "
-                                "collapsed into one. Export the column as text")
+                notes.append(Note("load.scientific_ids", {"col": canon, "col_label": label_note(canon),
+                                                          "n": mangled}))
 
     if raw.quoted and ncols > 1:
         for i in range(ncols):  # every column, mapped or not: a runaway quote hides rows
@@ -362,25 +360,20 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
     values = {canon: p.values[ok].reset_index(drop=True) for canon, p in parsed.items()}
     copies = _duplicate_rows(columns, ok, [values[c] for c in schema.required(table) if c in values])
     if copies.any():
-        warnings.append(f"{int(copies.sum())} row(s) repeat an earlier row exactly (lines "
-                        f"{_line_list(lines[copies])}); they were loaded: if the file holds an "
-                        "export twice, remove them")
+        notes.append(Note("load.repeat_rows", {"n": int(copies.sum()), "lines": _line_list(lines[copies])}))
     if "customer_id" in where:
         collided = _trimmed_id_collisions(columns[where["customer_id"]][ok], values["customer_id"])
         if collided:
-            warnings.append(f"customer_id: {len(collided)} id(s) are written both with and "
-                            f"without surrounding spaces (e.g. '{collided[0]}'); spaces are "
-                            "trimmed, so each is one customer")
+            notes.append(Note("load.padded_ids", {"n": len(collided), "example": collided[0]}))
 
     if table == "orders":
         if "margin" in values and "cost" not in values:
             values["cost"] = values["amount"] - values["margin"]
-            warnings.append("cost computed as amount - margin (the file has a margin column "
-                            "and no cost column)")
+            notes.append(Note("load.cost_from_margin"))
         elif "margin" in values:
-            warnings.append("the file has both cost and margin: cost is used, margin ignored")
+            notes.append(Note("load.cost_and_margin"))
         elif "cost" not in values:
-            warnings.append("no cost column: profit falls back to revenue")
+            notes.append(Note("load.no_cost"))
 
     tables: dict[str, pd.DataFrame] = {}
     stored = [c.name for c in schema.stored_columns(table)]
@@ -407,7 +400,7 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
         rejects[c] = rejects[c].astype(STR)
     rows_rejected = int(rejected.sum()) + len(raw.ragged) + n_early
     if rows_rejected:
-        warnings.append(f"{rows_rejected} of {rows_read} row(s) rejected; see the rejects report")
+        notes.append(Note("load.rows_rejected", {"n": rows_rejected, "total": rows_read}))
 
     used = set(where.values())
     # Unnamed columns that hold nothing (trailing delimiters) are not worth mentioning.
@@ -417,7 +410,7 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
         tables=tables, rejects=rejects, rows_read=rows_read, rows_loaded=int(ok.sum()),
         rows_rejected=rows_rejected, encoding=raw.encoding, delimiter=raw.delimiter,
         source_name=name, table=table, mapping={c: headers[i] for c, i in where.items()},
-        unmapped=unmapped, warnings=warnings, notes=notes)
+        unmapped=unmapped, warnings=[note.text("en") for note in notes], notes=notes)
 
 
 def _numeric_extras(headers: list[str], columns: list, used: set[int], ok: np.ndarray,

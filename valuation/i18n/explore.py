@@ -39,17 +39,17 @@ TEXT: dict[str, tuple[str, str]] = {
                               "Value tier × behaviour segment (RFM) × region or industry in one view: tiers "
                               "inside, RFM segments in the middle ring, the chosen dimension outside."),
     "explore.segments_by": ("第三个维度", "Third dimension"),
-    "explore.missing.acquisition_cost": ("没有获客成本数据（customers 表的 acquisition_cost 列）：只能显示 CLV，无法计算 CLV/CAC。",
+    "explore.missing.acquisition_cost": ("没有获客成本数据（客户表的“获客成本”列）：只能显示 CLV，无法计算 CLV 与获客成本之比。",
                                          "No acquisition cost (column acquisition_cost of the customers table): "
                                          "CLV is shown alone and CLV/CAC cannot be computed."),
-    "explore.missing.channel": ("没有获客渠道数据（customers 表的 channel 列）：所有客户归入“未填写”。",
+    "explore.missing.channel": ("没有获客渠道数据（客户表的“获客渠道”列）：所有客户归入“未填写”。",
                                 "No acquisition channel (column channel of the customers table): every "
                                 "customer counts as “not given”."),
     "explore.top_by": ("排名依据", "Rank by"),
     "explore.top_n": ("显示客户数", "Customers shown"),
     "explore.growth": ("增长最快的客户", "Fastest-growing customers"),
     "explore.growth_window": ("比较窗口", "Window"),
-    "explore.growth_months": ("近 {n} 个月 vs 之前 {n} 个月", "Last {n} months vs the {n} before"),
+    "explore.growth_months": ("近 {n} 个月对比之前 {n} 个月", "Last {n} months vs the {n} before"),
     "explore.min_base": ("最低基数（元）", "Minimum base (¥)"),
     "explore.min_base_help": ("前一窗口收入低于此值的客户不计算增长率（避免除以接近 0 的数），但仍可按增长额排名。",
                               "Customers with less revenue than this in the earlier window get no growth rate "
@@ -172,6 +172,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "dynamics.count.same": ("层级不变的成交客户", "Customers in the same tier"),
     "dynamics.count.converted": ("潜在客户转为成交", "Prospects who bought"),
     "dynamics.count.new": ("期间新出现的客户", "New since the first snapshot"),
+    # Orders alone know no prospects: a customer appears with their first order.
+    "dynamics.count.new_buyers": ("新客户", "New customers"),
+    "dynamics.count.new_buyers_help": ("{first} 之后、{last} 及之前首次下单的客户（只有订单数据时，客户从第一笔订单起才出现）。",
+                                       "Customers whose first order came after {first}, up to {last} (with orders "
+                                       "alone, a customer appears with their first order)."),
     "dynamics.moves": ("层级与阶段流动", "Moves between tiers and stages"),
     "dynamics.kind": ("按", "By"),
     "dynamics.kind.tier": ("价值层级", "Tier"),

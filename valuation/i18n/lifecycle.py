@@ -28,7 +28,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "funnel.all_closed": ("截至 {as_of}，期间内每一步的 {days} 天窗口都已结束。",
                           "Every {days}-day window of the period had ended by {as_of}."),
     "funnel.no_created_at": (
-        "线索这一步需要客户表中的创建日期（created_at）：本数据集没有，因此无法计算线索转化率。",
+        "线索这一步需要客户表中的创建日期（“创建日期”列）：本数据集没有，因此无法计算线索转化率。",
         "The lead step needs a creation date in the customers table (created_at); this dataset has "
         "none, so lead conversion cannot be measured."),
     "funnel.without_created_at": ("{n} 位成交客户没有创建日期，无法进入线索这一步。",
@@ -64,6 +64,9 @@ TEXT: dict[str, tuple[str, str]] = {
                            "{step}<br>Entered in the period: {entered}<br>Window ended: {measured}<br>"
                            "Converted within {n} days: {converted}<br>Still open: {open}"),
     "chart.snapshot.title": ("客户当前所处阶段", "Where customers are today"),
+    "chart.snapshot.buyers_only": ("数据中没有未成交的客户（只有订单），成交前的各步（目标、潜在、商机）不适用，从首次购买开始显示。",
+                                   "The data holds no customer without orders (orders alone), so the steps before a "
+                                   "purchase (target, prospect, opportunity) do not apply: shown from the first purchase."),
     "chart.snapshot.subtitle": ("按已到达的最远一步计数的快照，不是转化率",
                                 "A snapshot by the furthest step reached, not a conversion rate"),
     "chart.snapshot.hover": ("{step}：{count} 个客户（占全部 {pct}）", "{step}: {count} customers ({pct} of all)"),

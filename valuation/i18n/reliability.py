@@ -24,7 +24,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "reject.bad_encoding": ("{col}：既不是 UTF-8 也不是 GB18030/GBK 编码，文字无法识别",
                             "{col}: text in neither UTF-8 nor GB18030/GBK"),
     # ERP exports: units in headers, totals lines, Big5 (valuation/data: validate.py, files.py)
-    "note.unit_scaled": ("列“{header}”的单位是{unit}：{col} 的数值已乘以 {factor}（1.5 载入为 {example}）。"
+    "note.unit_scaled": ("列“{header}”的单位是{unit}：{col_label}的数值已乘以 {factor}（1.5 载入为 {example}）。"
                          "如果该列其实是元，请修改表头后重新导入。",
                          "Column '{header}' is in {unit}: {col} values were multiplied by {factor} "
                          "(1.5 loads as {example}). If the column is in plain units after all, rename "

@@ -111,7 +111,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "actions_page.lists": ("行动清单", "Action lists"),
     "actions_page.which": ("清单", "List"),
     "actions_page.empty": ("这份清单目前是空的。", "This list is empty right now."),
-    "actions_page.all_lists": ("三份清单合成一个 Excel", "All three lists in one Excel file"),
+    "actions_page.all_lists": ("全部行动清单合成一个 Excel", "Every action list in one Excel file"),
     "actions_page.schedule": ("定时任务可用命令行生成同样的清单：python -m valuation alerts --dataset 名称 --out 清单.xlsx",
                               "A scheduled job produces the same lists: python -m valuation alerts --dataset NAME --out lists.xlsx"),
     # presentation mode
@@ -193,7 +193,7 @@ TEXT: dict[str, tuple[str, str]] = {
         "value (the rule of thumb: at least 4–5). The {g} growable customers still hold {strategic} of "
         "strategic value to win."),
     "overview.no_wallet": (
-        "数据中没有钱包估计，战略价值无法以金额计算；在客户文件中加入“钱包估计”（wallet_estimate）列即可。",
+        "数据中没有钱包估计，战略价值无法以金额计算；在客户文件中加入“钱包估计”列即可。",
         "The data have no wallet estimates, so strategic value cannot be put in money; add a wallet_estimate "
         "column to the customers file."),
     "overview.whale": ("利润集中度（鲸鱼曲线）", "Profit concentration (whale curve)"),
@@ -265,6 +265,10 @@ TEXT: dict[str, tuple[str, str]] = {
                            "Every weight is 0: there is no composite score; raise at least one dimension."),
     "feat.driver": ("主要原因", "Main reason"),
     "tuning.changed": ("层级变动的客户", "Customers changing tier"),
+    "tuning.delta_pt": ("{pts} 个百分点", "{pts} pt"),
+    "data.source_sample": ("内置示例数据（{folder}）", "bundled sample ({folder})"),
+    "audit.system": ("系统", "system"),
+    "data.delimiter_tab": ("制表符", "Tab"),
     "tuning.direction": ("显示", "Show"),
     "tuning.direction_up": ("升级的客户", "Moved up"),
     "tuning.direction_down": ("降级的客户", "Moved down"),
@@ -566,7 +570,8 @@ def _merge() -> None:
     """Labels live in a few tables by area; they are one table to every caller."""
     import importlib
 
-    for name in ("domain", "charts", "explore", "meeting", "reliability", "scale", "lifecycle", "needs"):
+    for name in ("domain", "charts", "explore", "meeting", "reliability", "scale", "lifecycle", "needs",
+                 "notices", "downloads"):
         try:
             module = importlib.import_module(f"valuation.i18n.{name}")
         except ModuleNotFoundError as exc:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from valuation.data.features import SELECTION_HOLDOUT_DAYS, Availability, compute_features
 from valuation.data.store import Store
+from valuation.i18n.text import t
 from valuation.model import clv as clv_models
 from valuation.model import lifecycle, scoring, tiers
 from valuation.model.settings import ClvSettings, Settings, Tilt
@@ -28,9 +29,19 @@ class ClvFit:
     purchase: dict | None = None  # the purchase model's parameters, log-likelihood, penalizer
     spend: dict | None = None  # the spend model's parameters (mu, tau2, s2) and log-likelihood
     margin: float = 1.0  # the dataset's gross margin rate (each customer's own is used where known)
-    reason: str = ""  # why the formula was used instead of the models
+    reason: str = ""  # why the formula was used instead of the models, in English (the command line)
     costs: tuple[str, ...] = ()  # what CLV is net of besides cost of goods: "service", "bad_debt"
     selection: dict | None = None  # the held-out comparison that chose the purchase model, if it ran
+    reason_code: str = ""  # the reason's text in the i18n table: clvfit.<reason_code>
+    reason_params: dict = field(default_factory=dict)  # plain values that fill it ("hint": a key)
+
+    def reason_text(self, lang: str = "en") -> str:
+        """Why the formula was used, in ``lang``; the English ``reason`` when it has no code."""
+        if not self.reason_code:
+            return self.reason
+        params = dict(self.reason_params)
+        params["hint"] = t(params["hint"], lang) if params.get("hint") else ""
+        return t(f"clvfit.{self.reason_code}", lang, **params)
 
 
 @dataclass
@@ -157,7 +168,7 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
                 name, bg = "bgnbd", clv_models.fit_purchase_model("bgnbd", xh, txh, Th)
             spend_model = clv_models.LogNormalSpendModel().fit(purchases[has], average[has])
         except clv_models.ConvergenceError as exc:
-            reason = str(exc)
+            reason, code, params = str(exc), exc.code, dict(exc.params)
         else:
             spend = np.asarray(spend_model.expected_customer_spend(purchases[has], average[has]), dtype=float)
             discounted = clv_models.discounted_expected_purchases(
@@ -177,6 +188,7 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
                          selection=selection.as_dict() if selection is not None else None)
     else:
         reason = f"only {repeat_buyers} repeat buyers (at least {MIN_REPEAT_BUYERS} needed for the models)"
+        code, params = "few_repeat_buyers", {"n": repeat_buyers, "needed": MIN_REPEAT_BUYERS}
     if fit is None:
         # Formula CLV: this year's net profit, retained at the share of customers who bought again.
         retention = float((f.loc[has, "purchase_days"] > 1).mean()) if has.any() else 0.0
@@ -185,7 +197,8 @@ def add_clv(features: pd.DataFrame, settings: ClvSettings = ClvSettings(),
                     - (f["bad_debt_12m"] if availability.payments else 0.0)).to_numpy(dtype=float)
         clv = np.where(has, clv_models.formula_clv(per_year, retention, settings.annual_discount_rate,
                                                    years), 0.0)
-        fit = ClvFit("formula", margin=float(margin_all), reason=reason, costs=costs)
+        fit = ClvFit("formula", margin=float(margin_all), reason=reason, costs=costs, reason_code=code,
+                     reason_params=params)
     f["clv"] = clv
     f["p_alive"] = p_alive
     f["expected_purchases_12m"] = expected

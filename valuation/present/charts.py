@@ -330,6 +330,12 @@ def lifecycle_snapshot(funnel_df: pd.DataFrame, lang: str = "en") -> go.Figure:
     title, subtitle = t("chart.snapshot.title", lang), t("chart.snapshot.subtitle", lang)
     if funnel_df.empty:
         return _empty(title, lang, subtitle)
+    notes = []
+    counts_by_step = dict(zip(funnel_df["step"], funnel_df["customers"]))
+    if "first_purchase" in counts_by_step and counts_by_step.get("target") == counts_by_step["first_purchase"]:
+        # Everyone has bought (orders alone, no pipeline): the steps before a purchase would read 100%.
+        funnel_df = funnel_df[~funnel_df["step"].isin(["target", "prospect", "opportunity"])]
+        notes.append(t("chart.snapshot.buyers_only", lang))
     steps = funnel_df["step"].tolist()
     labels = [_label("stage", s, lang) for s in steps]
     counts = funnel_df["customers"].astype(int).to_numpy()
@@ -342,7 +348,7 @@ def lifecycle_snapshot(funnel_df: pd.DataFrame, lang: str = "en") -> go.Figure:
         customdata=hover, hovertemplate="%{customdata}<extra></extra>", name=title))
     fig.update_yaxes(autorange="reversed")
     fig.update_xaxes(title=dict(text=t("chart.axis.customers", lang)), rangemode="tozero", separatethousands=True)
-    return _finish(fig, title, subtitle, legend=False, height=420)
+    return _finish(fig, title, subtitle, notes, legend=False, height=420)
 
 
 def cohort_funnel(cohort: pd.DataFrame, lang: str = "en") -> go.Figure:

@@ -586,23 +586,31 @@ def labelled_table(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 
 
 _MONEY_COLUMNS = set(explore.MONEY_MEASURES) | {"mean_clv", "mean_cac", "total_clv", "total_cac", "revenue_before",
-                                                 "revenue_recent", "change", "net_profit_before", "net_profit_after"}
+                                                 "revenue_recent", "change", "net_profit_before", "net_profit_after",
+                                                 "acquisition_cost", "total_acquisition_cost"}
+# "yen" as Streamlit formats it: -¥2,280,440 (the printf "¥%,.0f" wrote ¥-2,280,440), a number that sorts.
+_STREAMLIT_FORMATS = {"money": "yen", "pct": "percent", "score": "%.1f", "days": "%d", "count": "%,d"}
 _SCORE_COLUMNS = {"composite", "composite_before", "composite_after", "score_moved", "clv_cac_ratio"}
-_COUNT_COLUMNS = {"customers", "orders", "customers_with_cac", "step", "tier_steps"}
+_COUNT_COLUMNS = {"customers", "orders", "customers_with_cac", "step", "tier_steps", "matching"}
 
 
 def column_formats(frame: pd.DataFrame, lang: str = "en") -> dict[str, str]:
-    """Number formats for :func:`labelled_table` headers: money ¥ with separators, scores to 0.1, shares in %."""
+    """Number formats for :func:`labelled_table` headers: money ¥ with separators, scores to 0.1, shares in %
+    (the kinds of ``exports.column_kind`` for every other column)."""
+    from valuation.present.exports import column_kind
+
     out = {}
     for col in frame.columns:
         if col in _MONEY_COLUMNS:
-            fmt = "¥%,.0f"
+            fmt = _STREAMLIT_FORMATS["money"]
         elif col in _SCORE_COLUMNS:
             fmt = "%.1f"
         elif col in _COUNT_COLUMNS:
             fmt = "%,d" if col not in ("tier_steps",) else "%+d"
         elif col.endswith("_share") or col == "growth_rate":
             fmt = "percent"
+        elif column_kind(col) is not None:
+            fmt = _STREAMLIT_FORMATS[column_kind(col)]
         else:
             continue
         out[column_label(col, lang)] = fmt

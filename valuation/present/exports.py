@@ -19,6 +19,7 @@ _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 # Control characters an .xlsx cannot hold (tab, newline and carriage return are allowed).
 _ILLEGAL_XLSX = re.compile(r"[\000-\010\013\014\016-\037]")
 SHEET_NAME_MAX = 31
+_FILE_FORBIDDEN = re.compile(r'[\\/:*?"<>|\000-\037]+')
 
 
 def _neutralise_text(value):
@@ -63,21 +64,36 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     Path(path).write_bytes(csv_bytes(frame))
 
 
+def _shorten(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters, never cut inside a Latin word or number: a cut
+    that would split one goes back to the space or punctuation before it (Chinese text is cut
+    between any two characters)."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if text[limit].isascii() and text[limit].isalnum() and cut[-1].isascii() and cut[-1].isalnum():
+        boundary = max((i for i, c in enumerate(cut) if not (c.isascii() and c.isalnum())), default=-1)
+        if boundary > 0:
+            cut = cut[:boundary]
+    return cut.rstrip(" ,;-_(")
+
+
 def sheet_title(name: str, taken=()) -> str:
     """A valid Excel sheet name from ``name``: at most 31 characters, none of ``[]:*?/\\``.
 
-    Forbidden characters become ``_``, surrounding apostrophes and blanks go, an
-    empty result becomes ``Sheet``, and a name already in ``taken`` (Excel compares
-    without case) gets `` (2)``, `` (3)`` … within the 31 characters.
+    Forbidden characters become ``_``, surrounding apostrophes and blanks go, a longer name is
+    shortened at a word boundary (never mid-word), an empty result becomes ``Sheet``, and a name
+    already in ``taken`` (Excel compares without case) gets `` (2)``, `` (3)`` … within the 31
+    characters. Give sheets short names (``sheet.*`` labels): shortening is the last resort.
     """
     title = _ILLEGAL_XLSX.sub("", _SHEET_FORBIDDEN.sub("_", str(name)))
-    title = title.strip().strip("'").strip()[:SHEET_NAME_MAX].strip() or "Sheet"
+    title = _shorten(title.strip().strip("'").strip(), SHEET_NAME_MAX).strip() or "Sheet"
     used = {str(n).lower() for n in taken}
     candidate, k = title, 1
     while candidate.lower() in used:
         k += 1
         suffix = f" ({k})"
-        candidate = title[:SHEET_NAME_MAX - len(suffix)] + suffix
+        candidate = _shorten(title, SHEET_NAME_MAX - len(suffix)) + suffix
     return candidate
 
 
@@ -117,14 +133,46 @@ _VALUE_KEYS = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm", "rf
                "lifecycle_stage": "stage", "grade_profit": "grade", "grade_potential": "grade",
                "grade_loyalty": "grade",
                "tier_before": "tier", "tier_after": "tier", "main_loss_driver": "loss"}
-_WHOLE_DAYS = ("mean_gap_days", "days_since_last_order", "tenure_days")
+
+# What the numbers of a column are, so every table (screen, workbook) writes them alike:
+# money in yuan with separators, shares and trends in %, scores to one decimal, whole days and counts.
+NUMBER_KINDS = {
+    "money": frozenset({
+        "revenue_12m", "net_profit_12m", "revenue_total", "gross_profit_12m", "service_cost_12m", "bad_debt_12m",
+        "clv", "actual_value", "strategic_value", "avg_order_value", "wallet_headroom", "overdue_amount",
+        "revenue_last_6m", "revenue_prev_6m", "revenue_drop", "net_profit_before", "net_profit_after",
+        "cost_to_serve", "thin_margin", "unpaid_invoices", "acquisition_cost", "wallet_estimate", "value_at_risk",
+        "0_30", "31_90", "90_plus", "total"}),
+    "pct": frozenset({"customer_share", "revenue_share", "profit_share", "revenue_trend", "growth_rate",
+                      "tier_a_profit_share", "category_coverage", "share_of_wallet", "on_time_payment_ratio",
+                      "p_alive"}),
+    "score": frozenset({"composite", "composite_before", "composite_after", "score_moved", "current", "future",
+                        "credit", "loyalty", "growth", "influence", "avg_service_satisfaction"}),
+    "days": frozenset({"days_since_last_order", "mean_gap_days", "tenure_days", "avg_days_to_pay",
+                       "avg_days_late", "peer_gap_days"}),
+    "count": frozenset({"customers", "orders", "purchase_days", "categories_bought", "complaints_12m",
+                        "orders_12m", "customers_at_risk", "below_zero", "prospects"}),
+}
+_WHOLE_DAYS = NUMBER_KINDS["days"]
+
+
+def column_kind(column: str) -> str | None:
+    """What a column's numbers are: ``money``, ``pct``, ``score``, ``days`` or ``count``; None for the rest.
+
+    The scores of custom dimensions (``score_custom:…``) are scores; their raw values are the data's own.
+    """
+    column = str(column)
+    if column.startswith("score_custom:"):
+        return "score"
+    return next((kind for kind, columns in NUMBER_KINDS.items() if column in columns), None)
 
 
 def column_label(column: str, lang: str = "en") -> str:
     """The header a reader sees for a column: ``feat.*``, then ``export.col.*``, then ``dim.*``; else the name."""
     if column.startswith(("custom:", "score_custom:")):  # a header may hold ":" itself (http://…)
         inner = column.split(":", 1)[1]
-        return t(f"feat.{inner}", lang) if f"feat.{inner}" in TEXT else inner
+        key = next((f"{p}.{inner}" for p in ("feat", "export.col") if f"{p}.{inner}" in TEXT), None)
+        return t(key, lang) if key else inner
     for prefix in ("feat", "export.col", "dim"):
         if f"{prefix}.{column}" in TEXT:
             return t(f"{prefix}.{column}", lang)
@@ -147,7 +195,8 @@ def labelled(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     their labels in ``lang``; a header that would repeat another keeps its code in brackets.
     """
     out = frame.copy()
-    out.attrs = {}  # engine metadata is not for files
+    # Engine metadata is not for files; the column names stay, to pick each column's number format.
+    out.attrs = {"codes": [str(c) for c in frame.columns]}
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.date
@@ -172,28 +221,46 @@ def labelled(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 def tier_table(scored: pd.DataFrame) -> pd.DataFrame:
     """Every tier (A … prospect, zeros included): customers, 12-month revenue and net profit, and their shares.
 
-    Shares are of all rows (prospects count as customers with no revenue), as in
-    ``pipeline.summary``. Needs ``tier``, ``revenue_12m`` and ``net_profit_12m``.
+    Shares are of the customers with orders, who are the customers of ``insights.kpis``, the
+    pyramid and the value-over-time page (tier A at a 5% cut-off is about 5%); the prospect row
+    has its count and no shares (NaN). Needs ``tier``, ``revenue_12m`` and ``net_profit_12m``.
     """
     from valuation.model import tiers
 
-    conc = tiers.concentration(scored).set_index("tier").reindex(list(tiers.TIERS))
-    conc = conc.fillna(0.0)
+    conc = tiers.concentration(scored[["tier", "revenue_12m", "net_profit_12m"]]).set_index("tier")
+    conc = conc.reindex(list(tiers.TIERS)).fillna(0.0)
     conc["customers"] = conc["customers"].astype("int64")
+    buyers = conc.drop(index="prospect")
+    for total, share in (("customers", "customer_share"), ("revenue_12m", "revenue_share"),
+                         ("net_profit_12m", "profit_share")):
+        whole = float(buyers[total].sum())
+        conc[share] = conc[total] / whole if whole else 0.0
+        conc.loc["prospect", share] = float("nan")
     cols = ["customers", "customer_share", "revenue_12m", "revenue_share", "net_profit_12m", "profit_share"]
     return conc[cols].rename_axis("tier").reset_index()
 
 
 def class_table(scored: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """Every value class: customers, 12-month revenue and net profit, and the recommended action in ``lang``."""
+    """Every value class: its buyers, their 12-month revenue and net profit, and the recommended action in ``lang``.
+
+    Prospects have no value class (``value_class`` "prospect") and are not counted. The overview's
+    class cards, the report and the workbook all count from here. Needs ``value_class``,
+    ``revenue_12m`` and ``net_profit_12m`` (and ``has_orders`` when present).
+    """
     from valuation.model import tiers
 
-    g = scored.groupby("value_class").agg(customers=("value_class", "size"), revenue_12m=("revenue_12m", "sum"),
-                                          net_profit_12m=("net_profit_12m", "sum"))
-    g = g.reindex(list(tiers.VALUE_CLASSES)).fillna(0.0)
-    g["customers"] = g["customers"].astype("int64")
-    g["action"] = [t(tiers.ACTIONS[c], lang) for c in g.index]
-    return g.rename_axis("value_class").reset_index()
+    # Three columns, not the frame: grouping every column of a million customers took about a second.
+    classes = scored["value_class"].to_numpy(dtype=object)
+    buyers = (scored["has_orders"].to_numpy(dtype=bool) if "has_orders" in scored
+              else classes != "prospect")
+    revenue = scored["revenue_12m"].to_numpy(dtype=float)
+    profit = scored["net_profit_12m"].to_numpy(dtype=float)
+    rows = []
+    for name in tiers.VALUE_CLASSES:
+        member = buyers & (classes == name)
+        rows.append({"value_class": name, "customers": int(member.sum()), "revenue_12m": float(revenue[member].sum()),
+                     "net_profit_12m": float(profit[member].sum()), "action": t(tiers.ACTIONS[name], lang)})
+    return pd.DataFrame(rows, columns=["value_class", "customers", "revenue_12m", "net_profit_12m", "action"])
 
 
 def class_money_sentences(scored: pd.DataFrame, lang: str = "en") -> list[str]:
@@ -291,12 +358,46 @@ def dataset_notes(scored: pd.DataFrame, lang: str = "en") -> dict[str, str]:
 
 # --------------------------------------------------------------------------- workbooks
 
-_PCT_FORMAT = "0.0%"
-_MONEY_FORMAT = "#,##0"
-_MONEY_COLUMNS = {"revenue_12m", "net_profit_12m", "revenue_total", "gross_profit_12m", "service_cost_12m",
-                  "bad_debt_12m", "clv", "actual_value", "strategic_value", "avg_order_value", "wallet_headroom", "overdue_amount",
-                  "revenue_last_6m", "revenue_prev_6m", "revenue_drop"}
-_PCT_COLUMNS = {"customer_share", "revenue_share", "profit_share"}
+# Excel number formats per NUMBER_KINDS kind: the cell keeps the full number, the reader sees this.
+EXCEL_FORMATS = {"money": "#,##0", "pct": "0.0%", "score": "0.0", "days": "0", "count": "#,##0"}
+WIDTH_MIN, WIDTH_MAX = 8.0, 50.0  # column widths in characters (a CJK character counts two)
+_WIDTH_SAMPLE = 2000  # rows read to size a column: the widest of a million would cost a pass over each
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60"
+                   "\uffe0-\uffe6]")
+
+
+def text_width(value) -> int:
+    """How many characters wide ``value`` shows in a spreadsheet: CJK and full-width characters count two."""
+    text = "" if value is None else str(value)
+    return len(text) + len(_WIDE.findall(text))
+
+
+def _shown(value, kind: str | None) -> str:
+    """A number roughly as its Excel format shows it (to size its column); other values as text."""
+    if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
+        if not math.isfinite(float(value)):
+            return ""
+        if kind == "pct":
+            return f"{float(value) * 100:.1f}%"
+        if kind == "score":
+            return f"{float(value):.1f}"
+        if kind in ("money", "count", "days"):
+            return f"{float(value):,.0f}"
+        return f"{value}"
+    return "" if value is None else str(value)
+
+
+def column_widths(frame: pd.DataFrame, headers, codes=None) -> list[float]:
+    """Widths that fit each header and the first rows' values as shown (CJK counted double), capped."""
+    codes = codes or [str(c) for c in frame.columns]
+    head = frame.head(_WIDTH_SAMPLE)
+    widths = []
+    for i, (header, code) in enumerate(zip(headers, codes)):
+        kind = column_kind(code)
+        values = head.iloc[:, i].tolist() if i < head.shape[1] else []
+        widest = max((text_width(_shown(v, kind)) for v in values), default=0)
+        widths.append(max(WIDTH_MIN, min(WIDTH_MAX, max(text_width(header) * 1.1, widest) + 2)))
+    return widths
 
 
 def _cell(value):
@@ -343,10 +444,13 @@ class _SheetWriter:
         from openpyxl.utils import get_column_letter
 
         for i, width in enumerate(widths):
-            self.ws.column_dimensions[get_column_letter(i + 1)].width = max(10.0, min(40.0, width))
+            self.ws.column_dimensions[get_column_letter(i + 1)].width = max(WIDTH_MIN, min(WIDTH_MAX, width))
 
-    def widths_for(self, headers) -> None:
-        self.widths([4 + 1.6 * len(str(h)) for h in headers])
+    def widths_for(self, headers, frame: pd.DataFrame | None = None, codes=None) -> None:
+        """Widths from the headers and, when given, the frame's first rows (CJK characters count two)."""
+        if frame is None:
+            frame = pd.DataFrame(columns=range(len(headers)))
+        self.widths(column_widths(frame, headers, codes))
 
     def _styled(self, value, font=None, number_format=None):
         from openpyxl.cell import WriteOnlyCell
@@ -368,12 +472,18 @@ class _SheetWriter:
         for label, value in rows:
             self.ws.append([self._styled(label, self.bold), _cell(value)])
 
+    def figures(self, rows, headers: list[str]) -> None:
+        """A header row (bold) and (label, value, code) rows, each value in its code's number format."""
+        self.ws.append([self._styled(h, self.bold) for h in headers])
+        for label, value, code in rows:
+            fmt = EXCEL_FORMATS.get(column_kind(code))
+            self.ws.append([_cell(label), self._styled(value, number_format=fmt) if fmt else _cell(value)])
+
     def frame(self, frame: pd.DataFrame, headers: list[str], codes: list[str] | None = None) -> None:
         """A header row (bold) and the frame's rows; ``codes`` are the column names that pick formats."""
         codes = codes or [str(c) for c in frame.columns]
         self.ws.append([self._styled(h, self.bold) for h in headers])
-        formats = [_PCT_FORMAT if c in _PCT_COLUMNS else _MONEY_FORMAT if c in _MONEY_COLUMNS else None
-                   for c in codes]
+        formats = [EXCEL_FORMATS.get(column_kind(c)) for c in codes]
         values = frame.astype(object).itertuples(index=False, name=None)
         if any(formats):
             for row in values:
@@ -396,8 +506,9 @@ def frames_workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
         sheet = _SheetWriter(wb, title)
         sheet.ws.freeze_panes = "A2"
         headers = [str(c) for c in frame.columns]
-        sheet.widths_for(headers)
-        sheet.frame(neutralise_formulas(frame), headers)
+        codes = frame.attrs.get("codes") or headers  # a labelled frame keeps its column names for the formats
+        sheet.widths_for(headers, frame, codes)
+        sheet.frame(neutralise_formulas(frame), headers, codes)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -447,7 +558,8 @@ def scored_workbook(scored: pd.DataFrame, lang: str = "en", *, settings=None, da
 
     summary.title(t("report.section.key_figures", lang))
     kpis = kpi_table(scored, lang)
-    summary.frame(kpis[["figure", "value"]], [t("export.col.figure", lang), t("export.col.value", lang)])
+    summary.figures(zip(kpis["figure"], kpis["value"], kpis["key"]),
+                    [t("export.col.figure", lang), t("export.col.value", lang)])
     summary.blank()
 
     summary.title(t("report.section.tiers", lang))
@@ -476,25 +588,42 @@ def scored_workbook(scored: pd.DataFrame, lang: str = "en", *, settings=None, da
         sheet.ws.freeze_panes = "C2"
         part = labelled(out[out["tier"] == tier], lang)
         headers = [str(c) for c in part.columns]
-        sheet.widths_for(headers)
+        sheet.widths_for(headers, part, codes)
         sheet.frame(part, headers, codes)
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
 
 
+def list_sheets(lists: dict[str, pd.DataFrame], lang: str = "en") -> dict[str, pd.DataFrame]:
+    """The action lists as the sheets of one workbook: a short name in ``lang`` (``sheet.<list>``)
+    -> the list with translated headers and values."""
+    return {t(f"sheet.{k}", lang) if f"sheet.{k}" in TEXT else k: labelled(f, lang) for k, f in lists.items()}
+
+
+def download_name(what: str, lang: str, *parts, ext: str = "csv") -> str:
+    """A download's file name in the reader's language: the ``file.*`` label ``what``, then
+    ``parts`` (a dataset, an as-of date …) joined by ``_``: ``流失风险客户_sample_2026-09-30.csv``.
+
+    Characters file systems refuse (``/ \\ : * ? " < > |``, control characters) become ``_``.
+    """
+    words = [t(what, lang)] + [str(p) for p in parts if p is not None and str(p) != ""]
+    stem = _FILE_FORBIDDEN.sub("_", "_".join(words)).strip(" .") or "download"
+    return f"{stem}.{ext}"
+
+
 def write_lists(lists: dict[str, pd.DataFrame], out: str | Path, lang: str = "en") -> list[Path]:
     """Write the lists for people: one .xlsx with a sheet per list, or a folder of CSVs (UTF-8 with BOM).
 
     Headers and codes are translated, formula-like text neutralised. ``out``
-    ending in .xlsx is a workbook; anything else is a folder (created if absent),
-    holding ``at_risk.csv``, ``declining.csv`` and ``growable.csv``.
+    ending in .xlsx is a workbook, a sheet per list named in ``lang`` (``sheet.*``: short
+    enough for Excel's 31 characters); anything else is a folder (created if absent), holding
+    ``at_risk.csv``, ``declining.csv`` and ``growable.csv`` … (names a script can rely on).
     """
     out = Path(out)
     if out.suffix.lower() == ".xlsx":
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(frames_workbook({t(f"actions.title.{k}", lang): labelled(f, lang)
-                                         for k, f in lists.items()}))
+        out.write_bytes(frames_workbook(list_sheets(lists, lang)))
         return [out]
     out.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -15,16 +15,13 @@ from valuation.i18n.text import t
 from valuation.model import lifecycle, tiers
 from valuation.model.settings import Settings
 from valuation.present import charts, charts_clv, charts_matrix
-from valuation.present.exports import (class_money_sentences, class_table, column_label, dataset_notes,
+from valuation.present.exports import (class_money_sentences, class_table, column_kind, column_label, dataset_notes,
                                        dimension_label, settings_table, tier_table)
 
 TOP_ROWS = 20  # customers per alert table
 FONT_STACK = '"Noto Sans CJK SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
 
-_MONEY = {"clv", "revenue_12m", "net_profit_12m", "revenue_total", "revenue_last_6m", "revenue_prev_6m",
-          "revenue_drop", "wallet_headroom"}
-_DAYS = {"days_since_last_order", "mean_gap_days", "tenure_days"}
 _CODES = {"tier": "tier", "value_class": "class", "lifecycle_stage": "stage", "rfm_segment": "rfm",
           "rfm_class": "rfmc", "grade_profit": "grade", "grade_potential": "grade", "grade_loyalty": "grade"}
 AT_RISK_COLUMNS = ("customer_id", "name", "tier", "value_class", "lifecycle_stage", "days_since_last_order",
@@ -78,12 +75,15 @@ def _cell(column: str, value, lang: str) -> tuple[str, bool]:
         return t(f"{_CODES[column]}.{value}", lang), False
     if isinstance(value, str):  # already formatted, or plain text
         return value, False
-    if column in _MONEY:
+    kind = column_kind(column)  # the kinds the screen and the workbook format by
+    if kind == "money":
         return format_money(float(value), lang), True
-    if column in _DAYS:
+    if kind in ("days", "count"):
         return format_count(int(round(float(value))), lang), True
-    if column == "revenue_trend":
+    if kind == "pct":
         return format_pct(float(value)), True
+    if kind == "score":
+        return f"{float(value):.1f}", True
     if column.endswith("_date"):
         return format_date(value, lang), False
     if isinstance(value, float):
@@ -198,7 +198,7 @@ def _data_html(scored: pd.DataFrame, lang: str) -> str:
         lines.append(t(f"note.{note}", lang))
     fit = scored.attrs.get("clv_fit")
     if fit is not None:
-        lines.append(t("note.clv_formula", lang, reason=fit.reason) if fit.method == "formula"
+        lines.append(t("note.clv_formula", lang, reason=fit.reason_text(lang)) if fit.method == "formula"
                      else t("report.clv_model", lang))
     return '<ul class="words">' + "".join(f"<li>{_e(x)}</li>" for x in lines) + "</ul>"
 

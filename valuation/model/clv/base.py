@@ -36,7 +36,17 @@ _LOG_PARAM_BOUND = 25.0
 
 
 class ConvergenceError(RuntimeError):
-    """A model could not be fitted: the optimiser failed or the data are degenerate."""
+    """A model could not be fitted: the optimiser failed or the data are degenerate.
+
+    ``str(e)`` is the English message; ``e.code`` names its text in the i18n table
+    (``clvfit.<code>``) and ``e.params`` fill it (plain values: ``model``, ``n``, ``names`` …;
+    ``hint`` is the key of a sentence appended), so a page can say it in the reader's language.
+    """
+
+    def __init__(self, message: str = "", /, *, code: str = "", **params):
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 # --------------------------------------------------------------------------- helpers
@@ -167,12 +177,13 @@ def _check_rfm(frequency, recency, T):
 
 
 def _minimize(
-    objective, theta0: np.ndarray, data, model: str, names: Sequence[str], hint: str = ""
+    objective, theta0: np.ndarray, data, model: str, names: Sequence[str], hint: str = "",
+    hint_key: str = "",
 ):
     """Minimise a (value, gradient) objective on log-parameters with L-BFGS-B.
 
-    Raises ConvergenceError (with ``hint`` appended) when it fails or a parameter runs
-    off to 0 or infinity.
+    Raises ConvergenceError (with ``hint`` appended; ``hint_key`` is its i18n key) when it
+    fails or a parameter runs off to 0 or infinity.
     """
     bounds = [(-_LOG_PARAM_BOUND, _LOG_PARAM_BOUND)] * len(theta0)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -182,13 +193,15 @@ def _minimize(
         )
     theta = result.x
     if not np.all(np.isfinite(theta)) or not np.isfinite(result.fun):
-        raise ConvergenceError(f"{model} fit failed: the likelihood became non-finite")
+        raise ConvergenceError(f"{model} fit failed: the likelihood became non-finite", code="non_finite",
+                               model=model)
     last = ", ".join(f"{n}={v:.3g}" for n, v in zip(names, np.exp(theta)))
     at_bound = [n for n, v in zip(names, theta) if abs(v) >= _LOG_PARAM_BOUND - 1e-6]
     if at_bound:
         raise ConvergenceError(
             f"{model} fit is degenerate: {', '.join(at_bound)} ran off to 0 or infinity "
-            f"({last}); the data do not identify the model{hint}"
+            f"({last}); the data do not identify the model{hint}",
+            code="degenerate", model=model, names=", ".join(at_bound), values=last, hint=hint_key,
         )
     if not result.success:
         # L-BFGS-B may stop on a line search at the optimum when the objective is flat to
@@ -196,10 +209,13 @@ def _minimize(
         gradient = np.asarray(result.jac)
         if not np.max(np.abs(gradient)) < 1e-5:
             drifting = [n for n, v in zip(names, theta) if abs(v) > 10]
+            message = str(result.message).strip() or "the line search failed"
             reason = (
                 f"{', '.join(drifting)} drifting towards 0 or infinity, so the data do not "
-                f"identify the model{hint}" if drifting
-                else (str(result.message).strip() or "the line search failed")
+                f"identify the model{hint}" if drifting else message
             )
-            raise ConvergenceError(f"{model} fit did not converge ({last}): {reason}")
+            raise ConvergenceError(f"{model} fit did not converge ({last}): {reason}",
+                                   code="drifting" if drifting else "no_converge", model=model,
+                                   names=", ".join(drifting), values=last, message=message,
+                                   hint=hint_key if drifting else "")
     return result

@@ -255,14 +255,16 @@ class ModifiedBetaGeoModel:
         w = _check_weights(weights, len(x))
         data = _MBGData.build(x, tx, age, w, group=group)
         if data.total_weight <= 0:
-            raise ConvergenceError("MBG/NBD fit needs customers with positive weight")
+            raise ConvergenceError("MBG/NBD fit needs customers with positive weight", code="no_weight",
+                                   model="MBG/NBD")
         if len(data.T) < 2 if group else _all_equal(x[w > 0], tx[w > 0], age[w > 0]):
-            raise ConvergenceError("MBG/NBD fit needs at least two distinct customer histories")
+            raise ConvergenceError("MBG/NBD fit needs at least two distinct customer histories",
+                                   code="not_distinct", model="MBG/NBD")
         if not np.any(data.x > 0):
             # Without repeat purchases the likelihood grows as everyone drops out at time 0.
             raise ConvergenceError(
                 "MBG/NBD fit needs repeat buyers: no customer has frequency > 0, so purchase "
-                "rates and dropout cannot be told apart"
+                "rates and dropout cannot be told apart", code="no_repeat", model="MBG/NBD"
             )
         # Start where the mean purchase rate r/alpha matches sum(x)/sum(T).
         mean_x = _dot(data.x, data.w) / data.total_weight

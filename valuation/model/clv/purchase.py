@@ -291,13 +291,15 @@ class BetaGeoModel:
         w = _check_weights(weights, len(x))
         data = _BGNBDData.build(x, tx, age, w, group=group)
         if data.total_weight <= 0:
-            raise ConvergenceError("BG/NBD fit needs customers with positive weight")
+            raise ConvergenceError("BG/NBD fit needs customers with positive weight", code="no_weight",
+                                   model="BG/NBD")
         if data.n_rows < 2 if group else _all_equal(x[w > 0], tx[w > 0], age[w > 0]):
-            raise ConvergenceError("BG/NBD fit needs at least two distinct customer histories")
+            raise ConvergenceError("BG/NBD fit needs at least two distinct customer histories",
+                                   code="not_distinct", model="BG/NBD")
         if len(data.x1) == 0:
             raise ConvergenceError(
                 "BG/NBD fit needs repeat buyers: no customer has frequency > 0, so purchase "
-                "rates and dropout cannot be told apart"
+                "rates and dropout cannot be told apart", code="no_repeat", model="BG/NBD"
             )
         # Start where the mean purchase rate r/alpha matches sum(x)/sum(T).
         mean_x = _dot(data.x1, data.w1) / data.total_weight

@@ -161,7 +161,7 @@ class GammaGammaModel:
         if len(x) == 0 or _all_equal(x, m):
             raise ConvergenceError(
                 "Gamma-Gamma fit needs at least two different repeat buyers with positive "
-                f"spend; found {int(len(x))} usable customer row(s)"
+                f"spend; found {int(len(x))} usable customer row(s)", code="gg_few", n=int(len(x))
             )
         data = _GGData.build(x, m, w)
         mean_spend = _dot(w, m) / data.total_weight
@@ -172,6 +172,7 @@ class GammaGammaModel:
             hint=" (huge q and gamma mean the customers' mean spends differ no more than "
                  "chance would make them: spend looks homogeneous, so the overall mean "
                  "spend is the better forecast)",
+            hint_key="clvfit.hint_homogeneous_spend",
         )
         self.params_ = dict(zip(self.param_names, map(float, np.exp(result.x))))
         self.loglik_ = float(-result.fun * data.total_weight)
@@ -320,7 +321,7 @@ class LogNormalSpendModel:
         n, m, w = n[keep], m[keep], w[keep]
         if len(n) < 2 or _all_equal(m):
             raise ConvergenceError("the spend model needs at least two buyers with different, positive spend; "
-                                   f"found {int(len(n))}")
+                                   f"found {int(len(n))}", code="spend_few", n=int(len(n)))
         z = np.log(m)
         total = float(w.sum())
         centre = _dot(w, z) / total
@@ -335,7 +336,8 @@ class LogNormalSpendModel:
                                        method="L-BFGS-B", bounds=[(None, None), (lo, hi), (lo, hi)],
                                        options={"maxiter": 500, "ftol": 1e-13, "gtol": 1e-9})
         if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
-            raise ConvergenceError("spend model fit failed: the likelihood became non-finite")
+            raise ConvergenceError("spend model fit failed: the likelihood became non-finite",
+                                   code="spend_non_finite")
         d, log_tau2, log_s2 = result.x
         self.params_ = {"mu": float(centre + d), "tau2": float(np.exp(log_tau2)), "s2": float(np.exp(log_s2))}
         self.loglik_ = float(-result.fun * total)
