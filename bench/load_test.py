@@ -86,16 +86,21 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
     return path
 
 
-def start_server(db: Path, port: int | None = None, args=()) -> tuple[subprocess.Popen, str]:
-    """`streamlit run app.py` on a free loopback port, with a prebuilt database; waits for health."""
+def start_server(db: Path, port: int | None = None, args=(), read_only: bool = False,
+                 log_name: str | None = None) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` on a free loopback port, with a prebuilt database; waits for health.
+    ``read_only``: the app opens the file read-only (VALUATION_READ_ONLY=1), as each of several
+    processes serving one file must."""
     from valuation.data.store import Store, ensure_sample
 
-    store = Store(db)
-    ensure_sample(store)  # built before any session, so no session pays for it
-    store.close()
+    if not read_only:
+        store = Store(db)
+        ensure_sample(store)  # built before any session, so no session pays for it
+        store.close()
     port = port or free_port()
-    env = {**os.environ, "VALUATION_DB": str(db)}
-    log = open(db.with_suffix(".log"), "w")
+    env = {**os.environ, "VALUATION_DB": str(db), **({"VALUATION_READ_ONLY": "1"} if read_only else {})}
+    log_path = db.with_name(log_name) if log_name else db.with_suffix(".log")
+    log = open(log_path, "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
@@ -105,7 +110,7 @@ def start_server(db: Path, port: int | None = None, args=()) -> tuple[subprocess
     deadline = time.time() + 90
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {db.with_suffix('.log').read_text()[-2000:]}")
+            raise RuntimeError(f"streamlit exited: {log_path.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
                 if r.status == 200:
@@ -215,7 +220,10 @@ async def run_session(browser, url: str, session: Session, seconds: float, seed:
         await context.close()
 
 
-async def drive(url: str, sessions: int, seconds: float, sign_in: bool = False) -> list[Session]:
+async def drive(url, sessions: int, seconds: float, sign_in: bool = False) -> list[Session]:
+    """``url``: one server's address, or a list of them (sessions take them in turn, as a proxy
+    with sticky sessions would hand them out)."""
+    urls = [url] if isinstance(url, str) else list(url)
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -224,7 +232,7 @@ async def drive(url: str, sessions: int, seconds: float, sign_in: bool = False) 
                                                 "--disable-background-networking"])
         try:
             states = [Session(i) for i in range(sessions)]
-            await asyncio.gather(*(run_session(browser, url, s, seconds, seed=i, sign_in=sign_in)
+            await asyncio.gather(*(run_session(browser, urls[i % len(urls)], s, seconds, seed=i, sign_in=sign_in)
                                    for i, s in enumerate(states)))
             return states
         finally:
@@ -255,7 +263,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--sign-in", action="store_true",
                         help="sign-in enabled: a local OIDC provider, each session signs in first")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="app processes serving one database file, each read-only; sessions take them in turn")
     args = parser.parse_args(argv)
+    if args.sign_in and args.processes > 1:
+        print("--sign-in runs one server process", file=sys.stderr)
+        return 2
     if not Path(CHROMIUM).exists():
         print("chromium is not installed (apt-get install chromium fonts-noto-cjk)", file=sys.stderr)
         return 2
@@ -267,23 +280,37 @@ def main(argv: list[str] | None = None) -> int:
             port = free_port()
             proc, url = start_server(db, port, ["--secrets.files",
                                                 str(sign_in_secrets(Path(tmp), port, provider_url))])
+        elif args.processes > 1:
+            from valuation.data.store import Store, ensure_sample
+
+            store = Store(db)
+            ensure_sample(store)  # written once, before the readers open the file
+            store.close()
         else:
             proc, url = start_server(db)
-        started = time.perf_counter()
-        cpu_before = cpu_seconds(proc.pid)
+        procs = [proc] if args.processes <= 1 or args.sign_in else []
+        urls = [url] if procs else []
         try:
-            states = asyncio.run(drive(url, args.sessions, args.seconds, args.sign_in))
-            cpu_after = cpu_seconds(proc.pid)
+            for i in range(len(urls), args.processes):
+                p, u = start_server(db, read_only=True, log_name=f"load_{i}.log")
+                procs.append(p)
+                urls.append(u)
+            started = time.perf_counter()
+            cpu_before = [cpu_seconds(p.pid) for p in procs]
+            states = asyncio.run(drive(urls, args.sessions, args.seconds, args.sign_in))
+            cpu_after = [cpu_seconds(p.pid) for p in procs]
         finally:
             if provider is not None:
                 provider.terminate()
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                try:
+                    p.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    p.kill()
         wall = time.perf_counter() - started
-        server_log = db.with_suffix(".log").read_text(errors="replace")
+        server_log = "".join(f.read_text(errors="replace") for f in Path(tmp).glob("*.log"))
     latencies = [x for s in states for x in s.latencies]
     errors = [e for s in states for e in s.errors]
     if "Traceback" in server_log:
@@ -298,7 +325,9 @@ def main(argv: list[str] | None = None) -> int:
         "p50_ms": round(statistics.median(latencies) * 1000) if latencies else None,
         "p95_ms": round(percentile(latencies, 95) * 1000) if latencies else None,
         "max_ms": round(max(latencies) * 1000) if latencies else None,
-        "server_cpu_seconds": round(cpu_after - cpu_before, 1) if None not in (cpu_before, cpu_after) else None,
+        "processes": len(procs),
+        "server_cpu_seconds": (round(sum(cpu_after) - sum(cpu_before), 1)
+                               if None not in cpu_before + cpu_after else None),
         "errors": len(errors),
         "error_messages": errors[:20],
         "cpus": os.cpu_count(),
@@ -309,8 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"{result['sessions']} sessions x {result['seconds']:.0f} s: {result['requests']} slider moves "
               f"answered, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, max {result['max_ms']} ms, "
-              f"{result['errors']} errors; the server used {result['server_cpu_seconds']} s of CPU in "
-              f"{result['wall_seconds']} s (load average {result['load_average']}, {result['cpus']} CPUs)")
+              f"{result['errors']} errors; {result['processes']} server process(es) used "
+              f"{result['server_cpu_seconds']} s of CPU in {result['wall_seconds']} s"
+              + (f", {result['server_cpu_seconds'] / result['requests'] * 1000:.0f} ms per slider rerun"
+                 if result['requests'] and result['server_cpu_seconds'] is not None else "")
+              + f" (load average {result['load_average']}, {result['cpus']} CPUs)")
         for message in errors[:20]:
             print("  " + message)
     return 0 if not errors and latencies else 1

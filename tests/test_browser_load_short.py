@@ -27,3 +27,34 @@ def test_three_sessions_moving_sliders_for_ten_seconds_get_every_answer_without_
     assert result["errors"] == 0, result["error_messages"]
     assert all(n > 0 for n in result["requests_per_session"]), result
     assert proc.returncode == 0
+
+
+def test_two_read_only_processes_serve_one_database_file_to_sessions_at_once(tmp_path):
+    """The team deployment (docs/scale-out.md): several app processes on one file, each opening it
+    read-only (VALUATION_READ_ONLY=1), sessions spread over them; every move answered, no error."""
+    require_chromium()
+    proc = subprocess.run([sys.executable, "bench/load_test.py", "--sessions", "2", "--seconds", "6",
+                           "--processes", "2", "--json"], cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.stdout.strip(), proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["processes"] == 2 and result["errors"] == 0, result["error_messages"]
+    assert all(n > 0 for n in result["requests_per_session"]), result  # each process answered its session
+    assert proc.returncode == 0
+
+
+def test_a_read_only_process_browses_and_keeps_uploads_in_the_session(tmp_path, monkeypatch):
+    from tests.apptest import open_page, start
+    from valuation.data.store import Store, ensure_sample
+
+    db = tmp_path / "shared.duckdb"
+    store = Store(db)
+    ensure_sample(store)
+    store.close()
+    monkeypatch.setenv("VALUATION_READ_ONLY", "1")
+    at = open_page(start(db, monkeypatch), "data")
+    assert any("read-only" in i.value for i in at.info)
+    csv = "customer_id,order_date,amount\nA1,2024-01-05,100\nA2,2024-01-06,200\n".encode()
+    at.file_uploader(key="upload").set_value([("orders.csv", csv, "text/csv")]).run()
+    assert at.button(key="save_dataset").disabled  # saving for the team is the writer's job
+    at.button(key="use_session").click().run()
+    assert not at.exception and at.selectbox(key="dataset").value.startswith("session:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import replace
 
 import pandas as pd
@@ -42,33 +43,50 @@ def version(ctx: state.Context) -> str:
     One small query (a page asks several times per rerun; ``store.info`` would count the
     rows of every table each time).
     """
+    key = (ctx.scope, id(ctx.store), ctx.dataset)
+    now = time.monotonic()
+    seen = state.VERSIONS.get(key)
+    if seen is not None and now - seen[0] < state.VERSION_TTL:
+        return seen[1]
     row = ctx.store.cursor().execute(f"SELECT created_at FROM {META}.datasets WHERE name = $d",
                                      {"d": ctx.dataset}).fetchone()
     if row is None:
         ctx.store.info(ctx.dataset)  # raises the StoreError of an unknown dataset
-    return f"{ctx.scope}:{id(ctx.store)}:{ctx.dataset}:{pd.Timestamp(row[0]).isoformat()}"
+    value = f"{ctx.scope}:{id(ctx.store)}:{ctx.dataset}:{pd.Timestamp(row[0]).isoformat()}"
+    state.VERSIONS[key] = (now, value)
+    return value
+
+
+# cache_resource, not cache_data: a prepared dataset of a million customers is returned
+# without a pickled copy on every rerun. Callers must not mutate it.
+# The keys of the two caches every page asks for dozens of times a run are one string each
+# (repr of frozen dataclasses: exact and stable): Streamlit hashing the Settings dataclass field
+# by field took ~60 ms of every tuning-page rerun at 100k customers (bench/bench_rerun.py).
+def _key(*parts) -> str:
+    return "|".join(map(repr, parts))
 
 
 # cache_resource, not cache_data: a prepared dataset of a million customers is returned
 # without a pickled copy on every rerun. Callers must not mutate it.
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _prepared(version: str, as_of: dt.date | None, clv: ClvSettings, custom: tuple[str, ...],
-              _store, dataset: str) -> pipeline.Prepared:
+def _prepared(key: str, _store, _dataset: str, _as_of: dt.date | None, _clv: ClvSettings,
+              _custom: tuple[str, ...]) -> pipeline.Prepared:
     # From the file beside the database when any session, process or earlier run prepared it.
-    return persist.prepare_dataset(_store, dataset, as_of, clv, custom)
+    return persist.prepare_dataset(_store, _dataset, _as_of, _clv, _custom)
 
 
 def prepared(ctx: state.Context, clv: ClvSettings | None = None,
              custom: tuple[str, ...] = ()) -> pipeline.Prepared:
     """Features, CLV and dimension scores of the current dataset and as-of date (SQL + fit, cached)."""
     clv = clv or settings().clv
-    key = (version(ctx), ctx.as_of, clv, custom)
+    key = _key(version(ctx), ctx.as_of, clv, custom)
+    args = (key, ctx.store, ctx.dataset, ctx.as_of, clv, custom)
     if key in _PREPARED_KEYS:  # computed before (a page asks many times per rerun): no spinner
-        return _prepared(*key, ctx.store, ctx.dataset)
+        return _prepared(*args)
     # The first time: a million customers take several seconds, so say what we wait for
     # (st.spinner shows itself only after half a second).
     with st.spinner(t("cache.preparing", ctx.lang, name=md(ctx.dataset)), show_time=True):
-        prep = _prepared(*key, ctx.store, ctx.dataset)
+        prep = _prepared(*args)
     if len(_PREPARED_KEYS) > 256:
         _PREPARED_KEYS.clear()
     _PREPARED_KEYS.add(key)
@@ -79,8 +97,8 @@ _PREPARED_KEYS: set = set()  # keys of _prepared computed in this process (a hin
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
-def _scored(version: str, as_of: dt.date | None, value: Settings, _prep: pipeline.Prepared) -> pd.DataFrame:
-    return pipeline.score(_prep, value)
+def _scored(key: str, _value: Settings, _prep: pipeline.Prepared) -> pd.DataFrame:
+    return pipeline.score(_prep, _value)
 
 
 def scored(ctx: state.Context, value: Settings | None = None) -> pd.DataFrame:
@@ -88,7 +106,21 @@ def scored(ctx: state.Context, value: Settings | None = None) -> pd.DataFrame:
     value = value or settings()
     custom = tuple(c for c, _ in value.weights.custom)
     prep = prepared(ctx, value.clv, custom)
-    return _scored(version(ctx), ctx.as_of, value, prep)
+    return _scored(_key(version(ctx), ctx.as_of, value), value, prep)
+
+
+def figure(ctx: state.Context, name: str, inputs: tuple, build, value: Settings | None = None):
+    """A chart (or any derived value) of the current dataset and date, built once per ``name`` and
+    ``inputs`` (hashable: the settings, the language, a baseline …) and kept with the prepared
+    data (32 at most).
+
+    Building a plotly figure costs tens of milliseconds of validation; a rerun that changes
+    none of its inputs (any click elsewhere, another session on the same view) reuses it. The
+    value is shared: callers must not change it (``st.plotly_chart`` does not).
+    """
+    value = value or settings()
+    prep = prepared(ctx, value.clv, tuple(c for c, _ in value.weights.custom))
+    return prep.memo(("figure", name, inputs), build, limit=32)
 
 
 def tier_codes(ctx: state.Context, value: Settings | None = None):

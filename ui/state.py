@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import os
 from dataclasses import dataclass
 
 import streamlit as st
@@ -19,7 +21,9 @@ DB, SESSION = "db", "session"
 
 @st.cache_resource(show_spinner=False)
 def _shared_store(path: str) -> Store:
-    store = Store(path)
+    # VALUATION_READ_ONLY=1: one of several app processes serving one file (DuckDB lets many
+    # processes read a file, or one write it): browse and score; uploads stay in the session.
+    store = Store(path, read_only=os.environ.get("VALUATION_READ_ONLY", "") in ("1", "true", "yes"))
     ensure_sample(store)
     return store
 
@@ -66,8 +70,8 @@ class Context:
     first_order: dt.date | None
     last_order: dt.date | None
 
-    @property
-    def store(self) -> Store:
+    @functools.cached_property
+    def store(self) -> Store:  # looked up once per run (a page asks dozens of times)
         return store_for(self.scope)
 
     @property
@@ -140,6 +144,14 @@ def clear_dataset_caches() -> None:
     so a save does not throw away the parsing of the files still being worked on.
     """
     st.cache_data.clear()
+    VERSIONS.clear()
+
+
+# (scope, store, dataset) -> (when read, version): ui/cache.py's dataset version, read again at
+# most every VERSION_TTL seconds (a page asks many times a run; another process's import is seen
+# within that time, this process's at once: clear_dataset_caches empties it).
+VERSIONS: dict = {}
+VERSION_TTL = 1.0
 
 
 def features_info(ctx: Context) -> dict | None:

@@ -355,8 +355,10 @@ def weight_evidence(ctx, settings, baseline_settings, baseline_name: str) -> Non
     if ev is None:
         st.caption(t("evidence.none", lang))
         return
-    now = evidence.weight_evidence(ev, settings)
-    base = evidence.weight_evidence(ev, baseline_settings)
+    # kept per setting with the prepared data: a rerun that moved nothing ranks nobody again
+    now = cache.figure(ctx, "evidence", (settings,), lambda: evidence.weight_evidence(ev, settings), settings)
+    base = cache.figure(ctx, "evidence", (baseline_settings,), lambda: evidence.weight_evidence(ev, baseline_settings),
+                        settings)
     baseline = t(f"preset.{baseline_name}", lang)
     cols = st.columns(2)
     same = settings.weights == baseline_settings.weights  # no delta against itself

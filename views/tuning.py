@@ -58,7 +58,7 @@ with left:
 settings = cache.settings()
 scored = cache.scored(ctx, settings)
 with left:
-    money = insights.value_classes_in_money(scored)
+    money = cache.figure(ctx, "classes_in_money", (settings.classes,), lambda: insights.value_classes_in_money(scored))
     st.caption(t("tuning.class_counts", lang, most=f"{money['most_valuable']:,}", share=format_pct(money["actual_share"]),
                  grow=f"{money['growable']:,}"))
     if settings.tilt.rules:
@@ -90,15 +90,17 @@ with right:
     st.caption(t("tuning.tier_sizes_fixed", lang, a=format_pct(cuts.a), b=format_pct(cuts.b), c=format_pct(cuts.c)))
     widgets.weight_evidence(ctx, settings, baseline_settings, baseline_name)
     # Both figures from the codes: grouping 1.5 million tier labels took ~2 s per move.
-    st.plotly_chart(charts.tier_pyramid(scored, lang, codes=codes), key="tuning_pyramid")
+    st.plotly_chart(cache.figure(ctx, "pyramid", (settings, lang),
+                                 lambda: charts.tier_pyramid(scored, lang, codes=codes)), key="tuning_pyramid")
     # Prospects and below-zero customers are placed by orders and profit, never by the weights:
     # their bands would only dwarf the moves (1,000 prospects beside a dozen movers).
     table = tiers.migration_from_codes(base_codes, codes)
     fixed = [c for c in ("prospect", "below_zero") if c in table.index]
     left_out = {c: int(table.loc[c, c]) for c in fixed}
     table = table.drop(index=fixed, columns=fixed, errors="ignore")
-    st.plotly_chart(charts.migration_sankey(None, None, lang, table=table,
-                                            sides=(t(f"preset.{baseline_name}", lang), t("tuning.now", lang))),
+    sides = (t(f"preset.{baseline_name}", lang), t("tuning.now", lang))
+    st.plotly_chart(cache.figure(ctx, "sankey", (settings, baseline_settings, lang),
+                                 lambda: charts.migration_sankey(None, None, lang, table=table, sides=sides)),
                     key="sankey")
     if any(left_out.values()):
         st.caption(t("tuning.sankey_left_out", lang, prospects=f"{left_out.get('prospect', 0):,}",
@@ -113,15 +115,20 @@ def movers_table() -> None:
     st.subheader(t("tuning.movers", lang))
     direction = st.radio(t("tuning.direction", lang), ["up", "down", "all"], horizontal=True,
                          format_func=lambda d: t(f"tuning.direction_{d}", lang), key="movers_direction")
-    movers = insights.migration(cache.scored(ctx, baseline_settings), cache.scored(ctx, settings),
-                                direction=direction, codes=(cache.tier_codes(ctx, baseline_settings),
-                                                            cache.tier_codes(ctx, settings)), keep_rows=True)
+    def build():
+        found = insights.migration(cache.scored(ctx, baseline_settings), cache.scored(ctx, settings),
+                                   direction=direction, keep_rows=True,
+                                   codes=(cache.tier_codes(ctx, baseline_settings), cache.tier_codes(ctx, settings)))
+        if not found.empty:
+            found.insert(found.columns.get_loc("score_moved") + 1, "driver", _drivers(found))
+        return found.drop(columns=["tier_steps", "row"])
+    # kept per setting (shared: not changed here); the language is in the key, the reasons are words
+    movers = cache.figure(ctx, "movers", (baseline_settings, settings, direction, lang), build)
     if movers.empty:
         st.caption(t("tuning.no_movers", lang))
     else:
         st.caption(t("tuning.movers_help", lang, baseline=t(f"preset.{baseline_name}", lang)))
-        movers.insert(movers.columns.get_loc("score_moved") + 1, "driver", _drivers(movers))
-        widgets.table(movers.drop(columns=["tier_steps", "row"]), lang)
+        widgets.table(movers, lang)
 
 
 def _drivers(movers) -> list[str]:
@@ -138,22 +145,28 @@ def _drivers(movers) -> list[str]:
     return [f"{exports.dimension_label(d, lang)} {p:+.1f}" for d, p in zip(drivers["driver"], drivers["driver_points"])]
 
 
-@st.fragment
-def explain() -> None:
-    """One customer's composite split by dimension; choosing another reruns this part only."""
-    st.subheader(t("tuning.explain", lang))
-    current = cache.scored(ctx, settings)
+def _explain_options(current):
+    """The best-scored buyers (ids, names, rows) the explanation offers, best first."""
     buyers = np.flatnonzero(current["has_orders"].to_numpy(dtype=bool))
     composite = current["composite"].to_numpy()[buyers]
     if len(buyers) > EXPLAIN_OPTIONS:  # the best ones, without sorting everyone
         buyers = buyers[np.argpartition(-composite, EXPLAIN_OPTIONS - 1)[:EXPLAIN_OPTIONS]]
         composite = current["composite"].to_numpy()[buyers]
     ranked = current.iloc[buyers[np.argsort(-composite, kind="stable")]]
-    options = ranked["customer_id"].tolist()
-    labels = dict(zip(options, ranked["name"].fillna("").astype(str)))
+    ids = ranked["customer_id"].tolist()
+    # the options as the text shown ("C000123 · 名称"), so the selectbox formats nothing per rerun
+    options = [f"{c} · {n}" for c, n in zip(ids, ranked["name"].fillna("").astype(str))]
     rows = dict(zip(reversed(options), reversed(ranked.index)))  # an id listed twice: its best row
-    who = st.selectbox(t("tuning.explain_who", lang), options,
-                       format_func=lambda c: f"{c} · {labels.get(c, '')}", key="explain_customer")
+    return options, rows
+
+
+@st.fragment
+def explain() -> None:
+    """One customer's composite split by dimension; choosing another reruns this part only."""
+    st.subheader(t("tuning.explain", lang))
+    current = cache.scored(ctx, settings)
+    options, rows = cache.figure(ctx, "explain_options", (settings,), lambda: _explain_options(current))
+    who = st.selectbox(t("tuning.explain_who", lang), options, key="explain_customer")
     if who:
         prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
         row = rows[who]
@@ -161,7 +174,8 @@ def explain() -> None:
         tilt = float(current.at[row, "composite"]) - float(contrib.sum())  # the tilt's points, after the cap
         if settings.tilt.rules and abs(tilt) > 1e-9:
             contrib["tilt"] = tilt
-        st.plotly_chart(charts.contribution_bars(contrib, lang), key="contrib")
+        st.plotly_chart(cache.figure(ctx, "contrib", (settings, row, lang),
+                                     lambda: charts.contribution_bars(contrib, lang)), key="contrib")
 
 
 movers_table()
