@@ -80,3 +80,57 @@ def test_the_default_language_follows_the_browser_locale(locale, lang):
 
 def test_a_missing_parameter_never_raises():
     assert t("data.report", "en") == TEXT["data.report"][1]
+
+
+@pytest.mark.parametrize("currency, value, zh, en", [
+    ("USD", -2_280_440, "-US$2.3M", "-$2.3M"),      # the sign first, never $-2,280,440
+    ("USD", 125_000, "US$125.0K", "$125.0K"),       # 万 is for the yuan only: not US$12.5万
+    ("USD", 34_060_000, "US$34.1M", "$34.1M"),
+    ("USD", 999_960, "US$1.0M", "$1.0M"),           # a unit chosen after rounding, as for the yuan
+    ("USD", 999_999_999, "US$1.00B", "$1.00B"),
+    ("USD", -0.4, "US$0", "$0"),                    # nothing left after rounding: no sign
+    ("EUR", 1_234.5, "€1.2K", "€1.2K"),
+    ("HKD", 980, "HK$980", "HK$980"),
+    ("TWD", 3_120_000_000, "NT$3.12B", "NT$3.12B"),
+    ("GBP", -12_500, "-£12.5K", "-£12.5K"),
+    ("JPY", 1_500_000, "JP¥1.5M", "JP¥1.5M"),      # the yen is never a bare ¥ (that is the yuan)
+    ("CNY", 34_060_000, "¥3,406万", "¥34.1M"),
+    ("USD", float("nan"), "—", "—"),
+])
+def test_money_in_other_currencies_has_their_symbol_and_no_wan(currency, value, zh, en):
+    assert format_money(value, "zh", currency=currency) == zh
+    assert format_money(value, "en", currency=currency) == en
+
+
+def test_the_current_currency_is_the_default_and_comes_back_after_a_block():
+    from valuation.i18n.format import current_currency, using_currency
+
+    assert current_currency() == "CNY" and format_money(-2_280_440, "en") == "-¥2.3M"
+    with using_currency("USD"):
+        assert format_money(-2_280_440, "en") == "-$2.3M"
+        assert format_money(-2_280_440, "en", currency="EUR") == "-€2.3M"  # given beats current
+        assert t("feat.actual_value", "zh") == "实际价值（净CLV，美元）"
+        assert t("feat.actual_value", "en") == "Actual value (net CLV, $)"
+    assert current_currency() == "CNY"
+    assert t("feat.actual_value", "zh") == "实际价值（净CLV，元）"  # the yuan's labels as they always were
+    assert t("feat.actual_value", "en") == "Actual value (net CLV, ¥)"
+
+
+def test_no_label_hard_codes_the_yuan_where_a_dataset_may_be_in_dollars():
+    from valuation.i18n.format import using_currency
+
+    with using_currency("USD"):
+        for key in ("feat.actual_value", "feat.strategic_value", "explore.min_base", "clv.margin",
+                    "clv.acquisition"):
+            assert "元" not in t(key, "zh").replace("美元", "") and "¥" not in t(key, "en"), key
+
+
+@pytest.mark.parametrize("currency, streamlit, excel", [
+    ("CNY", "yen", '"¥"#,##0'), ("USD", "dollar", '"$"#,##0'), ("EUR", "euro", '"€"#,##0'),
+    ("HKD", "HK$%,.0f", '"HK$"#,##0'), ("JPY", "JP¥%,.0f", '"JP¥"#,##0'),
+])
+def test_tables_and_workbooks_carry_the_currency_symbol(currency, streamlit, excel):
+    from valuation.i18n.format import excel_money_format, streamlit_money_format
+
+    assert streamlit_money_format(currency) == streamlit
+    assert excel_money_format(currency) == excel

@@ -147,6 +147,24 @@ def test_value_matrix_is_in_money_on_log_axes_with_the_class_boundaries():
     assert hover[1].startswith("¥") and hover[2].startswith("¥")  # the true figures, in money
 
 
+def test_a_dollar_dataset_draws_dollars_on_every_money_axis_and_no_wan():
+    from valuation.i18n.format import using_currency
+
+    frame = scored_frame()
+    with using_currency("USD"):
+        en, zh = charts_matrix.value_matrix(frame, "en"), charts_matrix.value_matrix(frame, "zh")
+        _, axis_zh = style._money_axis([2_000_000.0], "zh", "收入")
+        _, axis_en = style._money_axis([2_000_000.0], "en", "Revenue")
+    assert "$10K" in en.layout.xaxis.ticktext and not any("¥" in x for x in en.layout.xaxis.ticktext)
+    assert "US$10K" in zh.layout.xaxis.ticktext and not any("万" in x for x in zh.layout.xaxis.ticktext)
+    hover = next(tr for tr in en.data if tr.mode == "markers").customdata[0]
+    assert hover[1].startswith("$")
+    assert axis_zh["tickprefix"] == "US$" and "万" not in axis_zh["title"]["text"]
+    assert axis_en["tickprefix"] == "$"
+    _, yuan = style._money_axis([2_000_000.0], "zh", "收入")  # outside the block: the yuan in 万元 again
+    assert "万元" in yuan["title"]["text"]
+
+
 def test_value_matrix_puts_losses_and_missing_wallets_on_the_edges_and_says_so():
     frame = scored_frame()
     frame.loc[0, "actual_value"] = -25_000.0

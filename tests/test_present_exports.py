@@ -191,7 +191,7 @@ def test_workbook_numbers_carry_a_format_per_kind_and_names_fit_their_column(sco
     ws = book[exports.sheet_title(t("tier.B", "zh"))]
     formats = _formats(ws)
     label = lambda c: exports.column_label(c, "zh")  # noqa: E731
-    assert formats[label("revenue_12m")] == formats[label("clv")] == "#,##0"
+    assert formats[label("revenue_12m")] == formats[label("clv")] == '"¥"#,##0'  # -¥1,234, the yuan's sign
     assert formats[label("composite")] == formats[label("current")] == "0.0"  # not 14 decimals
     assert formats[label("revenue_trend")] == formats[label("on_time_payment_ratio")] == "0.0%"
     assert formats[label("days_since_last_order")] == formats[label("mean_gap_days")] == "0"
@@ -205,7 +205,7 @@ def test_workbook_numbers_carry_a_format_per_kind_and_names_fit_their_column(sco
     # The key figures: money, shares and counts each in their format.
     summary = book[t("export.sheet.summary", "zh")]
     figures = {r[0].value: r[1] for r in summary.iter_rows() if r[0].value and len(r) > 1 and r[1] is not None}
-    assert figures[t("kpi.revenue_12m", "zh")].number_format == "#,##0"
+    assert figures[t("kpi.revenue_12m", "zh")].number_format == '"¥"#,##0'
     assert figures[t("kpi.tier_a_share", "zh")].number_format == "0.0%"
 
 
@@ -245,3 +245,13 @@ def test_workbook_neutralises_formula_like_names_and_keeps_negative_numbers(book
     assert all(isinstance(p, (int, float)) and p < 0 for p in profit)
     for sheet in book.worksheets:  # nothing anywhere is stored as a formula
         assert all(c.data_type != "f" for row in sheet.iter_rows() for c in row)
+
+
+def test_a_dollar_workbook_shows_dollars_in_its_cells_and_headers(scored):
+    from valuation.i18n.format import current_currency
+
+    book = load_workbook(io.BytesIO(exports.scored_workbook(scored, "en", currency="USD")))
+    ws = book[exports.sheet_title(t("tier.B", "en"))]
+    formats = _formats(ws)
+    assert formats["Actual value (net CLV, $)"] == formats[exports.column_label("revenue_12m", "en")] == '"$"#,##0'
+    assert current_currency() == "CNY"  # the workbook's currency ends with it

@@ -9,7 +9,7 @@ import streamlit as st
 
 from ui import cache, state
 from valuation.analysis import actions, upsell
-from valuation.i18n.format import format_pct
+from valuation.i18n.format import format_pct, streamlit_money_format
 from valuation.i18n.text import t
 from valuation.model.settings import Settings
 
@@ -51,8 +51,8 @@ def buy_more_rule(ctx: state.Context) -> str:
 
 
 def buy_more_columns(lang: str) -> dict:
-    """Column formats of the buy-more figures of the growable list (money in yuan, days whole)."""
-    money = st.column_config.NumberColumn(format="yen")  # -¥1,234 (the printf "¥%,.0f" wrote ¥-1,234)
+    """Column formats of the buy-more figures of the growable list (money in the dataset's currency, days whole)."""
+    money = st.column_config.NumberColumn(format=streamlit_money_format(), step=1)  # -¥1,234, -$1,234
     cols = {t(f"export.col.{c}", lang): money for c in upsell.BUY_MORE_FIGURES
             if c not in ("peer_gap_days", "upsell_category")}
     cols[t("export.col.peer_gap_days", lang)] = st.column_config.NumberColumn(format="%.0f")

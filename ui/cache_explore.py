@@ -10,6 +10,7 @@ import streamlit as st
 
 from ui import cache, state
 from valuation.analysis import explore, needs
+from valuation.i18n.format import streamlit_money_format
 from valuation.model.settings import Settings
 from valuation.present import charts_explore
 
@@ -152,7 +153,8 @@ def snapshot_scores(ctx: state.Context, dates, value: Settings | None = None) ->
 def show_table(frame: pd.DataFrame, lang: str, **kwargs) -> None:
     """A slice or list as a table: translated headers and values, money, scores and shares formatted,
     "—" where a value is missing."""
-    config = {label: st.column_config.NumberColumn(format=fmt)
+    money = streamlit_money_format()  # whole amounts: "dollar" and "euro" would show cents
+    config = {label: st.column_config.NumberColumn(format=fmt, step=1 if fmt == money else None)
               for label, fmt in charts_explore.column_formats(frame, lang).items()}
     st.dataframe(charts_explore.labelled_table(frame, lang), hide_index=True, column_config=config,
                  placeholder="—", **kwargs)

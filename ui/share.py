@@ -94,7 +94,8 @@ def _save_session_dataset(name: str) -> None:
     """Copy a session-only dataset into the shared store (an analyst's click), and switch to it."""
     session = state.session_store()
     try:
-        state.shared_store().replace_dataset(name, session.export_tables(name), source=session.info(name).source)
+        state.shared_store().replace_dataset(name, session.export_tables(name), source=session.info(name).source,
+                                             currency=session.currency(name))
     except StoreError as exc:
         st.session_state["_session_save_error"] = exc
         return

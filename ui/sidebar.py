@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui import share, state
 from ui.safe import md
-from valuation.i18n.format import format_date
+from valuation.i18n.format import format_date, set_currency
 from valuation.i18n.text import LANG_NAMES, LANGS, lang_from_locale, t
 
 
@@ -47,6 +47,9 @@ def render() -> state.Context:
     chosen = st.sidebar.selectbox(t("sidebar.dataset", lang), options, format_func=label,
                                   key="dataset", on_change=share.forget_missing)
     scope, name = state.parse_ref(chosen)
+    # Every figure of this run in the dataset's currency: money is formatted all over the pages.
+    currency = state.store_for(scope).currency(name)
+    set_currency(currency)
     saved = st.session_state.pop(share.SESSION_SAVED_KEY, None)
     if saved:
         st.sidebar.success(t("sidebar.session_saved", lang, name=md(saved)))
@@ -69,7 +72,7 @@ def render() -> state.Context:
     else:
         st.sidebar.warning(t("sidebar.no_orders", lang))
     ctx = state.Context(lang=lang, scope=scope, dataset=name, as_of=as_of,
-                        first_order=first, last_order=last)
+                        first_order=first, last_order=last, currency=currency)
     state.set_context(ctx)
     share.saved_views_panel(ctx)
     return ctx

@@ -69,6 +69,7 @@ class Context:
     as_of: dt.date | None
     first_order: dt.date | None
     last_order: dt.date | None
+    currency: str = "CNY"  # of the dataset's money; also the run's current currency (i18n/format.py)
 
     @functools.cached_property
     def store(self) -> Store:  # looked up once per run (a page asks dozens of times)

@@ -8,7 +8,7 @@ import streamlit as st
 from ui.safe import md
 from valuation.data import ingest, schema
 from valuation.data.mapping import candidate_columns, detect_mapping
-from valuation.i18n.format import format_money
+from valuation.i18n.format import current_currency, format_money, streamlit_money_format, using_currency
 from valuation.i18n.text import TEXT, t
 from valuation.present import exports
 from valuation.present.exports import csv_bytes
@@ -150,7 +150,7 @@ def validation_report(result, lang: str, key: str | None = None) -> None:
                          rows_rejected=f"{s['rows_rejected']:,}") + "**")
     if s.get("amount_total") is not None:
         st.caption(t("data.report_detail", lang, customers=f"{s['customers']:,}",
-                     amount=format_money(s["amount_total"], lang)))
+                     amount=format_money(s["amount_total"], lang, currency=result.currency)))
     for note in result.notes:  # every warning of a load, each in the reader's language
         if note.key == "load.rows_rejected":
             continue  # the report line above says it
@@ -279,7 +279,24 @@ def labelled(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 # Streamlit number formats per ``exports.NUMBER_KINDS`` kind. "yen" puts the sign before the symbol
 # (-¥2,280,440; the printf "¥%,.0f" wrote ¥-2,280,440) and keeps the column a number that sorts.
+# Money is in the dataset's currency: ``money_column`` ("dollar" for USD, format.streamlit_money_format).
 NUMBER_FORMATS = {"money": "yen", "pct": "percent", "score": "%.1f", "days": "%d", "count": "%,d"}
+
+
+def in_this_run(build):
+    """A download's builder (a report, a workbook, a labelled CSV) that writes money as this run does:
+    Streamlit calls it when clicked, on a thread of its own, where the run's currency is not set."""
+    currency = current_currency()
+
+    def run():
+        with using_currency(currency):
+            return build()
+    return run
+
+
+def money_column(**options):
+    """A NumberColumn of whole money in the run's currency: -¥2,280,440, -$2,280,440, -€2,280,440."""
+    return st.column_config.NumberColumn(format=streamlit_money_format(), step=1, **options)
 
 
 def number_columns(lang: str, columns=None) -> dict:
@@ -292,7 +309,9 @@ def number_columns(lang: str, columns=None) -> dict:
     out = {}
     for column in names:
         kind = exports.column_kind(column)
-        if kind is not None:
+        if kind == "money":
+            out[exports.column_label(str(column), lang)] = money_column()
+        elif kind is not None:
             out[exports.column_label(str(column), lang)] = st.column_config.NumberColumn(format=NUMBER_FORMATS[kind])
     return out
 

@@ -30,17 +30,18 @@ cols = st.columns(3)
 # Built only when clicked (on its own thread): the report inlines plotly.js, the workbook is large.
 cols[0].download_button(t("actions_page.report", lang),
                         lambda: build_report(scored, lang=lang, dataset=ctx.dataset, settings=settings,
-                                             generated_at=dt.datetime.now()).encode("utf-8"),
+                                             generated_at=dt.datetime.now(), currency=ctx.currency).encode("utf-8"),
                         file_name=exports.download_name("file.report", lang, *stamp, ext="html"), mime="text/html",
                         key="download_report",
                         type="primary", use_container_width=True)
 cols[1].download_button(t("actions_page.excel", lang),
-                        lambda: exports.scored_workbook(scored, lang, settings=settings, dataset=ctx.dataset),
+                        lambda: exports.scored_workbook(scored, lang, settings=settings, dataset=ctx.dataset,
+                                                        currency=ctx.currency),
                         file_name=exports.download_name("file.customers", lang, *stamp, ext="xlsx"),
                         key="download_excel", use_container_width=True,
                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 cols[2].download_button(t("actions_page.csv", lang),
-                        lambda: exports.csv_bytes(exports.labelled(pipeline.output_frame(scored), lang)),
+                        widgets.in_this_run(lambda: exports.csv_bytes(exports.labelled(pipeline.output_frame(scored), lang))),
                         file_name=exports.download_name("file.customers", lang, *stamp), mime="text/csv",
                         key="download_csv",
                         use_container_width=True)
@@ -68,11 +69,11 @@ else:
     if len(chosen) > TABLE_ROWS:
         st.caption(t("customers.count", lang, shown=f"{TABLE_ROWS:,}", total=f"{len(chosen):,}"))
     st.download_button(t("common.download_csv", lang),
-                       lambda frame=chosen: exports.csv_bytes(widgets.labelled(frame, lang)),
+                       widgets.in_this_run(lambda frame=chosen: exports.csv_bytes(widgets.labelled(frame, lang))),
                        file_name=exports.download_name(f"file.{choice}", lang, *stamp), mime="text/csv",
                        key="download_list")
 st.download_button(t("actions_page.all_lists", lang),
-                   lambda: exports.frames_workbook(exports.list_sheets(lists, lang)),
+                   widgets.in_this_run(lambda: exports.frames_workbook(exports.list_sheets(lists, lang))),
                    file_name=exports.download_name("file.action_lists", lang, *stamp, ext="xlsx"), key="download_lists",
                    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 st.caption(t("actions_page.schedule", lang))

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache, state, widgets
-from valuation.i18n.format import format_date, format_money, format_pct
+from valuation.i18n.format import format_date, format_money, format_pct, using_currency
 from valuation.i18n.text import t
 from valuation.model import clv
 from valuation.present import charts_clv, tables
@@ -38,37 +38,39 @@ with right:
     st.plotly_chart(charts_clv.formula_clv_chart(table, lang), key="formula_chart")
 
 # ---- purchase streams: seed 003's car buyer ----------------------------------------
-st.subheader(t("clv.streams", lang))
-st.caption(t("clv.streams_help", lang))
-COLUMNS = {"name": "clv.stream.name", "revenue": "clv.stream.revenue", "profit": "clv.stream.profit",
-           "every_years": "clv.stream.every", "first_year": "clv.stream.first", "last_year": "clv.stream.last"}
-base = pd.DataFrame([vars(s) for s in clv.CAR_BUYER])[list(COLUMNS)]
-base["name"] = [t(f"clv.car.{key}", lang) for key in base["name"]]  # the seed's example in the reader's language
-edited = st.data_editor(base.rename(columns={k: t(v, lang) for k, v in COLUMNS.items()}), num_rows="dynamic",
-                        hide_index=True, key="clv_streams",
-                        column_config={t("clv.stream.revenue", lang): st.column_config.NumberColumn(min_value=0, format="yen"),
-                                       t("clv.stream.profit", lang): st.column_config.NumberColumn(format="yen"),
-                                       t("clv.stream.every", lang): st.column_config.NumberColumn(min_value=1, max_value=50, step=1),
-                                       t("clv.stream.first", lang): st.column_config.NumberColumn(min_value=1, max_value=100, step=1),
-                                       t("clv.stream.last", lang): st.column_config.NumberColumn(min_value=1, max_value=100, step=1)})
-edited = edited.rename(columns={t(v, lang): k for k, v in COLUMNS.items()})
-streams = [clv.Stream(str(r["name"] or "—"), float(r["revenue"] or 0), float(r["profit"] or 0),
-                      int(r["every_years"] or 1), int(r["first_year"] or 1),
-                      None if pd.isna(r["last_year"]) else int(r["last_year"]))
-           for r in edited.to_dict("records") if pd.notna(r.get("revenue")) or pd.notna(r.get("profit"))]
-s1, s2, s3 = st.columns(3)
-stream_retention = s1.slider(t("clv.retention", lang), 0.0, 1.0, 1.0, 0.01, key="streams_retention")
-stream_discount = s2.slider(t("clv.discount", lang), 0.0, 0.50, 0.10, 0.01, key="streams_discount")
-stream_years = s3.slider(t("clv.streams_years", lang), 1, 40, 20, key="streams_years")
-schedule = clv.stream_schedule(streams, stream_years, stream_discount, stream_retention)
-totals = clv.stream_totals(schedule)
-m1, m2, m3 = st.columns(3)
-m1.metric(t("clv.streams_revenue", lang), format_money(totals["revenue"], lang))
-m2.metric(t("clv.streams_profit", lang), format_money(totals["profit"], lang))
-m3.metric(t("clv.streams_npv", lang), format_money(totals["present_value"], lang))
-st.caption(t("clv.streams_seed", lang, revenue=format_money(clv.CAR_BUYER_SEED["revenue"], lang),
-             profit=format_money(clv.CAR_BUYER_SEED["profit"], lang)))
-st.plotly_chart(charts_clv.streams_chart(schedule, lang), key="streams_chart")
+# The seed's example is in yuan (a ¥500,000 car), whatever the dataset's currency.
+with using_currency("CNY"):
+    st.subheader(t("clv.streams", lang))
+    st.caption(t("clv.streams_help", lang))
+    COLUMNS = {"name": "clv.stream.name", "revenue": "clv.stream.revenue", "profit": "clv.stream.profit",
+               "every_years": "clv.stream.every", "first_year": "clv.stream.first", "last_year": "clv.stream.last"}
+    base = pd.DataFrame([vars(s) for s in clv.CAR_BUYER])[list(COLUMNS)]
+    base["name"] = [t(f"clv.car.{key}", lang) for key in base["name"]]  # the seed's example in the reader's language
+    edited = st.data_editor(base.rename(columns={k: t(v, lang) for k, v in COLUMNS.items()}), num_rows="dynamic",
+                            hide_index=True, key="clv_streams",
+                            column_config={t("clv.stream.revenue", lang): st.column_config.NumberColumn(min_value=0, format="yen"),
+                                           t("clv.stream.profit", lang): st.column_config.NumberColumn(format="yen"),
+                                           t("clv.stream.every", lang): st.column_config.NumberColumn(min_value=1, max_value=50, step=1),
+                                           t("clv.stream.first", lang): st.column_config.NumberColumn(min_value=1, max_value=100, step=1),
+                                           t("clv.stream.last", lang): st.column_config.NumberColumn(min_value=1, max_value=100, step=1)})
+    edited = edited.rename(columns={t(v, lang): k for k, v in COLUMNS.items()})
+    streams = [clv.Stream(str(r["name"] or "—"), float(r["revenue"] or 0), float(r["profit"] or 0),
+                          int(r["every_years"] or 1), int(r["first_year"] or 1),
+                          None if pd.isna(r["last_year"]) else int(r["last_year"]))
+               for r in edited.to_dict("records") if pd.notna(r.get("revenue")) or pd.notna(r.get("profit"))]
+    s1, s2, s3 = st.columns(3)
+    stream_retention = s1.slider(t("clv.retention", lang), 0.0, 1.0, 1.0, 0.01, key="streams_retention")
+    stream_discount = s2.slider(t("clv.discount", lang), 0.0, 0.50, 0.10, 0.01, key="streams_discount")
+    stream_years = s3.slider(t("clv.streams_years", lang), 1, 40, 20, key="streams_years")
+    schedule = clv.stream_schedule(streams, stream_years, stream_discount, stream_retention)
+    totals = clv.stream_totals(schedule)
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("clv.streams_revenue", lang), format_money(totals["revenue"], lang))
+    m2.metric(t("clv.streams_profit", lang), format_money(totals["profit"], lang))
+    m3.metric(t("clv.streams_npv", lang), format_money(totals["present_value"], lang))
+    st.caption(t("clv.streams_seed", lang, revenue=format_money(clv.CAR_BUYER_SEED["revenue"], lang),
+                 profit=format_money(clv.CAR_BUYER_SEED["profit"], lang)))
+    st.plotly_chart(charts_clv.streams_chart(schedule, lang), key="streams_chart")
 
 st.divider()
 if not widgets.require_orders(ctx):

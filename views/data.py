@@ -8,11 +8,11 @@ import streamlit as st
 
 from ui import auth, state, widgets
 from ui.safe import md
-from valuation.data import ingest, schema, sources
+from valuation.data import currency, ingest, schema, sources
 from valuation.data.files import IngestError
 from valuation.data.reading import PARQUET
 from valuation.data.store import SAMPLE_DATASET, StoreError, audit_log, merge_tables
-from valuation.i18n.format import format_date
+from valuation.i18n.format import CURRENCIES, DEFAULT_CURRENCY, currency_name, format_date
 from valuation.i18n.text import t
 from valuation.model import persist
 
@@ -25,6 +25,7 @@ info = ctx.store.info(ctx.dataset)
 label = t("sidebar.session_only", lang, name=ctx.dataset) if ctx.scope == state.SESSION else ctx.dataset
 st.subheader(t("data.current", lang, name=md(label)))
 st.caption(t("data.source", lang, source=md(widgets.source_label(info.source, lang))))
+st.caption(t("data.current_currency", lang, currency=currency_name(ctx.currency, lang)))
 kind = sources.kind_info(ctx.store, ctx.dataset)
 if kind and kind["kind"] == sources.KIND_FEATURES:
     st.info(t("scale.current_features", lang, engine=md(kind["detail"].get("engine") or "—"),
@@ -64,16 +65,21 @@ def saved(scope: str, name: str, flash: str) -> None:
     st.rerun()
 
 
-def save_buttons(key_prefix: str = "") -> str | None:
-    """The two buttons, use in this session only / save as a dataset: the scope chosen, or None."""
-    left, right = st.columns(2)
+def save_buttons(key_prefix: str = "", detected: str = DEFAULT_CURRENCY) -> tuple[str | None, str]:
+    """The currency of the amounts (the one found in the files first) and the two buttons, use in this
+    session only / save as a dataset: the scope chosen (or None) and the currency."""
+    picker, left, right = st.columns(3, vertical_alignment="bottom")
+    codes = list(CURRENCIES)
+    picked = picker.selectbox(t("data.currency", lang), codes, index=codes.index(detected),
+                              format_func=lambda code: currency_name(code, lang), help=t("data.currency_help", lang),
+                              key=f"{key_prefix}currency::{detected}")  # a new detection resets the choice
     chosen = None
     if left.button(t("data.use_session", lang), key=f"{key_prefix}use_session", type="primary"):
         chosen = state.SESSION
     if right.button(t("data.save", lang), key=f"{key_prefix}save_dataset",
                     disabled=state.shared_store().read_only or not auth.can("save_dataset")):
         chosen = state.DB
-    return chosen
+    return chosen, picked
 
 
 def ready_message(scope: str, name: str) -> str:
@@ -180,10 +186,14 @@ if results:
         default_name = next(r for r in results if r.table == "orders").source_name.rsplit(".", 1)[0]
         name = st.text_input(t("data.save_name", lang), value=default_name[:64], key="save_name")
         source_names = ", ".join(r.source_name for r in results)
-        scope = save_buttons()
+        counts = currency.combined([r.currency_counts for r in results])
+        if len({r.currency for r in results}) > 1:  # each file's own note said what it holds
+            st.warning(t("data.currency_files_differ", lang, found=md(", ".join(
+                f"{r.source_name}: {currency_name(r.currency, lang)}" for r in results))))
+        scope, chosen_currency = save_buttons(detected=currency.decide(counts))
         if scope is not None:
             try:
-                state.store_for(scope).replace_dataset(name, tables, source=source_names)
+                state.store_for(scope).replace_dataset(name, tables, source=source_names, currency=chosen_currency)
             except StoreError as exc:
                 state.show_error(exc, lang)
                 st.warning(t("data.failed_nothing_changed", lang))
@@ -206,10 +216,10 @@ for upload, features in features_files:
         st.caption(t("scale.features_fixed", lang, as_of=as_of))
         name = st.text_input(t("data.save_name", lang), value=Path(upload.name).stem[:64],
                              key=f"features::{upload_id(upload)}::save_name")
-        scope = save_buttons(f"features::{upload_id(upload)}::")
+        scope, chosen_currency = save_buttons(f"features::{upload_id(upload)}::")
         if scope is not None:
             try:
-                stored = sources.attach_features(state.store_for(scope), name, features)
+                stored = sources.attach_features(state.store_for(scope), name, features, currency=chosen_currency)
             except StoreError as exc:
                 state.show_error(exc, lang, file=upload.name, path=upload.name)
                 st.warning(t("data.failed_nothing_changed", lang))

@@ -68,7 +68,7 @@ if alerts.empty:
     st.success(t("life.no_alerts", lang))
 else:
     widgets.table(alerts, lang)
-    st.download_button(t("common.download_csv", lang), lambda: csv_bytes(widgets.labelled(alerts, lang)),
+    st.download_button(t("common.download_csv", lang), widgets.in_this_run(lambda: csv_bytes(widgets.labelled(alerts, lang))),
                        file_name=exports.download_name("file.at_risk_alerts", lang, ctx.dataset, ctx.as_of),
                        mime="text/csv", key="download_alerts")
 

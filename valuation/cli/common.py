@@ -204,7 +204,16 @@ def db_used(store) -> str | None:
 
 def _scoring_source(args):
     """(store, dataset) for score/alerts/report/backtest: a FILE in memory, or a dataset of the
-    database file opened read-only (the sample unless --dataset)."""
+    database file opened read-only (the sample unless --dataset). The command's money is written in
+    the dataset's currency from then on (``format.set_currency``: one command, one thread)."""
+    from valuation.i18n.format import set_currency
+
+    store, dataset = _open_scoring_source(args)
+    set_currency(store.currency(dataset))
+    return store, dataset
+
+
+def _open_scoring_source(args):
     from valuation.data import ingest
     from valuation.data.store import Store
 
@@ -221,9 +230,21 @@ def _scoring_source(args):
                   f"see them with: python -m valuation ingest {path.name} --dry-run --rejects rejects.csv",
                   file=sys.stderr)
         store = Store(":memory:")
-        store.replace_dataset("file", result.tables, source=path.name)
+        store.replace_dataset("file", result.tables, source=path.name, currency=result.currency)
         return store, "file"
     return _stored_source(args)
+
+
+def currency_arg(code: str | None) -> str | None:
+    """--currency checked (``usd`` is USD); None when not given (the file's own is used, else CNY)."""
+    from valuation.i18n.format import CURRENCIES, check_currency
+
+    if code is None:
+        return None
+    try:
+        return check_currency(code)
+    except ValueError:
+        raise UsageError(f"--currency: unknown currency {code!r}; choose one of {', '.join(CURRENCIES)}.") from None
 
 
 def _settings(args):

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from valuation.cli.common import (UsageError, _parse_map, check_out, command_line, db_path, new_dataset_name,
-                                  writing_store)
+from valuation.cli.common import (UsageError, _parse_map, check_out, command_line, currency_arg, db_path,
+                                  new_dataset_name, writing_store)
 from valuation.data import schema
+from valuation.i18n.format import CURRENCIES
 
 
 MAX_SAMPLE_CUSTOMERS = 2_000_000  # about 26 million orders, 80 s here: the benchmarks go to 1 million
@@ -35,6 +36,7 @@ def cmd_ingest(args) -> int:
     if not path.exists():
         raise UsageError(f"File {args.file} does not exist.")
     mapping = _parse_map(args.map)  # every argument is checked before the file is read or the store opened
+    currency = currency_arg(args.currency)
     check_out(args.rejects, (".csv",), option="--rejects")
     db = None if args.dry_run else db_path(args)
     if not args.dry_run:
@@ -50,17 +52,22 @@ def cmd_ingest(args) -> int:
         with writing_store(db, argv=command_line(args)) as store:
             tables = dict(result.tables)
             if args.table != "orders" or args.append:
-                # Adding a non-orders table (or appending) to an existing dataset keeps its other tables.
+                # Adding a non-orders table (or appending) to an existing dataset keeps its other tables,
+                # and its currency unless the new file names one (or --currency does).
                 if store.has_dataset(dataset):
                     existing = store.export_tables(dataset)
                     existing.update(tables)
                     tables = existing
+                    if currency is None and not result.currency_counts:
+                        currency = store.currency(dataset)
                 elif args.table != "orders":
                     raise UsageError(f"Dataset {dataset!r} does not exist yet: import its orders "
                                      f"first, then add the {args.table} table to it.")
-            store.replace_dataset(dataset, tables, source=path.name)
+            currency = currency or result.currency
+            store.replace_dataset(dataset, tables, source=path.name, currency=currency)
         summary["dataset"] = dataset
         summary["db"] = str(db.resolve())
+    summary["currency"] = currency or result.currency
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, default=str))
     else:
@@ -73,7 +80,9 @@ def cmd_ingest(args) -> int:
             print("Rerun with --rejects rejects.csv to get every rejected row with its reason.")
         if "dataset" in summary:
             print(f"Stored as dataset {summary['dataset']!r} in {summary['db']} "
-                  f"({summary['rows_loaded']} {args.table} rows).")
+                  f"({summary['rows_loaded']} {args.table} rows; money in {summary['currency']}).")
+        else:
+            print(f"Money in {summary['currency']} (store it with --currency CODE if that is wrong).")
     return 0
 
 
@@ -101,4 +110,7 @@ def add_parsers(sub) -> None:
     p.add_argument("--dry-run", action="store_true", help="validate only, store nothing")
     p.add_argument("--append", action="store_true",
                    help="keep the dataset's other tables when replacing one")
+    p.add_argument("--currency", default=None, metavar="CODE",
+                   help=f"currency of the file's money, one of {', '.join(CURRENCIES)} (default: the one its "
+                   "amounts and money headers name, else CNY; a lone ¥ is CNY, so give JPY for yen)")
     p.set_defaults(func=cmd_ingest)

@@ -28,13 +28,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from valuation.data.files import IngestError
     from valuation.data.store import StoreError
+    from valuation.i18n.format import using_currency
 
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     args.argv = argv  # to repeat the command in a message (on a copy of a locked database file)
     try:
-        return args.func(args)
+        with using_currency(None):  # a command sets its dataset's currency; the caller's is back after
+            return args.func(args)
     except (IngestError, StoreError, UsageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -16,9 +16,11 @@ def cmd_report(args) -> int:
     store, dataset = _scoring_source(args)
     try:
         scored = pipeline.run(store, dataset, as_of, settings)
+        currency = store.currency(dataset)
     finally:
         store.close()
-    html = build_report(scored, lang=args.lang, dataset=args.dataset or args.file or dataset, settings=settings)
+    html = build_report(scored, lang=args.lang, dataset=args.dataset or args.file or dataset, settings=settings,
+                        currency=currency)
     try:
         args.out.write_text(html, encoding="utf-8")
     except OSError as exc:

@@ -10,11 +10,12 @@ from pathlib import Path
 
 
 def cmd_attach(args) -> int:
-    from valuation.cli.common import UsageError, command_line, db_path, new_dataset_name, writing_store
+    from valuation.cli.common import UsageError, command_line, currency_arg, db_path, new_dataset_name, writing_store
     from valuation.data import sources
 
     path = str(args.path)
     dataset = new_dataset_name(args.dataset)  # every argument is checked before the store is opened
+    currency = currency_arg(args.currency)
     db = db_path(args)
     is_file = not sources.is_remote(path) and Path(path).is_file()
     if not sources.is_remote(path) and not is_file:
@@ -25,9 +26,9 @@ def cmd_attach(args) -> int:
                          "python -m valuation features --out FILE.parquet.")
     with writing_store(db, argv=command_line(args)) as store:
         if is_file:
-            summary = sources.attach_features(store, dataset, path)
+            summary = sources.attach_features(store, dataset, path, currency=currency)
         else:
-            summary = sources.attach_parquet(store, dataset, path)
+            summary = sources.attach_parquet(store, dataset, path, currency=currency)
     summary["db"] = str(db.resolve())
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, default=str))
@@ -94,6 +95,8 @@ def add_parsers(sub) -> None:
     p.add_argument("--dataset", required=True, help="dataset name")
     p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: data/valuation.duckdb)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--currency", default=None, metavar="CODE",
+                   help="currency of the data's money, e.g. USD (default CNY)")
     p.set_defaults(func=cmd_attach)
 
     p = sub.add_parser("features", help="compute per-customer features on DuckDB or Spark into Parquet")

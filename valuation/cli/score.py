@@ -24,7 +24,8 @@ def cmd_score(args) -> int:
         source["features"] = str(args.features)
     else:
         store, dataset = _scoring_source(args)
-        source = {"db": db_used(store), "dataset": str(args.file) if args.file else dataset}
+        source = {"db": db_used(store), "dataset": str(args.file) if args.file else dataset,
+                  "currency": store.currency(dataset)}
         try:
             scored = pipeline.run(store, dataset, as_of, settings)
         finally:
@@ -49,12 +50,13 @@ def cmd_score(args) -> int:
 
 def _wrote(out: Path, scored) -> str:
     """One line saying what ``score --out`` wrote: the file, its rows, the as-of date and the tier sizes."""
+    from valuation.i18n.format import currency_symbol, current_currency
     from valuation.model.tiers import TIERS
 
     counts = scored["tier"].value_counts()
     tiers = ", ".join(f"{tier.replace('_', ' ')} {int(counts[tier]):,}" for tier in TIERS if tier in counts)
     return (f"wrote {out}: {len(scored):,} customers scored as of {scored.attrs.get('as_of')}; "
-            f"tiers {tiers}.")
+            f"tiers {tiers}; money in {current_currency()} ({currency_symbol()}).")
 
 
 def cmd_clv(args) -> int:

@@ -14,6 +14,7 @@ import unicodedata
 import numpy as np
 import pyarrow.compute as pc
 
+from valuation.data.currency import WORDS, currency_in
 from valuation.data.parsing import _arrow, _nfkc, as_text
 
 # Labels of the totals lines ERP reports append (合计, 本页合计, 小计, 合计(含税), 总计：, Total, TOTAL
@@ -51,9 +52,16 @@ def fold_traditional(text: str) -> str:
 
 # ---- units in headers: 金额(万元), 收入（亿元）, amount (CNY thousands), Sales (RMB '000), 金额/万元
 
-_CURRENCY_WORDS = re.compile(
-    r"人民币|新台币|台币|港币|港元|美元|欧元|rmb|cny|usd|hkd|twd|ntd|eur|us\$|hk\$|nt\$|yuan|dollars?"
-    r"|[¥$€£元圆]")
+# Every currency word of data/currency.py (lower case, traditional characters folded as headers are),
+# longest first, and the English names.
+_CURRENCY_WORDS = re.compile("|".join(sorted(
+    {re.escape(w.lower()) for w in WORDS} | {re.escape(w.lower().translate(_TRADITIONAL)) for w in WORDS}
+    | {"yuan", "renminbi", "dollars?", "euros?", "pounds?", "yen", "won"}, key=len, reverse=True)))
+# A currency written after the name without brackets: Amount $, amount USD, 金额美元 (元 alone is not
+# enough there: 单元, 美元 are words).
+_CURRENCY_SUFFIX = (
+    r"[¥$€£₩]|(?:us|hk|nt|jp|cn|[asc])[$¥]|美元|美金|港币|港元|欧元|人民币|新台币|台币|日元|英镑|澳元|加元|韩元"
+    r"|(?<=\s)(?:rmb|cny|usd|hkd|eur|gbp|jpy|twd|ntd|sgd|aud|cad|krw)")
 _UNIT_LEAD = re.compile(r"^(?:单位\s*[:=]?|units?\s*[:=]|units?\s+|in\s+)\s*")
 _CHINESE_POWERS = {"十": 1, "百": 2, "千": 3, "万": 4, "亿": 8}
 _UNIT_WORDS = {
@@ -70,6 +78,7 @@ _UNIT_SUFFIXES = (
     re.compile(r"^(?P<base>.*?\S)\s*/\s*(?P<unit>[^/]+)$"),
     re.compile(r"^(?P<base>.*?\S)\s+in\s+(?P<unit>.+)$", re.IGNORECASE),
     re.compile(r"^(?P<base>.*?\S)\s*(?P<unit>[十百千万亿萬億]+元)$"),
+    re.compile(r"^(?P<base>.*?\S)\s*(?P<unit>" + _CURRENCY_SUFFIX + r")$", re.IGNORECASE),
 )
 
 
@@ -105,6 +114,13 @@ def header_unit(header) -> tuple[int, str] | None:
     (``金额/万元``, ``金额万元``, ``amount in thousands``). A unit of a power above 0 wins over a
     bare currency: ``amount (CNY) (k)`` is in thousands.
     """
+    found = [(p, u) for p, u in _unit_parts(header) if p is not None]
+    return next(((p, u) for p, u in found if p), found[0] if found else None)
+
+
+def _unit_parts(header) -> list[tuple[int | None, str]]:
+    """Each bracketed part of a header and each unit after its name, with the power of ten it
+    stands for (None: not a unit, such as 含税)."""
     text = unicodedata.normalize("NFKC", "" if header is None else str(header)).replace("\ufeff", "").strip()
     found = [(unit_exponent(m.group(0)[1:-1]), m.group(0)[1:-1].strip()) for m in _BRACKETED.finditer(text)]
     rest = _BRACKETED.sub("", text).strip()
@@ -114,8 +130,18 @@ def header_unit(header) -> tuple[int, str] | None:
             break
         found.append((unit_exponent(suffix[1]), suffix[1]))
         rest = suffix[0]
-    found = [(p, u) for p, u in found if p is not None]
-    return next(((p, u) for p, u in found if p), found[0] if found else None)
+    return found
+
+
+def header_currency(header) -> str | None:
+    """The currency a money header names in its unit: ``金额(美元)`` and ``amount (USD thousands)``
+    USD, ``Amount $`` USD, ``金额(元)`` CNY, ``金额(港币)`` HKD; None for ``金额`` or ``Dollar value``
+    (the name itself is not read: only brackets and a unit after the name)."""
+    for _, unit in _unit_parts(header):
+        found = currency_in(fold_traditional(unit))
+        if found:
+            return found
+    return None
 
 
 def normalise_header(header) -> str:

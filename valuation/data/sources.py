@@ -37,10 +37,12 @@ from valuation.data.store import (
     StoreError,
     _create_table_sql,
     _schema_name,
+    checked_currency,
     quote_ident,
     record,
     rolled_back,
     validate_dataset_name,
+    write_currency,
 )
 
 KIND_IMPORTED, KIND_PARQUET, KIND_FEATURES = "imported", "parquet", "features"
@@ -289,11 +291,14 @@ def date_range(store: Store, dataset: str) -> tuple[dt.date | None, dt.date | No
 
 
 def _write_dataset(store: Store, name: str, build, *, source: str, kind: str, location: str,
-                   as_of: dt.date | None, detail: dict, provided: dict[str, list[str]]) -> None:
-    """Create or replace dataset ``name`` in one transaction: ``build(cur, schema_sql)`` makes its tables."""
+                   as_of: dt.date | None, detail: dict, provided: dict[str, list[str]],
+                   currency: str | None = None) -> None:
+    """Create or replace dataset ``name`` in one transaction: ``build(cur, schema_sql)`` makes its tables;
+    its money is in ``currency`` (CNY unless given)."""
     store._check_writable()
     who = access.require("attach" if kind == KIND_PARQUET else "upload" if store.private else "save_dataset")
     name = store.claim_name(name)
+    currency = checked_currency(currency)
     sch = quote_ident(_schema_name(name))
     created = pd.Timestamp.now().floor("us").to_pydatetime()
     with store._write_lock:
@@ -313,6 +318,7 @@ def _write_dataset(store: Store, name: str, build, *, source: str, kind: str, lo
             cur.execute(f"DELETE FROM {META}.datasets WHERE name = $d", {"d": name})
             cur.execute(f"INSERT INTO {META}.datasets VALUES ($d, $s, $t)",
                         {"d": name, "s": source, "t": created})
+            write_currency(cur, name, currency)
             cur.execute(f"DELETE FROM {KINDS_TABLE} WHERE name = $d", {"d": name})
             cur.execute(f"INSERT INTO {KINDS_TABLE} VALUES ($d, $k, $l, $a, $j, $t)",
                         {"d": name, "k": kind, "l": location, "a": as_of,
@@ -346,8 +352,9 @@ def parquet_views(cursor, src: ParquetSource) -> tuple[dict[str, str], dict[str,
     return selects, columns
 
 
-def attach_parquet(store: Store, name: str, path: str | Path) -> dict:
-    """Register a folder of Parquet files as dataset ``name``: VIEWs that read the files in place.
+def attach_parquet(store: Store, name: str, path: str | Path, *, currency: str | None = None) -> dict:
+    """Register a folder of Parquet files as dataset ``name``: VIEWs that read the files in place
+    (its money in ``currency``, CNY unless given).
 
     Returns a summary (dataset, path, tables found with their provided columns, order rows).
     Raises StoreError when the folder or its orders are missing, a required column is absent or
@@ -376,7 +383,8 @@ def attach_parquet(store: Store, name: str, path: str | Path) -> dict:
 
     locations = {t: src.location(t) for t in schema.TABLES if src.location(t)}
     _write_dataset(store, name, build, source=f"parquet: {src.base}", kind=KIND_PARQUET,
-                   location=src.base, as_of=None, detail={"tables": locations}, provided=provided)
+                   location=src.base, as_of=None, detail={"tables": locations}, provided=provided,
+                   currency=currency)
     rows = store.cursor().execute(
         f"SELECT count(*) FROM {store.table_ref(validate_dataset_name(name), 'orders')}").fetchall()[0][0]
     return {"dataset": validate_dataset_name(name), "kind": KIND_PARQUET, "path": src.base,
@@ -601,8 +609,10 @@ def _check_features_size(parquet, path: Path) -> None:
         raise StoreError(problem.code, problem.message, **problem.params)
 
 
-def attach_features(store: Store, name: str, features: pd.DataFrame | str | Path) -> dict:
-    """Store a features frame (or a features file) as dataset ``name``, scored as it is.
+def attach_features(store: Store, name: str, features: pd.DataFrame | str | Path, *,
+                    currency: str | None = None) -> dict:
+    """Store a features frame (or a features file) as dataset ``name``, scored as it is (its money
+    in ``currency``, CNY unless given).
 
     Its canonical tables exist but are empty (pages that read orders show nothing); the
     as-of date is the one the features were computed at.
@@ -628,7 +638,7 @@ def attach_features(store: Store, name: str, features: pd.DataFrame | str | Path
     as_of = pd.Timestamp(meta["as_of"]).date()
     _write_dataset(store, name, build, source=f"features ({meta['engine'] or 'engine'}): {location}",
                    kind=KIND_FEATURES, location=location, as_of=as_of, detail=meta,
-                   provided=meta["provided"])
+                   provided=meta["provided"], currency=currency)
     return {"dataset": validate_dataset_name(name), "kind": KIND_FEATURES, "path": location,
             "as_of": str(as_of), "customers": int(len(features)), "engine": meta["engine"]}
 

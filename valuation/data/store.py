@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from valuation.data import access, schema
+from valuation.i18n.format import CURRENCIES, DEFAULT_CURRENCY, check_currency
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = REPO_ROOT / "sample_data"
@@ -23,6 +24,28 @@ DATASET_PREFIX = "ds_"
 AUDIT = f"{META}.audit"
 AUDIT_COLUMNS = (("happened_at", "TIMESTAMP"), ("actor", "VARCHAR"), ("role", "VARCHAR"), ("action", "VARCHAR"),
                  ("dataset", "VARCHAR"), ("row_count", "BIGINT"), ("detail", "VARCHAR"))
+# The currency of each dataset's money (CNY, USD …): a table of its own, created when missing, so a
+# database from before it opens as it was and reads every dataset as CNY.
+CURRENCY_TABLE = f"{META}.dataset_currency"
+
+
+def write_currency(cur, name: str, currency: str | None) -> None:
+    """Record ``name``'s currency (CNY when None) with ``cur``, inside the caller's transaction."""
+    cur.execute(f"CREATE TABLE IF NOT EXISTS {CURRENCY_TABLE} (name VARCHAR PRIMARY KEY, currency VARCHAR)")
+    cur.execute(f"DELETE FROM {CURRENCY_TABLE} WHERE name = $d", {"d": name})
+    cur.execute(f"INSERT INTO {CURRENCY_TABLE} VALUES ($d, $c)", {"d": name, "c": currency or DEFAULT_CURRENCY})
+
+
+def checked_currency(currency: str | None) -> str:
+    """``currency`` as a known code (``usd`` is USD), CNY when None; StoreError ``unknown_currency`` otherwise."""
+    if currency is None:
+        return DEFAULT_CURRENCY
+    try:
+        return check_currency(currency)
+    except ValueError:
+        raise StoreError("unknown_currency", f"Unknown currency {currency!r}: choose one of "
+                         f"{', '.join(CURRENCIES)}.", currency=str(currency),
+                         choices=", ".join(CURRENCIES)) from None
 
 
 def record(cur, action: str, dataset: str | None, rows: int | None = None, detail: dict | None = None, *,
@@ -197,6 +220,7 @@ class Store:
                 "name VARCHAR PRIMARY KEY, config VARCHAR, saved_at TIMESTAMP)"
             )
             cur.execute(f"CREATE TABLE IF NOT EXISTS {AUDIT} ({', '.join(f'{quote_ident(c)} {k}' for c, k in AUDIT_COLUMNS)})")
+            cur.execute(f"CREATE TABLE IF NOT EXISTS {CURRENCY_TABLE} (name VARCHAR PRIMARY KEY, currency VARCHAR)")
 
     # ---- reading -----------------------------------------------------------------
     def datasets(self) -> list[str]:
@@ -264,6 +288,16 @@ class Store:
             out.setdefault(table, []).append(column)
         return out
 
+    def currency(self, dataset: str) -> str:
+        """The currency of the dataset's money (``CNY``, ``USD`` …); CNY for a dataset stored before
+        currencies were recorded, or in a database from before (read-only files included)."""
+        try:
+            row = self.cursor().execute(f"SELECT currency FROM {CURRENCY_TABLE} WHERE name = $d",
+                                        {"d": dataset}).fetchone()
+        except duckdb.CatalogException:
+            return DEFAULT_CURRENCY
+        return row[0] if row and row[0] in CURRENCIES else DEFAULT_CURRENCY
+
     def info(self, dataset: str) -> DatasetInfo:
         row = self.cursor().execute(
             f"SELECT name, source, created_at FROM {META}.datasets WHERE name = $d",
@@ -295,18 +329,20 @@ class Store:
 
     # ---- writing -----------------------------------------------------------------
     def replace_dataset(self, name: str, tables: dict[str, pd.DataFrame], *,
-                        source: str = "", sample: bool = False) -> None:
+                        source: str = "", sample: bool = False, currency: str | None = None) -> None:
         """Create or replace dataset ``name`` from canonical DataFrames, all or nothing.
 
         ``tables`` maps table name to a frame with canonical column names (a
         subset is fine; missing columns become NULL, missing tables empty).
-        ``orders`` is required. If anything fails, the transaction is rolled
-        back and every stored dataset stays exactly as it was. The name is checked by
-        :meth:`claim_name` (``sample``: the bundled sample's loader only).
+        ``orders`` is required. ``currency`` is the currency of its money (``USD``; CNY when
+        None), recorded in the same transaction (:meth:`currency`). If anything fails, the
+        transaction is rolled back and every stored dataset stays exactly as it was. The name
+        is checked by :meth:`claim_name` (``sample``: the bundled sample's loader only).
         """
         self._check_writable()
         who = SYSTEM if sample else access.require("upload" if self.private else "save_dataset")
         name = self.claim_name(name, sample=sample)
+        currency = checked_currency(currency)
         unknown = set(tables) - set(schema.TABLES) - {schema.METRICS_TABLE}
         if unknown:
             raise StoreError("unknown_table", f"Unknown table(s): {', '.join(sorted(unknown))}.",
@@ -351,9 +387,10 @@ class Store:
                 cur.execute(f"DELETE FROM {META}.datasets WHERE name = $d", {"d": name})
                 cur.execute(f"INSERT INTO {META}.datasets VALUES ($d, $s, now())",
                             {"d": name, "s": source})
+                write_currency(cur, name, currency)
                 counts = {t: int(len(f)) for t, f in tables.items() if t in schema.TABLES and f is not None}
                 record(cur, "replace" if replaced else "import", name, sum(counts.values()),
-                       {"source": source, "rows": counts}, who=who)
+                       {"source": source, "rows": counts, "currency": currency}, who=who)
                 cur.execute("COMMIT")
             except BaseException as exc:
                 raise rolled_back(cur, exc, self.path) from None
@@ -377,12 +414,14 @@ class Store:
                 cur.execute(f"DROP SCHEMA IF EXISTS {quote_ident(_schema_name(name))} CASCADE")
                 cur.execute(f"DELETE FROM {META}.columns WHERE dataset = $d", {"d": name})
                 cur.execute(f"DELETE FROM {META}.datasets WHERE name = $d", {"d": name})
+                cur.execute(f"DELETE FROM {CURRENCY_TABLE} WHERE name = $d", {"d": name})  # made on opening
                 cur.execute("COMMIT")
             except BaseException as exc:
                 raise rolled_back(cur, exc, self.path) from None
 
     def export_tables(self, name: str) -> dict[str, pd.DataFrame]:
-        """All tables of a dataset, only the provided columns: input for ``replace_dataset``."""
+        """All tables of a dataset, only the provided columns: input for ``replace_dataset`` (with
+        ``currency=self.currency(name)``, which is not a table)."""
         provided = self.provided_columns(name)
         out = {t: self.read(name, t)[cols] for t, cols in provided.items()}
         metrics = self.customer_metrics(name)

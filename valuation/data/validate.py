@@ -11,8 +11,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from valuation.data import schema
+from valuation.data.currency import currency_note, decide
 from valuation.data.files import MAX_FIELD_CHARS, Note, _line_list, label_note
-from valuation.data.headers import totals_labels
+from valuation.data.headers import header_currency, totals_labels
 from valuation.data.mapping import (
     _missing_error,
     _resolve,
@@ -23,6 +24,7 @@ from valuation.data.mapping import (
 )
 from valuation.data.parsing import REASONS, STR, Parsed, parse_column
 from valuation.data.reading import _has_breaks, _header_only, _Raw
+from valuation.i18n.format import DEFAULT_CURRENCY
 
 REJECT_COLUMNS = ["line", "column", "value", "reason", "reason_code"]
 
@@ -52,6 +54,12 @@ class IngestResult:
         applied to a column, totals lines left out, rows repeated, an unsure GBK/Big5 decision
         …): a key of the i18n table and its parameters; ``warnings`` holds their English texts.
         ``messages(lang)`` gives the warnings in the reader's language.
+    currency : str
+        The currency of the file's money (``CNY``, ``USD`` …, ``data/currency.py``): the one its
+        amounts and money headers name most often, CNY when they name none. Two currencies in one
+        file are said in a note (``note.currency_mixed``), another than CNY too (``note.currency_found``).
+    currency_counts : dict[str, int]
+        How many money values named each currency (a header naming one counts for its whole column).
     """
 
     tables: dict[str, pd.DataFrame]
@@ -67,6 +75,8 @@ class IngestResult:
     unmapped: list[str]
     warnings: list[str] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
+    currency: str = DEFAULT_CURRENCY
+    currency_counts: dict[str, int] = field(default_factory=dict)
 
     def add_note(self, note: Note, *, first: bool = False) -> None:
         """Add ``note`` to ``notes`` and its English text to ``warnings`` (at the front if ``first``)."""
@@ -99,6 +109,7 @@ class IngestResult:
             "delimiter": self.delimiter,
             "mapping": dict(self.mapping),
             "unmapped": list(self.unmapped),
+            "currency": self.currency,
             "warnings": list(self.warnings),
         }
 
@@ -311,6 +322,11 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
         parsed[canon] = p
         notes.extend(p.notes)
     notes.extend(scaled)
+    currency_counts = money_currencies(headers, where, kinds, parsed)
+    currency = decide(currency_counts)
+    said = currency_note(currency_counts, currency)
+    if said is not None:
+        notes.append(said)
 
     # Totals lines first: they are reported as such, not also as a missing date or amount.
     label = _totals_lines(columns, parsed, where, required) if n else np.zeros(0, dtype=np.int64)
@@ -410,7 +426,24 @@ def _build(raw: _Raw, table: str, mapping: dict[str, str] | None, name: str) -> 
         tables=tables, rejects=rejects, rows_read=rows_read, rows_loaded=int(ok.sum()),
         rows_rejected=rows_rejected, encoding=raw.encoding, delimiter=raw.delimiter,
         source_name=name, table=table, mapping={c: headers[i] for c, i in where.items()},
-        unmapped=unmapped, warnings=[note.text("en") for note in notes], notes=notes)
+        unmapped=unmapped, warnings=[note.text("en") for note in notes], notes=notes,
+        currency=currency, currency_counts=currency_counts)
+
+
+def money_currencies(headers: list[str], where: dict[str, int], kinds: dict, parsed: dict[str, Parsed]) -> dict[str, int]:
+    """How many money values name each currency: by their own signs and words ($12, 12美元), and
+    every value of a column whose header names one (金额(美元), amount (USD), Amount $)."""
+    counts: dict[str, int] = {}
+    for canon, i in where.items():
+        if kinds[canon].kind != "money":
+            continue
+        p = parsed[canon]
+        for code, n in p.currencies.items():
+            counts[code] = counts.get(code, 0) + n
+        named = header_currency(headers[i])
+        if named:
+            counts[named] = counts.get(named, 0) + int((~p.missing).sum())
+    return counts
 
 
 def _numeric_extras(headers: list[str], columns: list, used: set[int], ok: np.ndarray,

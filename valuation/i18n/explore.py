@@ -50,7 +50,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "explore.growth": ("增长最快的客户", "Fastest-growing customers"),
     "explore.growth_window": ("比较窗口", "Window"),
     "explore.growth_months": ("近 {n} 个月对比之前 {n} 个月", "Last {n} months vs the {n} before"),
-    "explore.min_base": ("最低基数（元）", "Minimum base (¥)"),
+    "explore.min_base": ("最低基数（{money_unit}）", "Minimum base ({money_unit})"),
     "explore.min_base_help": ("前一窗口收入低于此值的客户不计算增长率（避免除以接近 0 的数），但仍可按增长额排名。",
                               "Customers with less revenue than this in the earlier window get no growth rate "
                               "(no dividing by almost nothing); they can still be ranked by amount gained."),

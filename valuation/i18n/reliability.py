@@ -29,6 +29,18 @@ TEXT: dict[str, tuple[str, str]] = {
                          "Column '{header}' is in {unit}: {col} values were multiplied by {factor} "
                          "(1.5 loads as {example}). If the column is in plain units after all, rename "
                          "the header and import again."),
+    # the currency of a file's money (valuation/data/currency.py)
+    "note.currency_found": ("根据金额中的符号或金额列的表头，金额的币种识别为{currency}：保存后各页的金额都以该币种显示，"
+                            "不做换算。如果不对，请在保存前选择币种。",
+                            "Money in this file is in {currency}, going by the signs in its amounts or its money "
+                            "headers: once saved, every figure is shown in that currency, not converted. If "
+                            "that is wrong, choose the currency before saving."),
+    "note.currency_mixed": ("文件中的金额混用了不同币种（{found}），已按出现最多的{currency}读取，金额没有换算。"
+                            "请核对文件，或在保存前选择正确的币种。",
+                            "Money in this file is written in more than one currency ({found}); it is read "
+                            "as {currency}, the most frequent, and no amount was converted. Check the file, "
+                            "or choose the right currency before saving."),
+    "note.currency_count": ("{currency} {n} 处", "{currency}: {n}"),
     "note.totals_rows": ("{n} 行是合计/小计行（第 {lines} 行），已跳过，没有作为客户载入；它们列在被拒绝的行中。",
                          "{n} line(s) are totals or subtotals (lines {lines}); they were left out, not "
                          "loaded as customers, and are listed with the rejected rows."),

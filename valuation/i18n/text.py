@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from valuation.i18n.format import CURRENCIES, money_unit
+
 LANGS = ("zh", "en")
 LANG_NAMES = {"zh": "中文", "en": "English"}
 
@@ -65,10 +67,10 @@ TEXT: dict[str, tuple[str, str]] = {
                             "reported as missing, never faked."),
     "data.upload": ("上传文件", "Upload a file"),
     "data.upload_help": ("CSV、TSV/TXT 或 Excel (.xlsx)。支持 UTF-8、GBK/GB18030、UTF-16；"
-                         "金额可带 ¥、千分位、括号负数；日期可为 2024/1/5、2024年1月5日 等。",
+                         "金额可带 ¥、$、€ 等币种符号（据此识别币种）、千分位、括号负数；日期可为 2024/1/5、2024年1月5日 等。",
                          "CSV, TSV/TXT or Excel (.xlsx). UTF-8, GBK/GB18030 and UTF-16 are read; "
-                         "amounts may carry ¥, thousands separators or parentheses; dates like "
-                         "2024/1/5 or 2024年1月5日 work."),
+                         "amounts may carry ¥, $, € … (which tell the currency), thousands separators or "
+                         "parentheses; dates like 2024/1/5 or 2024年1月5日 work."),
     "data.table_for_file": ("{file} 是哪张表？", "Which table is {file}?"),
     "data.detected": ("编码 {encoding}，分隔符 {delimiter}", "Encoding {encoding}, delimiter {delimiter}"),
     "data.mapping": ("列映射（请确认或修改）", "Column mapping (confirm or fix)"),
@@ -84,6 +86,17 @@ TEXT: dict[str, tuple[str, str]] = {
     "data.use_session": ("仅在本次会话中使用", "Use in this session only"),
     "data.save_name": ("数据集名称", "Dataset name"),
     "data.save": ("保存为数据集", "Save as a dataset"),
+    "data.currency": ("金额币种", "Currency of the amounts"),
+    "data.currency_help": ("随数据集保存；各页的金额都以该币种显示，不做换算。默认是从文件中识别的币种（金额中的符号、"
+                           "金额列的表头），没有识别到时为人民币。单独的 ¥ 按人民币识别：日元数据请在这里选择日元。",
+                           "Stored with the dataset; every page shows its figures in this currency, not converted. "
+                           "Defaults to the currency found in the file (signs in the amounts, money headers), the "
+                           "Chinese yuan when none is found. A ¥ alone is read as yuan: for yen, choose the "
+                           "Japanese yen here."),
+    "data.current_currency": ("金额币种：{currency}", "Currency: {currency}"),
+    "data.currency_files_differ": ("这些文件的币种不同（{found}）；一个数据集只有一种币种，请在保存前确认下面的币种。",
+                                   "These files are in different currencies ({found}); a dataset has one: check "
+                                   "the currency below before saving."),
     "data.saved": ("已保存数据集 “{name}”，已切换到该数据集。",
                    "Saved dataset “{name}” and switched to it."),
     "data.session_ready": ("已载入 “{name}”（仅本次会话可见），已切换到该数据集。",
@@ -363,11 +376,11 @@ TEXT: dict[str, tuple[str, str]] = {
                          "is assumed here."),
     "clv.formula_help": ("CLV = Σ 每期毛利 × 留存率^t ÷ (1 + 折现率)^t − 获客成本",
                          "CLV = Σ margin × retention^t ÷ (1 + discount)^t − acquisition cost"),
-    "clv.margin": ("每年毛利（元）", "Margin per year (¥)"),
+    "clv.margin": ("每年毛利（{money_unit}）", "Margin per year ({money_unit})"),
     "clv.retention": ("年留存率", "Yearly retention"),
     "clv.discount": ("年折现率", "Yearly discount rate"),
     "clv.horizon": ("期限（年）", "Horizon (years)"),
-    "clv.acquisition": ("获客成本（元）", "Acquisition cost (¥)"),
+    "clv.acquisition": ("获客成本（{money_unit}）", "Acquisition cost ({money_unit})"),
     "clv.result": ("客户终身价值", "Lifetime value"),
     "clv.worked": ("示例：每年毛利 {margin}，留存率 {r}，折现率 {d}，{h} 年，获客成本 {ac}。第1年贡献 "
                    "{margin} × {r} ÷ (1 + {d}) = {first}；各年相加再减获客成本，得 **{value}**。",
@@ -560,6 +573,8 @@ TEXT: dict[str, tuple[str, str]] = {
                             "case and character width do not count)."),
     "err.unknown_table": ("未知的表：{table}。", "Unknown table: {table}."),
     "err.unknown_dataset": ("没有名为 “{name}” 的数据集。", "There is no dataset named “{name}”."),
+    "err.unknown_currency": ("未知的币种 {currency}：请从 {choices} 中选择。",
+                             "Unknown currency {currency}: choose one of {choices}."),
     "err.read_only": ("数据库 {path} 以只读方式打开，无法保存。", "The database {path} is open read-only; nothing can be saved."),
     "err.unexpected": ("出现了意外错误：{detail}。已存储的数据没有改变。",
                        "Something unexpected went wrong: {detail}. Nothing stored was changed."),
@@ -582,14 +597,22 @@ def _merge() -> None:
 
 
 _merge()
+# Currency names for pickers and notes: currency.USD is 美元 / US dollar (USD).
+TEXT.update({f"currency.{code}": (names[3], names[2]) for code, names in CURRENCIES.items()})
 
 
 def t(key: str, lang: str = "en", **params) -> str:
-    """The label for ``key`` in ``lang`` with ``params`` filled in; the key itself if unknown."""
+    """The label for ``key`` in ``lang`` with ``params`` filled in; the key itself if unknown.
+
+    ``{money_unit}`` is the current currency's unit (元 / ¥, 美元 / $: ``format.money_unit``) unless
+    given: a label such as 实际价值（净CLV，{money_unit}） names the dataset's currency wherever it is used.
+    """
     pair = TEXT.get(key)
     if pair is None:
         return key
     text = pair[0] if lang == "zh" else pair[1]
+    if "{money_unit}" in text and "money_unit" not in params:
+        text = text.replace("{money_unit}", money_unit(lang=lang))
     if params:
         try:
             return text.format(**params)

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from valuation.analysis import explore, snapshots
-from valuation.i18n.format import format_count, format_date, format_money, format_pct
+from valuation.i18n.format import format_count, format_date, format_money, format_pct, streamlit_money_format
 from valuation.i18n.text import TEXT, t
 from valuation.model import tiers
 from valuation.present.style import (
@@ -588,21 +588,22 @@ def labelled_table(frame: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 _MONEY_COLUMNS = set(explore.MONEY_MEASURES) | {"mean_clv", "mean_cac", "total_clv", "total_cac", "revenue_before",
                                                  "revenue_recent", "change", "net_profit_before", "net_profit_after",
                                                  "acquisition_cost", "total_acquisition_cost"}
-# "yen" as Streamlit formats it: -¥2,280,440 (the printf "¥%,.0f" wrote ¥-2,280,440), a number that sorts.
-_STREAMLIT_FORMATS = {"money": "yen", "pct": "percent", "score": "%.1f", "days": "%d", "count": "%,d"}
+# Money as format.streamlit_money_format writes it in the current currency: "yen" -¥2,280,440 (the printf
+# "¥%,.0f" wrote ¥-2,280,440), "dollar" -$2,280,440; a number that sorts. The other kinds:
+_STREAMLIT_FORMATS = {"pct": "percent", "score": "%.1f", "days": "%d", "count": "%,d"}
 _SCORE_COLUMNS = {"composite", "composite_before", "composite_after", "score_moved", "clv_cac_ratio"}
 _COUNT_COLUMNS = {"customers", "orders", "customers_with_cac", "step", "tier_steps", "matching"}
 
 
 def column_formats(frame: pd.DataFrame, lang: str = "en") -> dict[str, str]:
-    """Number formats for :func:`labelled_table` headers: money ¥ with separators, scores to 0.1, shares in %
-    (the kinds of ``exports.column_kind`` for every other column)."""
+    """Number formats for :func:`labelled_table` headers: money in the current currency with separators
+    (¥, $ …), scores to 0.1, shares in % (the kinds of ``exports.column_kind`` for every other column)."""
     from valuation.present.exports import column_kind
 
     out = {}
     for col in frame.columns:
-        if col in _MONEY_COLUMNS:
-            fmt = _STREAMLIT_FORMATS["money"]
+        if col in _MONEY_COLUMNS or column_kind(col) == "money":
+            fmt = streamlit_money_format()
         elif col in _SCORE_COLUMNS:
             fmt = "%.1f"
         elif col in _COUNT_COLUMNS:

@@ -1,4 +1,4 @@
-"""The value matrix: actual value (net CLV) against strategic value, in yuan on log axes (seed 000)."""
+"""The value matrix: actual value (net CLV) against strategic value, in money on log axes (seed 000)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from valuation.i18n.format import format_count, format_money
+from valuation.i18n.format import currency_symbol, format_count, format_money, uses_wan
 from valuation.i18n.text import t
 from valuation.model.settings import ClassRules
 from valuation.present.style import CLASS_COLORS, _empty, _finish, _require, _sample, plain
@@ -36,12 +36,14 @@ def _log_axis(low: float, high: float, lang: str, title: str) -> dict:
 
 
 def _decade(value: float, lang: str) -> str:
-    """A round amount as a tick: ¥1,000 · ¥1万 · ¥100万 · ¥1亿 in Chinese, ¥1K · ¥100K · ¥1M in English."""
-    steps = ((1e8, "亿"), (1e4, "万")) if lang == "zh" else ((1e9, "B"), (1e6, "M"), (1e3, "K"))
+    """A round amount as a tick in the current currency: ¥1,000 · ¥1万 · ¥100万 · ¥1亿 for the yuan in
+    Chinese; ¥1K · ¥100K · ¥1M in English, and for every other currency ($1K, US$1M in Chinese)."""
+    steps = ((1e8, "亿"), (1e4, "万")) if uses_wan(lang=lang) else ((1e9, "B"), (1e6, "M"), (1e3, "K"))
+    symbol = currency_symbol(lang=lang)
     for size, unit in steps:
         if value >= size:
-            return f"¥{value / size:,.0f}{unit}"
-    return f"¥{value:,.0f}"
+            return f"{symbol}{value / size:,.0f}{unit}"
+    return f"{symbol}{value:,.0f}"
 
 
 def value_matrix(scored: pd.DataFrame, lang: str = "en", class_rules: ClassRules = ClassRules()) -> go.Figure:

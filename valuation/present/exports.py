@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from valuation.i18n.format import format_count, format_money, format_pct
+from valuation.i18n.format import excel_money_format, format_count, format_money, format_pct, in_currency
 from valuation.i18n.text import TEXT, t
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -135,7 +135,7 @@ _VALUE_KEYS = {"tier": "tier", "value_class": "class", "rfm_segment": "rfm", "rf
                "tier_before": "tier", "tier_after": "tier", "main_loss_driver": "loss"}
 
 # What the numbers of a column are, so every table (screen, workbook) writes them alike:
-# money in yuan with separators, shares and trends in %, scores to one decimal, whole days and counts.
+# money in the dataset's currency with separators, shares and trends in %, scores to one decimal, whole days and counts.
 NUMBER_KINDS = {
     "money": frozenset({
         "revenue_12m", "net_profit_12m", "revenue_total", "gross_profit_12m", "service_cost_12m", "bad_debt_12m",
@@ -359,7 +359,13 @@ def dataset_notes(scored: pd.DataFrame, lang: str = "en") -> dict[str, str]:
 # --------------------------------------------------------------------------- workbooks
 
 # Excel number formats per NUMBER_KINDS kind: the cell keeps the full number, the reader sees this.
-EXCEL_FORMATS = {"money": "#,##0", "pct": "0.0%", "score": "0.0", "days": "0", "count": "#,##0"}
+# Money carries the dataset's currency symbol ("¥"#,##0 shows -¥1,234; "$"#,##0 -$1,234): excel_format.
+EXCEL_FORMATS = {"money": excel_money_format("CNY"), "pct": "0.0%", "score": "0.0", "days": "0", "count": "#,##0"}
+
+
+def excel_format(kind: str | None) -> str | None:
+    """The Excel number format of a column kind, money in the current currency (i18n/format.py)."""
+    return excel_money_format() if kind == "money" else EXCEL_FORMATS.get(kind)
 WIDTH_MIN, WIDTH_MAX = 8.0, 50.0  # column widths in characters (a CJK character counts two)
 _WIDTH_SAMPLE = 2000  # rows read to size a column: the widest of a million would cost a pass over each
 _WIDE = re.compile("[\u1100-\u115f\u2e80-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60"
@@ -476,14 +482,14 @@ class _SheetWriter:
         """A header row (bold) and (label, value, code) rows, each value in its code's number format."""
         self.ws.append([self._styled(h, self.bold) for h in headers])
         for label, value, code in rows:
-            fmt = EXCEL_FORMATS.get(column_kind(code))
+            fmt = excel_format(column_kind(code))
             self.ws.append([_cell(label), self._styled(value, number_format=fmt) if fmt else _cell(value)])
 
     def frame(self, frame: pd.DataFrame, headers: list[str], codes: list[str] | None = None) -> None:
         """A header row (bold) and the frame's rows; ``codes`` are the column names that pick formats."""
         codes = codes or [str(c) for c in frame.columns]
         self.ws.append([self._styled(h, self.bold) for h in headers])
-        formats = [EXCEL_FORMATS.get(column_kind(c)) for c in codes]
+        formats = [excel_format(column_kind(c)) for c in codes]
         values = frame.astype(object).itertuples(index=False, name=None)
         if any(formats):
             for row in values:
@@ -494,6 +500,7 @@ class _SheetWriter:
                 self.ws.append([_cell(v) for v in row])
 
 
+@in_currency
 def frames_workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
     """Like :func:`excel_bytes` but streamed (write-only), with bold headers and a frozen header row."""
     from openpyxl import Workbook
@@ -514,6 +521,7 @@ def frames_workbook(sheets: dict[str, pd.DataFrame]) -> bytes:
     return buffer.getvalue()
 
 
+@in_currency
 def scored_workbook(scored: pd.DataFrame, lang: str = "en", *, settings=None, dataset: str | None = None,
                     generated_at: dt.datetime | None = None) -> bytes:
     """An .xlsx for a meeting: a summary sheet, then one sheet per tier with its scored customers.
@@ -526,6 +534,7 @@ def scored_workbook(scored: pd.DataFrame, lang: str = "en", *, settings=None, da
     by the tier's label in ``lang``; their columns are ``pipeline.output_frame``'s
     with translated headers and values, best composite first. Text that a
     spreadsheet would run as a formula is neutralised; numbers stay numbers.
+    Money cells show ``currency``'s symbol (default: the current one; ``format.in_currency``).
     """
     from openpyxl import Workbook
 

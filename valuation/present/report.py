@@ -10,7 +10,7 @@ import numbers
 import pandas as pd
 
 from valuation.analysis import insights
-from valuation.i18n.format import format_count, format_date, format_money, format_pct
+from valuation.i18n.format import format_count, format_date, format_money, format_pct, in_currency
 from valuation.i18n.text import t
 from valuation.model import lifecycle, tiers
 from valuation.model.settings import Settings
@@ -210,6 +210,7 @@ def _alert_section(frame: pd.DataFrame, columns, title_key: str, empty_key: str,
     return f"<h2>{_e(title)}</h2>{body}"
 
 
+@in_currency
 def build_report(scored: pd.DataFrame, *, lang: str, dataset: str, settings: Settings = Settings(),
                  generated_at: dt.datetime | str | None = None, title: str | None = None,
                  top: int = TOP_ROWS) -> str:
@@ -232,6 +233,9 @@ def build_report(scored: pd.DataFrame, *, lang: str, dataset: str, settings: Set
         The heading (default: "Customer value report" in ``lang``).
     top : int
         Customers shown in each alert table.
+    currency : str, optional
+        The currency of the dataset's money (``Store.currency``): every figure, axis and label of
+        the report is written in it (default: the current one, CNY unless set; ``format.in_currency``).
 
     Returns
     -------

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from valuation.i18n.format import currency_symbol, uses_wan
 from valuation.i18n.text import t
 from valuation.model import tiers
 from valuation.model.settings import DIMENSIONS, OPTIONAL_DIMENSIONS
@@ -149,14 +150,15 @@ def _empty(title: str, lang: str, subtitle: str | None = None) -> go.Figure:
 
 
 def _money_axis(values, lang: str, what: str) -> tuple[float, dict]:
-    """Divisor for the plotted values and the axis settings: 万元 when large in Chinese, ¥ + K/M in English."""
-    arr = np.abs(np.asarray(values, dtype=float))
-    peak = float(np.nanmax(arr)) if arr.size and np.isfinite(arr).any() else 0.0
-    if lang == "zh":
+    """Divisor for the plotted values and the axis settings in the current currency (i18n/format.py):
+    万元 when large in Chinese for the yuan; otherwise the symbol + K/M (¥, $ or US$ in Chinese, € …)."""
+    if uses_wan(lang=lang):
+        arr = np.abs(np.asarray(values, dtype=float))
+        peak = float(np.nanmax(arr)) if arr.size and np.isfinite(arr).any() else 0.0
         divisor, unit = (1e4, t("chart.unit.wan", lang)) if peak >= 1e4 else (1.0, t("chart.unit.yuan", lang))
         return divisor, dict(title=dict(text=t("chart.axis.money", lang, what=what, unit=unit)),
                              exponentformat="none", separatethousands=True)
-    return 1.0, dict(title=dict(text=what), tickformat="~s", tickprefix="¥")
+    return 1.0, dict(title=dict(text=what), tickformat="~s", tickprefix=currency_symbol(lang=lang))
 
 
 def _label(prefix: str, code, lang: str) -> str:
