@@ -87,6 +87,9 @@ def test_moving_a_weight_slider_changes_the_tiers(server):
         page = browser.new_context(locale="en-US", viewport={"width": 1440, "height": 2400}).new_page()
         page.goto(f"{server}/tuning")
         _settle(page)
+        # the movers come last on the page: wait for them (the first render arrives in parts)
+        expect(page.get_by_text("Customers who moved most")).to_be_visible(timeout=60_000)
+        _settle(page)
         slider = page.get_by_role("slider").nth(3)  # loyalty: current, future, credit, loyalty, …
         before = slider.get_attribute("aria-valuenow")
         movers_before = page.get_by_text("No customer moved against the baseline.").count()
