@@ -58,7 +58,7 @@ def report(res: dict) -> None:
     print(f"  cold (prepare: features, CLV fit, scores)  {res['cold_s']:6.2f} s   (baseline)")
     print(f"  after a restart (prepared file read back)  {res['restart_s']:6.2f} s   median of "
           f"{', '.join(f'{s:.2f}' for s in res['restarts'])}; target <= {TARGET_S:.0f} s: {ok}")
-    print(f"  reading the prepared file alone           {res['read_s']:6.2f} s   ({res['file_mb']:.0f} MB, Arrow IPC with LZ4)")
+    print(f"  reading the prepared file alone           {res['read_s']:6.2f} s   ({res['file_mb']:.0f} MB, Arrow IPC with zstd)")
     print(f"  cold / restart: {res['cold_s'] / res['restart_s']:.1f}x")
 
 
