@@ -9,6 +9,29 @@ from streamlit.testing.v1 import AppTest
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
+def sample_db(tmp_path_factory, name: str = "apptest") -> Path:
+    """A database file holding the bundled sample (for a module's ``db_path`` fixture)."""
+    from valuation.data.store import Store, ensure_sample
+
+    path = tmp_path_factory.mktemp(name) / "app.duckdb"
+    store = Store(path)
+    ensure_sample(store)
+    store.close()
+    return path
+
+
+def prepared_sample(db_path):
+    """The engine's own prepared sample on ``db_path``, to compare the pages with."""
+    from valuation.data.store import SAMPLE_DATASET, Store
+    from valuation.model import pipeline
+
+    store = Store(db_path, read_only=True)
+    try:
+        return pipeline.prepare(store, SAMPLE_DATASET)
+    finally:
+        store.close()
+
+
 def start(db_path, monkeypatch, lang: str = "en") -> AppTest:
     """``app.py`` run once on ``db_path`` in ``lang``, with no exception."""
     monkeypatch.setenv("VALUATION_DB", str(db_path))

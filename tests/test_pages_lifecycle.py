@@ -7,19 +7,15 @@ import re
 
 import pytest
 
-from tests.apptest import open_page, start
+from tests.apptest import sample_db, open_page, start
 from valuation.analysis import funnel
 from valuation.data.features import default_as_of
-from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.data.store import SAMPLE_DATASET, Store
 
 
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("lifecycle") / "app.duckdb"
-    store = Store(path)
-    ensure_sample(store)
-    store.close()
-    return path
+    return sample_db(tmp_path_factory, "lifecycle")
 
 
 @pytest.fixture(scope="module")

@@ -7,27 +7,19 @@ import json
 import numpy as np
 import pytest
 
-from tests.apptest import metric, open_page, start
-from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+from tests.apptest import prepared_sample, sample_db, metric, open_page, start
 from valuation.model import pipeline, tiers
 from valuation.model.settings import Settings, Tilt
 
 
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tilt") / "app.duckdb"
-    store = Store(path)
-    ensure_sample(store)
-    store.close()
-    return path
+    return sample_db(tmp_path_factory, "tilt")
 
 
 @pytest.fixture(scope="module")
 def engine(db_path):
-    store = Store(db_path, read_only=True)
-    prepared = pipeline.prepare(store, SAMPLE_DATASET)
-    store.close()
-    return prepared
+    return prepared_sample(db_path)
 
 
 def _top(prepared, settings, mask):

@@ -11,9 +11,9 @@ from dataclasses import replace
 import pytest
 from openpyxl import load_workbook
 
-from tests.apptest import open_page, start
+from tests.apptest import sample_db, open_page, start
 from tests.test_pages_explore import array
-from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.data.store import SAMPLE_DATASET, Store
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import TEXT, t
 from valuation.model import pipeline
@@ -27,11 +27,7 @@ TUNED = replace(Settings(), weights=Settings().weights.with_weight("loyalty", 45
 
 @pytest.fixture(scope="module")
 def db_path(tmp_path_factory):
-    path = tmp_path_factory.mktemp("counts") / "app.duckdb"
-    store = Store(path)
-    ensure_sample(store)
-    store.close()
-    return path
+    return sample_db(tmp_path_factory, "counts")
 
 
 @pytest.fixture(scope="module")

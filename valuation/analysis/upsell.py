@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from valuation.analysis import frames
 from valuation.data.store import Store
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
@@ -60,16 +61,8 @@ ORDER BY p.customer_id, p.category
 """
 
 
-def _require(frame: pd.DataFrame, columns, what: str) -> None:
-    missing = [c for c in columns if c not in frame]
-    if missing:
-        raise ValueError(f"{what} needs column(s) {', '.join(missing)}")
-
-
-def _has_orders(scored: pd.DataFrame) -> pd.Series:
-    if "has_orders" in scored:
-        return scored["has_orders"].astype(bool)
-    return scored["tier"] != "prospect"
+_require = frames.require
+_has_orders = frames.has_orders
 
 
 def has_cost(scored: pd.DataFrame) -> bool:

@@ -78,6 +78,8 @@ def file_for(store: Store, dataset: str, as_of: dt.date, clv: ClvSettings, custo
 # ---- to and from one Arrow file: at a million customers zstd Arrow is 284 MB and reads in 0.6 s
 # (+0.4 s into pandas); LZ4 Arrow 408 MB and 2.7 s; uncompressed 1.1 GB, memory-mapped, 0.15-0.5 s
 # into pandas; zstd Parquet was 4x slower to read than Arrow at 100k (bench/bench_open.py).
+
+
 def _meta(prepared: pipeline.Prepared) -> dict:
     attrs = {k: v for k, v in prepared.features.attrs.items() if k not in ("as_of", "availability")}
     return {
