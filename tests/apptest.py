@@ -11,9 +11,14 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 def sample_db(tmp_path_factory, name: str = "apptest") -> Path:
     """A database file holding the bundled sample (for a module's ``db_path`` fixture)."""
+    return sample_db_in(tmp_path_factory.mktemp(name))
+
+
+def sample_db_in(folder: Path) -> Path:
+    """``folder``/app.duckdb holding the bundled sample (for a test's own ``db_path`` fixture)."""
     from valuation.data.store import Store, ensure_sample
 
-    path = tmp_path_factory.mktemp(name) / "app.duckdb"
+    path = Path(folder) / "app.duckdb"
     store = Store(path)
     ensure_sample(store)
     store.close()

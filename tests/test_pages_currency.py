@@ -16,11 +16,7 @@ DOLLARS = "".join(["Customer,Order date,amount (USD)\n"] + [
 
 @pytest.fixture
 def db_path(tmp_path):
-    path = tmp_path / "app.duckdb"
-    store = Store(path)
-    ensure_sample(store)
-    store.close()
-    return path
+    return apptest.sample_db_in(tmp_path)
 
 
 def upload_dollars(at):

@@ -58,11 +58,7 @@ def expected(features_file):
 
 @pytest.fixture
 def db_path(tmp_path):
-    path = tmp_path / "app.duckdb"
-    store = Store(path)
-    ensure_sample(store)
-    store.close()
-    return path
+    return apptest.sample_db_in(tmp_path)
 
 
 def start(db_path, monkeypatch, lang="en", page="data"):

@@ -19,11 +19,7 @@ from valuation.i18n.text import t
 
 @pytest.fixture
 def db_path(tmp_path):
-    path = tmp_path / "app.duckdb"
-    store = Store(path)
-    ensure_sample(store)
-    store.close()
-    return path
+    return apptest.sample_db_in(tmp_path)
 
 
 @pytest.fixture(scope="module")

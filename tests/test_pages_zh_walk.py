@@ -177,11 +177,7 @@ UPLOAD = ("销售订单导出 2026年9月\n"
 
 @pytest.fixture
 def db_path(tmp_path):
-    path = tmp_path / "app.duckdb"
-    store = Store(path)
-    ensure_sample(store)
-    store.close()
-    return path
+    return apptest.sample_db_in(tmp_path)
 
 
 def sample_words() -> set[str]:

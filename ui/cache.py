@@ -109,7 +109,7 @@ def scored(ctx: state.Context, value: Settings | None = None) -> pd.DataFrame:
     return _scored(_key(version(ctx), ctx.as_of, value), value, prep)
 
 
-def figure(ctx: state.Context, name: str, inputs: tuple, build, value: Settings | None = None):
+def kept(ctx: state.Context, name: str, inputs: tuple, build, value: Settings | None = None):
     """A chart (or any derived value) of the current dataset and date, built once per ``name`` and
     ``inputs`` (hashable: the settings, the language, a baseline …) and kept with the prepared
     data (32 at most).
@@ -120,7 +120,7 @@ def figure(ctx: state.Context, name: str, inputs: tuple, build, value: Settings 
     """
     value = value or settings()
     prep = prepared(ctx, value.clv, tuple(c for c, _ in value.weights.custom))
-    return prep.memo(("figure", name, inputs), build, limit=32)
+    return prep.memo(("kept", name, inputs), build, limit=32)
 
 
 def tier_codes(ctx: state.Context, value: Settings | None = None):

@@ -375,8 +375,8 @@ def weight_evidence(ctx, settings, baseline_settings, baseline_name: str) -> Non
         st.caption(t("evidence.none", lang))
         return
     # kept per setting with the prepared data: a rerun that moved nothing ranks nobody again
-    now = cache.figure(ctx, "evidence", (settings,), lambda: evidence.weight_evidence(ev, settings), settings)
-    base = cache.figure(ctx, "evidence", (baseline_settings,), lambda: evidence.weight_evidence(ev, baseline_settings),
+    now = cache.kept(ctx, "evidence", (settings,), lambda: evidence.weight_evidence(ev, settings), settings)
+    base = cache.kept(ctx, "evidence", (baseline_settings,), lambda: evidence.weight_evidence(ev, baseline_settings),
                         settings)
     baseline = t(f"preset.{baseline_name}", lang)
     cols = st.columns(2)

@@ -9,6 +9,7 @@ from valuation.analysis import explore, needs
 from valuation.i18n.format import format_date, format_money
 from valuation.i18n.text import t
 from valuation.present import charts_explore as cx
+from valuation.present import charts_needs
 from valuation.present import exports
 from valuation.present.exports import csv_bytes
 
@@ -118,14 +119,14 @@ with tab_three:
         for reason in (*found.unavailable.values(), *found.partial):
             st.info(t(reason, lang))
         summary = needs.needs_summary(found)
-        st.plotly_chart(cx.needs_bars(summary, lang), key="explore_needs")
-        cache_explore.show_table(cx.needs_table(summary, lang), lang)
+        st.plotly_chart(charts_needs.needs_bars(summary, lang), key="explore_needs")
+        cache_explore.show_table(charts_needs.needs_table(summary, lang), lang)
         st.caption(t("needs.precedence", lang))
         unit = "quantity" in provided.get("orders", [])
-        for name, rule in cx.needs_rules(found.thresholds, found.offered, pct / 100, unit, lang):
+        for name, rule in charts_needs.needs_rules(found.thresholds, found.offered, pct / 100, unit, lang):
             st.caption(t("chart.explore.hover_measure", lang, measure=name, value=rule))
         st.download_button(t("needs.download_list", lang),
-                           lambda: csv_bytes(cx.labelled_table(cx.needs_table(found.customers, lang), lang)),
+                           lambda: csv_bytes(cx.labelled_table(charts_needs.needs_table(found.customers, lang), lang)),
                            file_name=exports.download_name("file.needs_segments", lang, ctx.dataset, ctx.as_of),
                            mime="text/csv",
                            key="download_explore_needs")

@@ -34,16 +34,16 @@ cols[4].metric(t("kpi.value_at_risk", lang), format_money(k["value_at_risk"], la
 
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(cache.figure(ctx, "pyramid", (settings, lang),
+    st.plotly_chart(cache.kept(ctx, "pyramid", (settings, lang),
                                  lambda: charts.tier_pyramid(scored, lang, codes=cache.tier_codes(ctx, settings))),
                     key="pyramid")
 with right:
-    st.plotly_chart(cache.figure(ctx, "matrix", (settings.classes, lang),
+    st.plotly_chart(cache.kept(ctx, "matrix", (settings.classes, lang),
                                  lambda: charts_matrix.value_matrix(scored, lang, settings.classes)), key="matrix")
 st.markdown("  \n".join(exports.class_money_sentences(scored, lang)))
 
 st.subheader(t("overview.whale", lang))
-st.plotly_chart(cache.figure(ctx, "whale", (lang,), lambda: charts.whale_curve(scored, lang)), key="whale")
+st.plotly_chart(cache.kept(ctx, "whale", (lang,), lambda: charts.whale_curve(scored, lang)), key="whale")
 
 st.subheader(t("overview.actions", lang))
 widgets.class_actions(scored, lang)

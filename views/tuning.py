@@ -58,7 +58,7 @@ with left:
 settings = cache.settings()
 scored = cache.scored(ctx, settings)
 with left:
-    money = cache.figure(ctx, "classes_in_money", (settings.classes,), lambda: insights.value_classes_in_money(scored))
+    money = cache.kept(ctx, "classes_in_money", (settings.classes,), lambda: insights.value_classes_in_money(scored))
     st.caption(t("tuning.class_counts", lang, most=f"{money['most_valuable']:,}", share=format_pct(money["actual_share"]),
                  grow=f"{money['growable']:,}"))
     if settings.tilt.rules:
@@ -90,7 +90,7 @@ with right:
     st.caption(t("tuning.tier_sizes_fixed", lang, a=format_pct(cuts.a), b=format_pct(cuts.b), c=format_pct(cuts.c)))
     widgets.weight_evidence(ctx, settings, baseline_settings, baseline_name)
     # Both figures from the codes: grouping 1.5 million tier labels took ~2 s per move.
-    st.plotly_chart(cache.figure(ctx, "pyramid", (settings, lang),
+    st.plotly_chart(cache.kept(ctx, "pyramid", (settings, lang),
                                  lambda: charts.tier_pyramid(scored, lang, codes=codes)), key="tuning_pyramid")
     # Prospects and below-zero customers are placed by orders and profit, never by the weights:
     # their bands would only dwarf the moves (1,000 prospects beside a dozen movers).
@@ -99,7 +99,7 @@ with right:
     left_out = {c: int(table.loc[c, c]) for c in fixed}
     table = table.drop(index=fixed, columns=fixed, errors="ignore")
     sides = (t(f"preset.{baseline_name}", lang), t("tuning.now", lang))
-    st.plotly_chart(cache.figure(ctx, "sankey", (settings, baseline_settings, lang),
+    st.plotly_chart(cache.kept(ctx, "sankey", (settings, baseline_settings, lang),
                                  lambda: charts.migration_sankey(None, None, lang, table=table, sides=sides)),
                     key="sankey")
     if any(left_out.values()):
@@ -123,7 +123,7 @@ def movers_table() -> None:
             found.insert(found.columns.get_loc("score_moved") + 1, "driver", _drivers(found))
         return found.drop(columns=["tier_steps", "row"])
     # kept per setting (shared: not changed here); the language is in the key, the reasons are words
-    movers = cache.figure(ctx, "movers", (baseline_settings, settings, direction, lang), build)
+    movers = cache.kept(ctx, "movers", (baseline_settings, settings, direction, lang), build)
     if movers.empty:
         st.caption(t("tuning.no_movers", lang))
     else:
@@ -165,7 +165,7 @@ def explain() -> None:
     """One customer's composite split by dimension; choosing another reruns this part only."""
     st.subheader(t("tuning.explain", lang))
     current = cache.scored(ctx, settings)
-    options, rows = cache.figure(ctx, "explain_options", (settings,), lambda: _explain_options(current))
+    options, rows = cache.kept(ctx, "explain_options", (settings,), lambda: _explain_options(current))
     who = st.selectbox(t("tuning.explain_who", lang), options, key="explain_customer")
     if who:
         prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
@@ -174,7 +174,7 @@ def explain() -> None:
         tilt = float(current.at[row, "composite"]) - float(contrib.sum())  # the tilt's points, after the cap
         if settings.tilt.rules and abs(tilt) > 1e-9:
             contrib["tilt"] = tilt
-        st.plotly_chart(cache.figure(ctx, "contrib", (settings, row, lang),
+        st.plotly_chart(cache.kept(ctx, "contrib", (settings, row, lang),
                                      lambda: charts.contribution_bars(contrib, lang)), key="contrib")
 
 
