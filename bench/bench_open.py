@@ -3,19 +3,23 @@
 On a temporary copy of the generated store (``--customers``, default 1,000,000), through
 Streamlit's AppTest (the overview, English):
 
-- **cold**: nothing prepared yet: feature SQL, CLV fit and dimension scores, then the overview
-  (the baseline: what every first visit cost before prepared datasets were kept on disk);
-- **after a restart**: every in-memory cache cleared (as a new server process starts), the
-  prepared file beside the database read back, then the overview. Target ≤ 2 s at 1M;
+- **cold**: nothing prepared yet: feature SQL, CLV fit, dimension scores and the first score, then
+  the overview (the baseline: what every first visit cost before prepared datasets were kept);
+- **after a restart**: a new process each time (as a restarted server is), the app's modules
+  all imported, then the big dataset opened: its prepared file read
+  back beside the database, then the overview. Target ≤ 2 s at 1M;
 - the prepared file's size and the time to read it alone.
 
-    python bench/bench_open.py [--customers 1000000]
+    python bench/bench_open.py [--customers 1000000] [--restarts 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,46 +31,75 @@ from bench import common  # noqa: E402
 TARGET_S = 2.0
 
 
-def measure(customers: int) -> dict:
-    import os
+def restarted(db: Path) -> dict:
+    """In this (new) process: every module of the app imported (as a running server has them),
+    then the big dataset's overview timed."""
+    import importlib
+    import pkgutil
 
-    import streamlit as st
+    from streamlit.testing.v1 import AppTest
 
+    for package in ("valuation", "ui"):
+        for info in pkgutil.walk_packages([str(common.REPO / package)], prefix=f"{package}."):
+            if not info.name.endswith("__main__"):
+                importlib.import_module(info.name)
+    os.environ["VALUATION_DB"] = str(db)
+    at = AppTest.from_file(str(common.REPO / "app.py"), default_timeout=1800)
+    at.session_state["lang"] = "en"
+    at.session_state["dataset"] = f"db:{common.DATASET}"
+    seconds = common.timed_run(at)
+    opened = [s.value for s in at.selectbox if s.value == f"db:{common.DATASET}"]
+    assert opened, f"the big dataset was not opened: {[m.value for m in at.main if hasattr(m, 'value')][:5]}"
     from valuation.model import persist
 
+    files = sorted((db.parent / (db.name + ".prepared")).rglob("*.arrow"))
+    start = time.perf_counter()
+    persist.load(files[0])
+    read = time.perf_counter() - start
+    return {"seconds": seconds, "read_s": read, "file_mb": files[0].stat().st_size / 1e6}
+
+
+def measure(customers: int, restarts: int = 3) -> dict:
     with common.app_on_store(customers, timeout=1800) as at:
         cold = common.timed_run(at)
         db = Path(os.environ["VALUATION_DB"])
-        files = sorted((db.parent / (db.name + ".prepared")).rglob("*.arrow"))
-        restarts = []
-        for _ in range(3):
-            st.cache_resource.clear()  # a new server process: nothing in memory
-            st.cache_data.clear()
-            restarts.append(common.timed_run(at))
-        start = time.perf_counter()
-        persist.load(files[0])
-        read = time.perf_counter() - start
-        size = files[0].stat().st_size / 1e6
-    return {"customers": customers, "cold_s": cold, "restart_s": common.median(restarts),
-            "restarts": restarts, "read_s": read, "file_mb": size,
-            "load": common.load_average(), "date": dt.date.today().isoformat()}
+        from ui import state
+        from valuation.model import persist
+
+        persist.wait()  # the dashboard writes the prepared file in the background
+        # and on to the disk: a restart comes later (read while still being written back to the
+        # disk, the 1.4 GB file took 4 s instead of 2)
+        os.sync()
+        state.shared_store().close()  # DuckDB lets one process at a time open a file
+        runs = [common.run_isolated("bench.bench_open", "--restarted", str(db)) for _ in range(restarts)]
+    return {"customers": customers, "cold_s": cold, "restart_s": common.median([r["seconds"] for r in runs]),
+            "restarts": [r["seconds"] for r in runs], "read_s": common.median([r["read_s"] for r in runs]),
+            "file_mb": runs[-1]["file_mb"], "load": common.load_average(), "date": dt.date.today().isoformat()}
 
 
 def report(res: dict) -> None:
+    from valuation.model import persist
+
     ok = "meets" if res["restart_s"] <= TARGET_S else "misses"
     print(f"open the overview, {res['customers']:,} customers (AppTest; load average {res['load']}):")
     print(f"  cold (prepare: features, CLV fit, scores)  {res['cold_s']:6.2f} s   (baseline)")
-    print(f"  after a restart (prepared file read back)  {res['restart_s']:6.2f} s   median of "
+    print(f"  after a restart (a new process; the prepared file read back)  {res['restart_s']:6.2f} s   median of "
           f"{', '.join(f'{s:.2f}' for s in res['restarts'])}; target <= {TARGET_S:.0f} s: {ok}")
-    print(f"  reading the prepared file alone           {res['read_s']:6.2f} s   ({res['file_mb']:.0f} MB, Arrow IPC with zstd)")
+    print(f"  reading the prepared file alone           {res['read_s']:6.2f} s   "
+          f"({res['file_mb']:.0f} MB, Arrow IPC with {persist.COMPRESSION})")
     print(f"  cold / restart: {res['cold_s'] / res['restart_s']:.1f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--restarts", type=int, default=3)
+    parser.add_argument("--restarted", type=Path, help=argparse.SUPPRESS)  # the child of one restart
     args = parser.parse_args()
-    report(measure(args.customers))
+    if args.restarted:
+        print(json.dumps(restarted(args.restarted)))
+        return
+    report(measure(args.customers, args.restarts))
 
 
 if __name__ == "__main__":

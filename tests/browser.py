@@ -43,7 +43,7 @@ def streamlit_server(db_path, *, output=subprocess.DEVNULL, port: int | None = N
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
          *args],
-        cwd=REPO, env={**os.environ, "VALUATION_DB": str(db_path)}, stdout=output,
+        cwd=REPO, env={**os.environ, "VALUATION_DB": str(db_path), "VALUATION_CHECK_FIGURES": "0"}, stdout=output,
         stderr=subprocess.STDOUT if output == subprocess.PIPE else subprocess.DEVNULL, text=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90

@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# Every plotly figure built in the tests is checked property by property (valuation/present/style.py;
+# the app skips that for speed). The browser tests' servers run unchecked, as users' do.
+os.environ.setdefault("VALUATION_CHECK_FIGURES", "1")
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 

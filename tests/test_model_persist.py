@@ -43,6 +43,69 @@ def test_a_prepared_dataset_read_back_scores_exactly_as_preparing_it_again(store
         pd.testing.assert_frame_equal(pipeline.score(kept, settings), pipeline.score(fresh, settings))
 
 
+def test_a_restart_does_not_derive_again_what_the_first_score_derived(store, monkeypatch):
+    """RFM, loss drivers, the ranker's id order, and classes and stages under the default rules are
+    kept in the file: after a restart the first score recomputes none of them (1.5 s at 1M)."""
+    from valuation.model import lifecycle, scoring, tiers
+
+    fresh = persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF)
+    expected = pipeline.score(fresh, Settings())
+    path = persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(), ())
+    with monkeypatch.context() as m:
+        def fail(*args, **kwargs):
+            raise AssertionError("derived again after a restart")
+        for module, name in ((tiers, "rfm_scores"), (tiers, "rfm_class"), (scoring, "loss_drivers"),
+                             (tiers, "assign_value_class"), (lifecycle, "lifecycle_stage"), (tiers, "grades")):
+            m.setattr(module, name, fail)
+        m.setattr(tiers.TierRanker, "__init__", fail)
+        kept = persist.load(path)
+        pd.testing.assert_frame_equal(pipeline.score(kept, Settings(weights=Weights(loyalty=45))),
+                                      pipeline.score(fresh, Settings(weights=Weights(loyalty=45))))
+        pd.testing.assert_frame_equal(pipeline.score(kept, Settings()), expected)
+    # Other rules than the kept ones are derived as before, and right.
+    from valuation.model.settings import LifecycleRules
+    other = Settings(lifecycle=LifecycleRules(at_risk_days=30))
+    pd.testing.assert_frame_equal(pipeline.score(persist.load(path), other), pipeline.score(fresh, other))
+
+
+def test_kept_classes_and_stages_of_other_default_rules_are_not_used(store, monkeypatch):
+    """A file written when the default rules were different (an upgrade changed them): its classes
+    and stages are derived again, not taken from the file."""
+    from valuation.model import settings as settings_module
+
+    fresh = persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF)
+    path = persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(), ())
+    table = persist.feather.read_table(path)
+    meta = persist.json.loads(table.schema.metadata[persist.META_KEY])
+    assert set(meta["derived_rules"]) == {"classes", "lifecycle"}
+    meta["derived_rules"]["lifecycle"] = repr(settings_module.LifecycleRules(at_risk_days=30))
+    kept = persist.from_table(table.replace_schema_metadata({persist.META_KEY: persist.json.dumps(meta)}))
+    assert ("lifecycle", Settings().lifecycle) not in kept._memo and ("static",) in kept._memo
+    pd.testing.assert_frame_equal(pipeline.score(kept, Settings()), pipeline.score(fresh, Settings()))
+
+
+def test_the_dashboard_does_not_wait_for_the_file_to_be_written(store, monkeypatch):
+    """``wait=False``: the prepared dataset is returned while its file is still being written (at 1M
+    customers the write takes seconds); the file is whole once written, and read back next time."""
+    release = threading.Event()
+    real_save = persist.save
+
+    def slow_save(*args):
+        assert release.wait(30)
+        return real_save(*args)
+
+    monkeypatch.setattr(persist, "save", slow_save)
+    prepared = persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, wait=False)  # save is blocked
+    path = persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(), ())
+    assert prepared.as_of == AS_OF and not path.exists()
+    release.set()
+    persist.wait()
+    assert path.exists()
+    _no_prepare(monkeypatch)
+    pd.testing.assert_frame_equal(pipeline.score(persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF), Settings()),
+                                  pipeline.score(prepared, Settings()))
+
+
 def store_folder(store):
     return persist.folder(store)
 
@@ -126,6 +189,7 @@ def test_the_dashboard_keeps_what_it_prepared_for_the_next_start(tmp_path, monke
     s.close()
     at = start(db, monkeypatch)
     customers = metric(at, "Customers")
+    persist.wait()  # the dashboard writes the file in the background
     assert list((tmp_path / "app.duckdb.prepared").rglob("*.arrow"))
     st.cache_resource.clear()  # a restart: nothing in memory
     _no_prepare(monkeypatch)

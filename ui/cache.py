@@ -72,7 +72,7 @@ def _key(*parts) -> str:
 def _prepared(key: str, _store, _dataset: str, _as_of: dt.date | None, _clv: ClvSettings,
               _custom: tuple[str, ...]) -> pipeline.Prepared:
     # From the file beside the database when any session, process or earlier run prepared it.
-    return persist.prepare_dataset(_store, _dataset, _as_of, _clv, _custom)
+    return persist.prepare_dataset(_store, _dataset, _as_of, _clv, _custom, wait=False)
 
 
 def prepared(ctx: state.Context, clv: ClvSettings | None = None,

@@ -2,7 +2,7 @@
 
 Preparing a dataset for a date (the feature SQL, the CLV fit, the dimension scores) takes
 about 11 s at a million customers; scoring it for a setting takes tens of milliseconds. The
-prepared result is written once, as one Arrow file (Feather, zstd), to a folder beside the database file
+prepared result is written once, as one uncompressed Arrow file (Feather), to a folder beside the database file
 (``valuation.duckdb.prepared/``), and read back by every later session, every other app
 process on the same file and every restart:
 
@@ -27,6 +27,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import pandas as pd
@@ -38,10 +39,17 @@ from valuation.data.store import META, Store
 from valuation.model import pipeline, scoring
 from valuation.model.settings import ClvSettings
 
-FORMAT = 1  # raise when Prepared's columns or their meaning change
+FORMAT = 2  # raise when Prepared's columns or their meaning change
 KEEP_PER_DATASET = 4  # as-of dates (or CLV settings) kept per dataset version
 SCORE_PREFIX = "__score__"
+DERIVED_PREFIX = "__derived__"
 META_KEY = b"valuation.prepared"
+# Uncompressed and memory-mapped: at a million customers (1.5M rows with prospects, 98 columns)
+# 1.36 GB on disk, read into a Prepared in 0.2-0.4 s by a new process (the numbers are not
+# copied: they stay in the page cache, shared by every app process on the file); LZ4 489 MB and
+# ~1.4 s, zstd 321 MB and ~1.3 s, most of it decompressing (fresh processes, warm page cache,
+# 2 cores, 2026-12-05). bench/bench_open.py measures the whole open.
+COMPRESSION = "uncompressed"
 log = logging.getLogger(__name__)
 
 
@@ -75,12 +83,12 @@ def file_for(store: Store, dataset: str, as_of: dt.date, clv: ClvSettings, custo
     return _dataset_folder(root, dataset) / f"{imported.replace(':', '')}_{name}.arrow"
 
 
-# ---- to and from one Arrow file: at a million customers zstd Arrow is 284 MB and reads in 0.6 s
-# (+0.4 s into pandas); LZ4 Arrow 408 MB and 2.7 s; uncompressed 1.1 GB, memory-mapped, 0.15-0.5 s
-# into pandas; zstd Parquet was 4x slower to read than Arrow at 100k (bench/bench_open.py).
+# ---- to and from one Arrow file (COMPRESSION above). Read times vary two- to threefold from run to
+# run on this machine (page cache, load): compare within one run. zstd Parquet was 4x slower to
+# read than Arrow at 100k.
 
 
-def _meta(prepared: pipeline.Prepared) -> dict:
+def _meta(prepared: pipeline.Prepared, derived_rules: dict) -> dict:
     attrs = {k: v for k, v in prepared.features.attrs.items() if k not in ("as_of", "availability")}
     return {
         "format": FORMAT,
@@ -91,16 +99,21 @@ def _meta(prepared: pipeline.Prepared) -> dict:
         "clv_fit": dataclasses.asdict(prepared.clv_fit),
         "custom_candidates": list(prepared.custom_candidates),
         "scores": list(prepared.scores.columns),
+        "derived_rules": derived_rules,
         "attrs": json.loads(json.dumps(attrs, default=lambda v: list(v) if isinstance(v, tuple) else str(v))),
     }
 
 
-def to_table(prepared: pipeline.Prepared) -> pa.Table:
-    """The prepared features and scores as one Arrow table, the rest in its metadata."""
+def to_table(prepared: pipeline.Prepared, derived: tuple[pd.DataFrame, dict] | None = None) -> pa.Table:
+    """The prepared features and scores as one Arrow table, the rest in its metadata; with what the
+    first score derives whatever the weights (``derived``: ``pipeline.derived``, computed when not
+    given), so a restart skips it too."""
     scores = prepared.scores.set_axis([SCORE_PREFIX + c for c in prepared.scores.columns], axis=1)
-    frame = pd.concat([prepared.features, scores], axis=1)
+    derived, rules = derived if derived is not None else pipeline.derived(prepared)
+    frame = pd.concat([prepared.features, scores, derived.add_prefix(DERIVED_PREFIX)], axis=1)
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = {**(table.schema.metadata or {}), META_KEY: json.dumps(_meta(prepared), allow_nan=True).encode("utf-8")}
+    meta = {**(table.schema.metadata or {}),
+            META_KEY: json.dumps(_meta(prepared, rules), allow_nan=True).encode("utf-8")}
     return table.replace_schema_metadata(meta)
 
 
@@ -109,10 +122,14 @@ def from_table(table: pa.Table) -> pipeline.Prepared:
     meta = json.loads(table.schema.metadata[META_KEY])
     if meta.get("format") != FORMAT:
         raise ValueError(f"prepared format {meta.get('format')} is not {FORMAT}")
-    frame = table.to_pandas()
     score_columns = [SCORE_PREFIX + c for c in meta["scores"]]
-    scores = frame[score_columns].set_axis(meta["scores"], axis=1)
-    features = frame.drop(columns=score_columns)
+    derived_columns = [c for c in table.column_names if c.startswith(DERIVED_PREFIX)]
+    feature_columns = [c for c in table.column_names if c not in set(score_columns) | set(derived_columns)]
+    # split_blocks: each column its own block, so numbers are not copied into 2-D blocks
+    features = table.select(feature_columns).to_pandas(split_blocks=True)
+    scores = table.select(score_columns).to_pandas(split_blocks=True).set_axis(meta["scores"], axis=1)
+    derived = table.select(derived_columns).to_pandas(split_blocks=True)
+    derived.columns = [c[len(DERIVED_PREFIX):] for c in derived_columns]
     as_of = dt.date.fromisoformat(meta["as_of"])
     availability = Availability(**{**meta["availability"], "notes": tuple(meta["availability"].get("notes", ()))})
     features.attrs.update({**meta["attrs"], "as_of": as_of, "availability": availability})
@@ -121,12 +138,14 @@ def from_table(table: pa.Table) -> pipeline.Prepared:
     report = meta["report"]
     fit = meta["clv_fit"]
     fit["costs"] = tuple(fit.get("costs") or ())
-    return pipeline.Prepared(
+    prepared = pipeline.Prepared(
         features=features, scores=scores,
         report=scoring.DimensionReport(available=tuple(report["available"]), missing=tuple(report["missing"]),
                                        used_sub_metrics=report["used_sub_metrics"]),
         clv_fit=pipeline.ClvFit(**fit), as_of=as_of, availability=availability,
         custom_candidates=tuple(meta["custom_candidates"]))
+    pipeline.restore_derived(prepared, derived, meta.get("derived_rules") or {})
+    return prepared
 
 
 def load(path: Path) -> pipeline.Prepared | None:
@@ -140,7 +159,7 @@ def load(path: Path) -> pipeline.Prepared | None:
         return None
 
 
-def save(path: Path, prepared: pipeline.Prepared) -> bool:
+def save(path: Path, prepared: pipeline.Prepared, derived: tuple[pd.DataFrame, dict] | None = None) -> bool:
     """Write ``prepared`` to ``path`` (whole or not at all) and drop this dataset's files of older
     imports and beyond ``KEEP_PER_DATASET``; False when the folder cannot be written."""
     if not isinstance(prepared.features.index, pd.RangeIndex) or prepared.features.index.start != 0:
@@ -149,8 +168,9 @@ def save(path: Path, prepared: pipeline.Prepared) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         os.close(fd)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from app processes of another user
         try:
-            feather.write_feather(to_table(prepared), tmp, compression="zstd")
+            feather.write_feather(to_table(prepared, derived), tmp, compression=COMPRESSION)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -182,16 +202,54 @@ def forget(store: Store, dataset: str) -> None:
         shutil.rmtree(_dataset_folder(root, dataset), ignore_errors=True)
 
 
+_WRITING: dict[Path, threading.Thread] = {}  # files being written in the background, by path
+_WRITING_LOCK = threading.Lock()
+
+
+def wait() -> None:
+    """Return once every file written in the background (``prepare_dataset(wait=False)``) is done."""
+    with _WRITING_LOCK:
+        threads = list(_WRITING.values())
+    for thread in threads:
+        thread.join()
+
+
 def prepare_dataset(store: Store, dataset: str, as_of: dt.date | None, clv: ClvSettings = ClvSettings(),
-                    custom: tuple[str, ...] = ()) -> pipeline.Prepared:
+                    custom: tuple[str, ...] = (), wait: bool = True) -> pipeline.Prepared:
     """:func:`valuation.model.pipeline.prepare_dataset`, read from its file when it was prepared
-    before (by any session or process, before a restart too), else prepared and kept."""
+    before (by any session or process, before a restart too), else prepared and kept.
+
+    ``wait=False`` (the dashboard) writes the file in a background thread, so the first visitor
+    does not wait for 1.4 GB to reach the disk at a million customers (about 3 s); what the
+    first score derives (``pipeline.derived``) is computed here either way: that score needs it.
+    """
     path = file_for(store, dataset, as_of, clv, custom) if as_of is not None else None
     if path is not None:
         kept = load(path)
         if kept is not None:
             return kept
     prepared = pipeline.prepare_dataset(store, dataset, as_of, clv, custom)
-    if path is not None:
-        save(path, prepared)
+    if path is None:
+        return prepared
+    derived = pipeline.derived(prepared)
+    if wait:
+        save(path, prepared, derived)
+        return prepared
+    with _WRITING_LOCK:
+        if path in _WRITING:  # another session of this process is writing it
+            return prepared
+        thread = threading.Thread(target=_save_in_background, args=(path, prepared, derived),
+                                  name="prepared-file", daemon=True)
+        _WRITING[path] = thread
+    thread.start()
     return prepared
+
+
+def _save_in_background(path: Path, prepared: pipeline.Prepared, derived) -> None:
+    try:
+        save(path, prepared, derived)
+    except Exception:  # noqa: BLE001 - a file not written is prepared again next time, never an error
+        log.exception("prepared file %s not written", path)
+    finally:
+        with _WRITING_LOCK:
+            _WRITING.pop(path, None)

@@ -300,6 +300,53 @@ def _static(prepared: Prepared) -> dict:
     return prepared.memo(("static",), build)
 
 
+def derived(prepared: Prepared) -> tuple[pd.DataFrame, dict]:
+    """What :func:`score` derives from ``prepared`` whatever the weights, as columns to keep with it:
+    RFM, loss drivers and the ranker's id order (once per dataset), value classes and lifecycle
+    stages under the default rules; with the rules they were made under (:func:`restore_derived`).
+
+    About 1.5 s at a million customers, which a prepared file read back after a restart would
+    otherwise spend again on its first score. Empty when the features take the plain way.
+    """
+    default = Settings()
+    score(prepared, default)  # fills the memo
+    static = prepared._memo.get(("static",))
+    classes = prepared._memo.get(("classes", default.classes))
+    stage = prepared._memo.get(("lifecycle", default.lifecycle))
+    if static is None or classes is None or stage is None:
+        return pd.DataFrame(index=prepared.features.index), {}
+    parts = {
+        "rfm": static["rfm"], "loss": static["loss"], "lifecycle": stage,
+        "ranker": pd.DataFrame({"id_order": static["ranker"].id_order()}, index=prepared.features.index),
+        "classes": pd.DataFrame({"strategic_value": classes[0], "value_class": classes[1]}, copy=False),
+    }
+    frame = pd.concat([part.add_prefix(f"{name}:") for name, part in parts.items()], axis=1)
+    return frame, {"classes": repr(default.classes), "lifecycle": repr(default.lifecycle)}
+
+
+def restore_derived(prepared: Prepared, frame: pd.DataFrame, rules: dict) -> None:
+    """Put :func:`derived`'s columns back into ``prepared``'s memo (the rules' parts only when
+    today's default rules are the ones they were made under)."""
+    if not rules or frame.empty:
+        return
+    f = prepared.features
+
+    def part(name: str) -> pd.DataFrame:
+        cols = [c for c in frame.columns if c.startswith(f"{name}:")]
+        return frame[cols].set_axis([c.split(":", 1)[1] for c in cols], axis=1).set_axis(f.index)
+
+    has = f["has_orders"].astype(bool)
+    ranker = tiers.TierRanker.from_id_order(f["net_profit_12m"], has, part("ranker")["id_order"].to_numpy(),
+                                            index=f.index)
+    prepared._memo[("static",)] = {"has": has, "ranker": ranker, "rfm": part("rfm"), "loss": part("loss")}
+    default = Settings()
+    if rules.get("classes") == repr(default.classes):
+        classes = part("classes")
+        prepared._memo[("classes", default.classes)] = (classes["strategic_value"], classes["value_class"])
+    if rules.get("lifecycle") == repr(default.lifecycle):
+        prepared._memo[("lifecycle", default.lifecycle)] = part("lifecycle")
+
+
 def _composite(prepared: Prepared, scores: pd.DataFrame, weights, tilt: Tilt = Tilt()) -> pd.Series:
     """:func:`scoring.composite` plus the strategic tilt's points, with the score matrix of the
     weighted dimensions and the tilt's points kept."""

@@ -63,6 +63,30 @@ class TierRanker:
         self.id_rank = np.empty(len(order), dtype=np.int64)
         self.id_rank[order] = np.arange(len(order))
 
+    def id_order(self) -> np.ndarray:
+        """Each customer's place in the id order of the ranked customers (-1 for the others): what
+        the constructor sorts, to keep beside a prepared dataset (:meth:`from_id_order`)."""
+        full = np.full(len(self.base), -1, dtype=np.int64)
+        full[self.ranked] = self.id_rank
+        return full
+
+    @classmethod
+    def from_id_order(cls, net_profit_12m: pd.Series, has_orders: pd.Series, id_order: np.ndarray,
+                      index: pd.Index | None = None) -> "TierRanker":
+        """The ranker :meth:`id_order` came from (the same customers, profits and orders), without
+        sorting the ids again; ValueError when the order does not fit them."""
+        self = cls.__new__(cls)
+        self.index = net_profit_12m.index if index is None else index
+        has = np.asarray(has_orders, dtype=bool)
+        below = has & (np.asarray(net_profit_12m, dtype=float) < 0)
+        self.base = np.where(below, TIERS.index("below_zero"), TIERS.index("prospect")).astype(np.int8)
+        self.ranked = np.flatnonzero(has & ~below)
+        id_order = np.asarray(id_order, dtype=np.int64)
+        if len(id_order) != len(self.base) or not np.array_equal(np.flatnonzero(id_order >= 0), self.ranked):
+            raise ValueError("the kept id order is not of these customers")
+        self.id_rank = id_order[self.ranked]
+        return self
+
     def _top(self, values: np.ndarray, k: int, kth: float) -> np.ndarray:
         """Mask of the k first ranked customers by (value descending, id ascending)."""
         n = len(values)

@@ -74,35 +74,36 @@ def tier_pyramid(scored: pd.DataFrame, lang: str = "en", codes=None) -> go.Figur
         counts = part["customers"].astype(int).to_numpy()
         return part["tier"].tolist(), labels, counts, text, hover
 
-    fig = go.Figure()
+    # A plain spec (style.figure): every slider move builds this figure again.
     codes, labels, counts, text, hover = rows(tiers.PYRAMID)
-    fig.add_trace(go.Bar(
-        y=labels, x=counts, base=-counts / 2, orientation="h", name=t("chart.pyramid.title", lang),
-        marker=dict(color=[TIER_COLORS[c] for c in codes]), text=text, textposition="none",
-        customdata=hover, hovertemplate="%{customdata}<extra></extra>", width=0.8))
+    data = [dict(type="bar", y=labels, x=counts, base=-counts / 2, orientation="h",
+                 name=t("chart.pyramid.title", lang), marker=dict(color=[TIER_COLORS[c] for c in codes]),
+                 text=text, textposition="none", customdata=hover,
+                 hovertemplate="%{customdata}<extra></extra>", width=0.8)]
     below = conc[conc["tier"] == "below_zero"]
     bz_codes, bz_labels, bz_counts, bz_text, bz_hover = rows(["below_zero"])
     has_below = int(below["customers"].iloc[0]) > 0
     if has_below:
-        fig.add_trace(go.Bar(
-            y=bz_labels, x=bz_counts, base=-bz_counts / 2, orientation="h", name=bz_labels[0],
-            marker=dict(color=TIER_COLORS["below_zero"]), text=bz_text, textposition="none",
-            customdata=bz_hover, hovertemplate="%{customdata}<extra></extra>", width=0.8))
+        data.append(dict(type="bar", y=bz_labels, x=bz_counts, base=-bz_counts / 2, orientation="h",
+                         name=bz_labels[0], marker=dict(color=TIER_COLORS["below_zero"]), text=bz_text,
+                         textposition="none", customdata=bz_hover,
+                         hovertemplate="%{customdata}<extra></extra>", width=0.8))
     # Bottom to top: below zero, then D, C, B and A on top.
     order = (bz_labels if has_below else []) + labels[::-1]
     widest = float(max(counts.max(initial=0), bz_counts.max(initial=0) if has_below else 0, 1))
-    fig.update_yaxes(categoryorder="array", categoryarray=order, showticklabels=False, showgrid=False)
-    fig.update_xaxes(visible=False, range=[-widest / 2 * 1.06, widest / 2 * 1.06], domain=[0, 0.42])
-    for label, line, code in zip(labels + (bz_labels if has_below else []),
-                                 text + (bz_text if has_below else []),
-                                 codes + (bz_codes if has_below else [])):
-        fig.add_annotation(text=line, xref="paper", yref="y", x=0.44, y=label, xanchor="left",
-                           showarrow=False, align="left",
-                           font=dict(color=BELOW_ZERO_RED if code == "below_zero" else "#333333"))
+    layout = dict(
+        yaxis=dict(categoryorder="array", categoryarray=order, showticklabels=False, showgrid=False),
+        xaxis=dict(visible=False, range=[-widest / 2 * 1.06, widest / 2 * 1.06], domain=[0, 0.42]),
+        annotations=[dict(text=line, xref="paper", yref="y", x=0.44, y=label, xanchor="left", showarrow=False,
+                          align="left", font=dict(color=BELOW_ZERO_RED if code == "below_zero" else "#333333"))
+                     for label, line, code in zip(labels + (bz_labels if has_below else []),
+                                                  text + (bz_text if has_below else []),
+                                                  codes + (bz_codes if has_below else []))])
     if has_below:  # a dashed rule keeps the loss-makers visibly apart from the pyramid
-        fig.add_shape(type="line", xref="paper", yref="y", x0=0, x1=1, y0=0.5, y1=0.5,
-                      line=dict(color="#BBBBBB", dash="dot", width=1))
-    return _finish(fig, title, subtitle, notes, legend=False, height=360 + 30 * len(order))
+        layout["shapes"] = [dict(type="line", xref="paper", yref="y", x0=0, x1=1, y0=0.5, y1=0.5,
+                                 line=dict(color="#BBBBBB", dash="dot", width=1))]
+    return _finish({"data": data, "layout": layout}, title, subtitle, notes, legend=False,
+                   height=360 + 30 * len(order))
 
 
 # --------------------------------------------------------------------------- 3. whale curve
@@ -246,18 +247,18 @@ def migration_sankey(before: pd.Series | None, after: pd.Series | None, lang: st
                 link_colors.append(_rgba(colors.get(b, NEUTRAL_COLOR), 0.35))
                 link_hover.append(t("chart.migration.link", lang, before=_label(prefix, b, lang),
                                     after=_label(prefix, a, lang), count=format_count(n)))
-    fig = go.Figure(go.Sankey(
-        arrangement="snap",
+    sankey = dict(
+        type="sankey", arrangement="snap",
         node=dict(label=labels, color=node_colors, pad=14, thickness=18, sort="input",
                   line=dict(color="white", width=0.5), customdata=node_hover,
                   hovertemplate="%{customdata}<extra></extra>"),
         link=dict(source=source, target=target, value=value, color=link_colors, customdata=link_hover,
-                  hovertemplate="%{customdata}<extra></extra>")))
-    fig = _finish(fig, title, subtitle, legend=False, height=480)
-    for x, text, anchor in zip((0.0, 1.0), sides or (), ("left", "right")):
-        fig.add_annotation(x=x, y=-0.04, xref="paper", yref="paper", text=f"<b>{plain(text)}</b>", showarrow=False,
-                           xanchor=anchor, yanchor="top", font=dict(size=13))
-    return fig
+                  hovertemplate="%{customdata}<extra></extra>"))
+    sides_notes = [dict(x=x, y=-0.04, xref="paper", yref="paper", text=f"<b>{plain(text)}</b>", showarrow=False,
+                        xanchor=anchor, yanchor="top", font=dict(size=13))
+                   for x, text, anchor in zip((0.0, 1.0), sides or (), ("left", "right"))]
+    return _finish({"data": [sankey], "layout": {"annotations": sides_notes}}, title, subtitle, legend=False,
+                   height=480)
 
 
 # --------------------------------------------------------------------------- 5. contributions
@@ -280,14 +281,13 @@ def contribution_bars(contrib_row: pd.Series, lang: str = "en") -> go.Figure:
     values = points.reindex(dims).to_numpy(dtype=float)
     hover = [t("chart.contrib.hover", lang, dimension=label, points=f"{v:.1f}")
              for label, v in zip(labels, values)]
-    fig = go.Figure(go.Bar(
-        y=labels, x=values, orientation="h", marker=dict(color=LINE_COLOR), text=[f"{v:.1f}" for v in values],
-        textposition="outside", cliponaxis=False, customdata=hover, hovertemplate="%{customdata}<extra></extra>",
-        name=t("chart.contrib.x", lang)))
-    fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title=dict(text=t("chart.contrib.x", lang)),
-                     range=[min(values.min() * 1.15, 0.0), max(values.max() * 1.15, 1.0)])
-    return _finish(fig, title, subtitle, legend=False, height=160 + 40 * len(dims))
+    bar = dict(type="bar", y=labels, x=values, orientation="h", marker=dict(color=LINE_COLOR),
+               text=[f"{v:.1f}" for v in values], textposition="outside", cliponaxis=False, customdata=hover,
+               hovertemplate="%{customdata}<extra></extra>", name=t("chart.contrib.x", lang))
+    layout = dict(yaxis=dict(autorange="reversed"),
+                  xaxis=dict(title=dict(text=t("chart.contrib.x", lang)),
+                             range=[min(values.min() * 1.15, 0.0), max(values.max() * 1.15, 1.0)]))
+    return _finish({"data": [bar], "layout": layout}, title, subtitle, legend=False, height=160 + 40 * len(dims))
 
 
 # --------------------------------------------------------------------------- 6. funnel

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import os
 import re
 
 import numpy as np
@@ -74,6 +76,40 @@ def _register_template() -> None:
 
 
 _register_template()
+_TEMPLATE_JSON: dict | None = None  # the template as plain JSON, made once
+
+# plotly's property machinery (update_layout, add_annotation, add_trace: every key checked, set and
+# deep-copied) took ~30 ms of a 35 ms pyramid and most of a slider rerun (bench/load_test.py). The
+# figures are assembled as plain dicts and made a go.Figure once, unchecked. Under the tests
+# (VALUATION_CHECK_FIGURES=1, tests/conftest.py) every figure is checked in full, so a misspelt
+# property fails a test instead of being ignored by the browser.
+CHECK_FIGURES = os.environ.get("VALUATION_CHECK_FIGURES", "") == "1"
+
+
+def figure(spec: dict) -> go.Figure:
+    """A go.Figure of ``spec`` (``{"data": [trace dicts with "type"], "layout": {…}}``), checked
+    only under the tests (``CHECK_FIGURES``)."""
+    return go.Figure(spec, _validate=CHECK_FIGURES)
+
+
+def _template_json() -> dict:
+    global _TEMPLATE_JSON
+    if _TEMPLATE_JSON is None:
+        import plotly.io as pio
+
+        _TEMPLATE_JSON = pio.templates[TEMPLATE].to_plotly_json()
+    return _TEMPLATE_JSON
+
+
+def merge(into: dict, extra: dict) -> dict:
+    """``extra`` merged into ``into`` key by key (nested dicts merged, the rest replaced), as
+    plotly's update_layout does; returns ``into``."""
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge(into[key], value)
+        else:
+            into[key] = value
+    return into
 MAX_POINTS = 2000  # the most points (or cells) a figure sends to the browser
 SAMPLE_SEED = 20240101  # fixed, so the same customers are drawn on every rerun
 NOTE = "note"  # name of the annotations that explain sampling or exclusions
@@ -94,13 +130,23 @@ def _rgba(hex_color: str, alpha: float) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
-def _finish(fig: go.Figure, title: str, subtitle: str | None = None, notes=(), height: int | None = None,
+def _finish(fig: go.Figure | dict, title: str, subtitle: str | None = None, notes=(), height: int | None = None,
             legend: bool = True) -> go.Figure:
-    """The house layout: template, CJK-capable fonts, margins, a left title and notes under the plot."""
+    """The house layout: template, CJK-capable fonts, margins, a left title and notes under the plot.
+
+    ``fig`` is a go.Figure or its spec as a plain dict (``{"data": […], "layout": {…}}``, not
+    copied: it becomes the figure's); the house layout is merged into it as a dict and the
+    figure made once (:func:`figure`).
+    """
+    if isinstance(fig, go.Figure):  # not to_dict(): it turns arrays into base64 strings
+        spec = {"data": [trace.to_plotly_json() for trace in fig.data], "layout": fig.layout.to_plotly_json()}
+    else:
+        spec = fig
+    layout = spec.setdefault("layout", {})
     subtitle = _wrap(subtitle) if subtitle else subtitle
     extra = 16 * subtitle.count("<br>") if subtitle else 0
-    fig.update_layout(
-        template=TEMPLATE,
+    layout["template"] = copy.deepcopy(_template_json())
+    merge(layout, dict(
         font=dict(family=FONT_FAMILY, size=13, color="#333333"),
         hoverlabel=dict(font=dict(family=FONT_FAMILY)),
         title=dict(text=title, x=0.01, xanchor="left", yref="container", y=1, yanchor="top",
@@ -111,14 +157,15 @@ def _finish(fig: go.Figure, title: str, subtitle: str | None = None, notes=(), h
                     b=max(100, 70 + 16 * len(notes)) if notes else 55),
         showlegend=legend,
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="right", x=1),
-    )
+    ))
     if height:
-        fig.update_layout(height=height)
-    for i, note in enumerate(notes):
-        fig.add_annotation(name=NOTE, text=note, xref="paper", yref="paper", x=0, y=0, xanchor="left",
-                           yanchor="top", yshift=-52 - 16 * i, showarrow=False,
-                           font=dict(size=11, color="#777777"))
-    return fig
+        layout["height"] = height
+    if notes:
+        layout["annotations"] = list(layout.get("annotations", ())) + [
+            dict(name=NOTE, text=note, xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="top",
+                 yshift=-52 - 16 * i, showarrow=False, font=dict(size=11, color="#777777"))
+            for i, note in enumerate(notes)]
+    return figure(spec)
 
 
 def _wrap(text: str, width: int = 64) -> str:
@@ -141,12 +188,11 @@ def _wrap(text: str, width: int = 64) -> str:
 
 
 def _empty(title: str, lang: str, subtitle: str | None = None) -> go.Figure:
-    fig = go.Figure()
-    fig.add_annotation(text=t("chart.empty", lang), xref="paper", yref="paper", x=0.5, y=0.5,
-                       showarrow=False, font=dict(size=14, color="#777777"))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return _finish(fig, title, subtitle, legend=False)
+    spec = {"data": [], "layout": {
+        "annotations": [dict(text=t("chart.empty", lang), xref="paper", yref="paper", x=0.5, y=0.5,
+                             showarrow=False, font=dict(size=14, color="#777777"))],
+        "xaxis": {"visible": False}, "yaxis": {"visible": False}}}
+    return _finish(spec, title, subtitle, legend=False)
 
 
 def _money_axis(values, lang: str, what: str) -> tuple[float, dict]:
@@ -200,13 +246,20 @@ def _sample(frame: pd.DataFrame, n: int = MAX_POINTS) -> tuple[pd.DataFrame, boo
     """At most ``n`` rows, drawn with a fixed seed after ordering by customer_id (row order does not matter)."""
     if len(frame) <= n:
         return frame, False
+    # The rows DataFrame.sample(n, random_state=SAMPLE_SEED) draws, taken alone: reordering all
+    # of a million rows first took ~0.5 s of a dashboard's first run.
+    positions = np.random.RandomState(SAMPLE_SEED).choice(len(frame), size=n, replace=False)
     if "customer_id" in frame:  # stable, missing ids last: sort_values(kind="mergesort"), in Arrow
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        ids = pa.array(frame["customer_id"].astype(object).to_numpy(), type=pa.string(), from_pandas=True)
-        frame = frame.take(pc.sort_indices(ids).to_numpy())
-    return frame.sample(n=n, random_state=SAMPLE_SEED), True
+        ids = frame["customer_id"]
+        if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow":
+            values = pa.array(ids.array)
+        else:
+            values = pa.array(ids.astype(object).to_numpy(), type=pa.string(), from_pandas=True)
+        positions = pc.sort_indices(values).to_numpy()[positions]
+    return frame.take(positions), True
 
 
 def _buyer_concentration(scored: pd.DataFrame, codes=None) -> pd.DataFrame:
