@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from ui import auth, share, sidebar, state
+from ui import auth, cache, share, sidebar, state
 from valuation.data.access import Forbidden
 from valuation.data.store import StoreError
 from valuation.i18n.text import t
 
 st.set_page_config(page_title="客户价值 · Customer value", layout="wide")
+cache.new_run()  # what the last run of this thread kept for itself goes
 
 actor = auth.current_actor()  # the sign-in page when sign-in is configured and nobody is signed in
 try:

@@ -16,6 +16,8 @@ answer within 60 s.
     python bench/load_test.py --sessions 3 --seconds 10       # the short form the test runs
     python bench/load_test.py ... --json                      # one JSON object on stdout
     python bench/load_test.py --sessions 10 --sign-in         # every session signs in first (OIDC)
+    python bench/load_test.py --customers 100000               # the generated 100k dataset, not the sample
+    python bench/load_test.py --baseline                       # an empty page of five sliders: Streamlit alone
 
 Only loopback addresses are used; every loop is bounded by the duration and fixed timeouts.
 """
@@ -87,7 +89,7 @@ server_metadata_url = "{provider}/.well-known/openid-configuration"
 
 
 def start_server(db: Path, port: int | None = None, args=(), read_only: bool = False,
-                 log_name: str | None = None) -> tuple[subprocess.Popen, str]:
+                 log_name: str | None = None, script: str = "app.py") -> tuple[subprocess.Popen, str]:
     """`streamlit run app.py` on a free loopback port, with a prebuilt database; waits for health.
     ``read_only``: the app opens the file read-only (VALUATION_READ_ONLY=1), as each of several
     processes serving one file must."""
@@ -102,7 +104,7 @@ def start_server(db: Path, port: int | None = None, args=(), read_only: bool = F
     log_path = db.with_name(log_name) if log_name else db.with_suffix(".log")
     log = open(log_path, "w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+        [sys.executable, "-m", "streamlit", "run", script, "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
          "--server.fileWatcherType", "none", *args],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -131,6 +133,7 @@ class Session:
         self.sent_at: float | None = None
         self.finished = asyncio.Event()
         self.runs = 0
+        self.slider_runs_from = 0  # runs before the sliders moved (the first page load)
 
     # -- websocket messages -------------------------------------------------------------
     def on_sent(self, payload) -> None:
@@ -175,7 +178,8 @@ class Session:
 
 
 async def run_session(browser, url: str, session: Session, seconds: float, seed: int,
-                      sign_in: bool = False) -> None:
+                      sign_in: bool = False, path: str = "/tuning", ready=None) -> None:
+    """``ready``: awaited once the page's first run is done (every session's, see :func:`drive`)."""
     rng = random.Random(seed)
     context = await browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1600})
     page = await context.new_page()
@@ -192,12 +196,15 @@ async def run_session(browser, url: str, session: Session, seconds: float, seed:
             await page.get_by_role("button", name="Sign in").click(timeout=PAGE_TIMEOUT * 1000)
             await page.click(f"button[value=user{session.index}]", timeout=PAGE_TIMEOUT * 1000)
             await page.get_by_text("Signed in as").wait_for(timeout=PAGE_TIMEOUT * 1000)
-        await page.goto(f"{url}/tuning", timeout=PAGE_TIMEOUT * 1000)
+        await page.goto(f"{url}{path}", timeout=PAGE_TIMEOUT * 1000)
         await page.wait_for_selector('[data-testid="stMain"] h1', timeout=PAGE_TIMEOUT * 1000)
         sliders = page.get_by_role("slider")
         await sliders.first.wait_for(timeout=PAGE_TIMEOUT * 1000)
         await asyncio.wait_for(session.finished.wait(), PAGE_TIMEOUT)  # the first full run
         count = min(await sliders.count(), 5)  # the five weight sliders
+        if ready is not None:
+            await ready()
+        session.slider_runs_from = session.runs
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
             slider = sliders.nth(rng.randrange(count))
@@ -220,10 +227,22 @@ async def run_session(browser, url: str, session: Session, seconds: float, seed:
         await context.close()
 
 
-async def drive(url, sessions: int, seconds: float, sign_in: bool = False) -> list[Session]:
+async def drive(url, sessions: int, seconds: float, sign_in: bool = False, path: str = "/tuning",
+                on_ready=None) -> list[Session]:
     """``url``: one server's address, or a list of them (sessions take them in turn, as a proxy
-    with sticky sessions would hand them out)."""
+    with sticky sessions would hand them out). The sliders start moving once every session has
+    loaded its page; ``on_ready()`` is called then (the server's CPU is read from there on)."""
     urls = [url] if isinstance(url, str) else list(url)
+    waiting = {"n": sessions}
+    all_ready = asyncio.Event()
+
+    async def ready():
+        waiting["n"] -= 1
+        if waiting["n"] <= 0:
+            if on_ready is not None:
+                on_ready()
+            all_ready.set()
+        await asyncio.wait_for(all_ready.wait(), PAGE_TIMEOUT * 2)
     from playwright.async_api import async_playwright
 
     async with async_playwright() as p:
@@ -232,7 +251,8 @@ async def drive(url, sessions: int, seconds: float, sign_in: bool = False) -> li
                                                 "--disable-background-networking"])
         try:
             states = [Session(i) for i in range(sessions)]
-            await asyncio.gather(*(run_session(browser, urls[i % len(urls)], s, seconds, seed=i, sign_in=sign_in)
+            await asyncio.gather(*(run_session(browser, urls[i % len(urls)], s, seconds, seed=i, sign_in=sign_in,
+                                               path=path, ready=ready)
                                    for i, s in enumerate(states)))
             return states
         finally:
@@ -265,6 +285,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="sign-in enabled: a local OIDC provider, each session signs in first")
     parser.add_argument("--processes", type=int, default=1,
                         help="app processes serving one database file, each read-only; sessions take them in turn")
+    parser.add_argument("--customers", type=int, default=0,
+                        help="the generated dataset of this many customers (bench/common.py) instead of the sample")
+    parser.add_argument("--baseline", action="store_true",
+                        help="serve bench/empty_app.py (a title and five sliders): what Streamlit alone costs")
     args = parser.parse_args(argv)
     if args.sign_in and args.processes > 1:
         print("--sign-in runs one server process", file=sys.stderr)
@@ -272,8 +296,14 @@ def main(argv: list[str] | None = None) -> int:
     if not Path(CHROMIUM).exists():
         print("chromium is not installed (apt-get install chromium fonts-noto-cjk)", file=sys.stderr)
         return 2
+    script, path = ("bench/empty_app.py", "/") if args.baseline else ("app.py", "/tuning")
     with tempfile.TemporaryDirectory(prefix="valuation_load_") as tmp:
         db = Path(tmp) / "load.duckdb"
+        if args.customers:
+            from bench import common
+
+            shutil.copy(common.store_file(args.customers), db)
+            path += f"?ds=db:{common.DATASET}"
         provider = None
         if args.sign_in:
             provider, provider_url = start_provider(args.sessions)
@@ -287,17 +317,23 @@ def main(argv: list[str] | None = None) -> int:
             ensure_sample(store)  # written once, before the readers open the file
             store.close()
         else:
-            proc, url = start_server(db)
+            proc, url = start_server(db, script=script)
         procs = [proc] if args.processes <= 1 or args.sign_in else []
         urls = [url] if procs else []
         try:
             for i in range(len(urls), args.processes):
-                p, u = start_server(db, read_only=True, log_name=f"load_{i}.log")
+                p, u = start_server(db, read_only=True, log_name=f"load_{i}.log", script=script)
                 procs.append(p)
                 urls.append(u)
             started = time.perf_counter()
-            cpu_before = [cpu_seconds(p.pid) for p in procs]
-            states = asyncio.run(drive(urls, args.sessions, args.seconds, args.sign_in))
+            cpu_start = [cpu_seconds(p.pid) for p in procs]
+            cpu_before = list(cpu_start)
+
+            def sliders_start():  # every page loaded: from here the server's CPU is the slider reruns'
+                cpu_before[:] = [cpu_seconds(p.pid) for p in procs]
+
+            states = asyncio.run(drive(urls, args.sessions, args.seconds, args.sign_in, path=path,
+                                       on_ready=sliders_start))
             cpu_after = [cpu_seconds(p.pid) for p in procs]
         finally:
             if provider is not None:
@@ -326,23 +362,34 @@ def main(argv: list[str] | None = None) -> int:
         "p95_ms": round(percentile(latencies, 95) * 1000) if latencies else None,
         "max_ms": round(max(latencies) * 1000) if latencies else None,
         "processes": len(procs),
-        "server_cpu_seconds": (round(sum(cpu_after) - sum(cpu_before), 1)
+        "customers": args.customers or "sample",
+        "baseline": args.baseline,
+        # the slider phase only (after every session's first page load) and its reruns
+        "server_cpu_seconds": (round(sum(cpu_after) - sum(cpu_before), 2)
                                if None not in cpu_before + cpu_after else None),
+        "server_cpu_with_page_loads": (round(sum(cpu_after) - sum(cpu_start), 1)
+                                       if None not in cpu_start + cpu_after else None),
+        "slider_reruns": sum(s.runs - s.slider_runs_from for s in states),
         "errors": len(errors),
         "error_messages": errors[:20],
         "cpus": os.cpu_count(),
         "load_average": " ".join(f"{x:.2f}" for x in os.getloadavg()),
     }
+    reruns = result["slider_reruns"]
+    result["cpu_ms_per_rerun"] = (round(result["server_cpu_seconds"] / reruns * 1000)
+                                  if reruns and result["server_cpu_seconds"] is not None else None)
     if args.json:
         print(json.dumps(result))
     else:
-        print(f"{result['sessions']} sessions x {result['seconds']:.0f} s: {result['requests']} slider moves "
+        what = "the empty baseline page" if args.baseline else (
+            f"{args.customers:,} customers" if args.customers else "the sample")
+        print(f"{result['sessions']} sessions x {result['seconds']:.0f} s on {what}: {result['requests']} slider moves "
               f"answered, p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, max {result['max_ms']} ms, "
               f"{result['errors']} errors; {result['processes']} server process(es) used "
-              f"{result['server_cpu_seconds']} s of CPU in {result['wall_seconds']} s"
-              + (f", {result['server_cpu_seconds'] / result['requests'] * 1000:.0f} ms per slider rerun"
-                 if result['requests'] and result['server_cpu_seconds'] is not None else "")
-              + f" (load average {result['load_average']}, {result['cpus']} CPUs)")
+              f"{result['server_cpu_seconds']} s of CPU on {reruns} slider reruns"
+              + (f", {result['cpu_ms_per_rerun']} ms per rerun" if result["cpu_ms_per_rerun"] is not None else "")
+              + f" ({result['server_cpu_with_page_loads']} s with the page loads, {result['wall_seconds']} s in all;"
+              f" load average {result['load_average']}, {result['cpus']} CPUs)")
         for message in errors[:20]:
             print("  " + message)
     return 0 if not errors and latencies else 1

@@ -505,3 +505,44 @@ def test_pyramid_and_sankey_from_tier_codes_equal_the_figures_from_labels(lang):
     no_prospects = after[after["tier"] != "prospect"]
     assert charts.tier_pyramid(no_prospects, lang, codes=codes["after"][after["tier"].to_numpy() != "prospect"]
                                ).to_json() == charts.tier_pyramid(no_prospects, lang).to_json()
+
+
+def _decoded(value):
+    """A figure's JSON with plotly's base64 arrays ({"dtype", "bdata"}) written out as lists."""
+    import base64
+
+    if isinstance(value, dict):
+        if set(value) >= {"dtype", "bdata"}:
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            return _decoded((array.reshape(value["shape"].split(", ")) if "shape" in value else array).tolist())
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_what_streamlit_sends_of_a_figure_is_the_figure_plotly_would_send(sample_scored, lang):
+    """style.Figure skips plotly's deep copy and base64 pass when Streamlit asks for the figure's
+    dict (#17): the JSON sent to the browser holds the same figure, and the figure is unchanged."""
+    import json
+
+    import plotly.graph_objects as go
+    import plotly.io as pio
+    import plotly.tools
+
+    codes = np.array([tiers.TIERS.index(x) for x in sample_scored["tier"]])
+    figures = [charts.tier_pyramid(sample_scored, lang, codes=codes), charts_matrix.value_matrix(sample_scored, lang),
+               charts.migration_sankey(sample_scored["tier"], sample_scored["tier"], lang),
+               charts.whale_curve(sample_scored, lang)]
+    for fig in figures:
+        assert isinstance(fig, style.Figure)
+        before = fig.to_json()
+        # what st.plotly_chart does with it
+        sent = plotly.tools.return_figure_from_figure_or_data(fig, validate_figure=True)
+        spec = pio.to_json(sent, validate=False)
+        plain = go.Figure(fig).to_json()  # an ordinary go.Figure of the same figure
+        assert _decoded(json.loads(spec)) == _decoded(json.loads(plain))
+        assert fig.to_json() == before

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from dataclasses import replace
 
@@ -75,11 +76,38 @@ def _prepared(key: str, _store, _dataset: str, _as_of: dt.date | None, _clv: Clv
     return persist.prepare_dataset(_store, _dataset, _as_of, _clv, _custom, wait=False)
 
 
+# What this script run already got from the two caches every page asks dozens of times a run
+# (~20 calls each on the tuning page): Streamlit's cached-function call inspects the function's
+# signature and hashes its arguments every time. One dict per script thread (Streamlit starts a
+# thread per run, so it goes with the run); it holds what the caches hold for the same keys.
+_RUN = threading.local()
+
+
+def _this_run() -> dict:
+    memo = getattr(_RUN, "memo", None)
+    if memo is None or len(memo) > 16:  # bounded: fragment reruns do not call new_run()
+        memo = _RUN.memo = {}
+    return memo
+
+
+def new_run() -> None:
+    """A script run starts (app.py): nothing of an earlier run on this thread is reused."""
+    _RUN.memo = {}
+
+
 def prepared(ctx: state.Context, clv: ClvSettings | None = None,
              custom: tuple[str, ...] = ()) -> pipeline.Prepared:
     """Features, CLV and dimension scores of the current dataset and as-of date (SQL + fit, cached)."""
     clv = clv or settings().clv
     key = _key(version(ctx), ctx.as_of, clv, custom)
+    run = _this_run()
+    if ("prepared", key) in run:
+        return run["prepared", key]
+    run["prepared", key] = prep = _prepared_now(ctx, key, clv, custom)
+    return prep
+
+
+def _prepared_now(ctx: state.Context, key: str, clv: ClvSettings, custom: tuple[str, ...]) -> pipeline.Prepared:
     args = (key, ctx.store, ctx.dataset, ctx.as_of, clv, custom)
     if key in _PREPARED_KEYS:  # computed before (a page asks many times per rerun): no spinner
         return _prepared(*args)
@@ -106,7 +134,11 @@ def scored(ctx: state.Context, value: Settings | None = None) -> pd.DataFrame:
     value = value or settings()
     custom = tuple(c for c, _ in value.weights.custom)
     prep = prepared(ctx, value.clv, custom)
-    return _scored(_key(version(ctx), ctx.as_of, value), value, prep)
+    key = _key(version(ctx), ctx.as_of, value)
+    run = _this_run()
+    if ("scored", key) not in run:
+        run["scored", key] = _scored(key, value, prep)
+    return run["scored", key]
 
 
 def kept(ctx: state.Context, name: str, inputs: tuple, build, value: Settings | None = None):

@@ -106,7 +106,7 @@ with right:
         st.caption(t("tuning.sankey_left_out", lang, prospects=f"{left_out.get('prospect', 0):,}",
                      below=f"{left_out.get('below_zero', 0):,}"))
 
-EXPLAIN_OPTIONS = 1000  # the selector lists the best-scored customers; a million would not load
+EXPLAIN_OPTIONS = 1000  # the selector lists the biggest buyers; a million would not load
 
 
 @st.fragment
@@ -145,14 +145,18 @@ def _drivers(movers) -> list[str]:
     return [f"{exports.dimension_label(d, lang)} {p:+.1f}" for d, p in zip(drivers["driver"], drivers["driver_points"])]
 
 
-def _explain_options(current):
-    """The best-scored buyers (ids, names, rows) the explanation offers, best first."""
-    buyers = np.flatnonzero(current["has_orders"].to_numpy(dtype=bool))
-    composite = current["composite"].to_numpy()[buyers]
-    if len(buyers) > EXPLAIN_OPTIONS:  # the best ones, without sorting everyone
-        buyers = buyers[np.argpartition(-composite, EXPLAIN_OPTIONS - 1)[:EXPLAIN_OPTIONS]]
-        composite = current["composite"].to_numpy()[buyers]
-    ranked = current.iloc[buyers[np.argsort(-composite, kind="stable")]]
+def _explain_options(features):
+    """The biggest buyers by 12-month revenue (ids, names, rows) the explanation offers, biggest first.
+
+    The same list whatever the weights: a customer chosen stays chosen while the sliders move,
+    and a slider move does not send a thousand options again.
+    """
+    buyers = np.flatnonzero(features["has_orders"].to_numpy(dtype=bool))
+    revenue = np.nan_to_num(features["revenue_12m"].to_numpy(dtype=float)[buyers], nan=0.0)
+    if len(buyers) > EXPLAIN_OPTIONS:  # the biggest ones, without sorting everyone
+        top = np.argpartition(-revenue, EXPLAIN_OPTIONS - 1)[:EXPLAIN_OPTIONS]
+        buyers, revenue = buyers[top], revenue[top]
+    ranked = features.iloc[buyers[np.argsort(-revenue, kind="stable")]]
     ids = ranked["customer_id"].tolist()
     # the options as the text shown ("C000123 · 名称"), so the selectbox formats nothing per rerun
     options = [f"{c} · {n}" for c, n in zip(ids, ranked["name"].fillna("").astype(str))]
@@ -165,7 +169,7 @@ def explain() -> None:
     """One customer's composite split by dimension; choosing another reruns this part only."""
     st.subheader(t("tuning.explain", lang))
     current = cache.scored(ctx, settings)
-    options, rows = cache.kept(ctx, "explain_options", (settings,), lambda: _explain_options(current))
+    options, rows = cache.kept(ctx, "explain_options", (), lambda: _explain_options(cache.prepared(ctx).features))
     who = st.selectbox(t("tuning.explain_who", lang), options, key="explain_customer")
     if who:
         prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))

@@ -288,7 +288,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "tuning.direction_all": ("所有变动", "Every change"),
     "tuning.no_movers": ("与基准相比没有客户变动。", "No customer moved against the baseline."),
     "tuning.explain": ("单个客户得分拆解", "One customer's score, explained"),
-    "tuning.explain_who": ("选择客户", "Customer"),
+    "tuning.explain_who": ("选择客户（近12个月收入从高到低）", "Customer (biggest 12-month revenue first)"),
     "help.current": ("近12个月净利润的百分位。", "Percentile of net profit over 12 months."),
     "help.future": ("预测客户终身价值的百分位。", "Percentile of predicted lifetime value."),
     "help.credit": ("按时付款率、逾期天数、逾期金额。", "On-time ratio, days late, overdue amount."),
