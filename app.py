@@ -1,5 +1,7 @@
 """Streamlit entry point: page config, shared sidebar, navigation."""
 
+import time
+
 import streamlit as st
 
 from ui import auth, cache, share, sidebar, state
@@ -7,6 +9,7 @@ from valuation.data.access import Forbidden
 from valuation.data.store import StoreError
 from valuation.i18n.text import t
 
+started = time.perf_counter()
 st.set_page_config(page_title="客户价值 · Customer value", layout="wide")
 cache.new_run()  # what the last run of this thread kept for itself goes
 
@@ -43,3 +46,4 @@ except Forbidden as exc:  # the pages hide what a role may not do; the store ref
 except StoreError as exc:  # a stored dataset that cannot be read as it is (damaged features, say)
     state.show_error(exc, ctx.lang)
 share.write_url(state.context())
+state.log_run(navigation.url_path, time.perf_counter() - started)  # VALUATION_RUN_LOG (docs/scale-out.md)

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import json
 import os
 import random
@@ -100,7 +101,8 @@ def start_server(db: Path, port: int | None = None, args=(), read_only: bool = F
         ensure_sample(store)  # built before any session, so no session pays for it
         store.close()
     port = port or free_port()
-    env = {**os.environ, "VALUATION_DB": str(db), **({"VALUATION_READ_ONLY": "1"} if read_only else {})}
+    env = {**os.environ, "VALUATION_DB": str(db), "VALUATION_RUN_LOG": str(db.with_name("runs.tsv")),
+           **({"VALUATION_READ_ONLY": "1"} if read_only else {})}
     log_path = db.with_name(log_name) if log_name else db.with_suffix(".log")
     log = open(log_path, "w")
     proc = subprocess.Popen(
@@ -268,6 +270,19 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def server_run_seconds(path: Path, since) -> list[float]:
+    """The run times app.py logged (VALUATION_RUN_LOG) from ``since`` on; [] without a log
+    (the empty baseline page writes none)."""
+    if since is None or not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stamp, _page, seconds = line.split("\t")
+        if dt.datetime.fromisoformat(stamp) >= since:
+            out.append(float(seconds))
+    return out
+
+
 def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -329,8 +344,11 @@ def main(argv: list[str] | None = None) -> int:
             cpu_start = [cpu_seconds(p.pid) for p in procs]
             cpu_before = list(cpu_start)
 
+            slider_phase = {}
+
             def sliders_start():  # every page loaded: from here the server's CPU is the slider reruns'
                 cpu_before[:] = [cpu_seconds(p.pid) for p in procs]
+                slider_phase["from"] = dt.datetime.now(dt.timezone.utc)
 
             states = asyncio.run(drive(urls, args.sessions, args.seconds, args.sign_in, path=path,
                                        on_ready=sliders_start))
@@ -347,6 +365,7 @@ def main(argv: list[str] | None = None) -> int:
                     p.kill()
         wall = time.perf_counter() - started
         server_log = "".join(f.read_text(errors="replace") for f in Path(tmp).glob("*.log"))
+        run_seconds = server_run_seconds(Path(tmp) / "runs.tsv", slider_phase.get("from"))
     latencies = [x for s in states for x in s.latencies]
     errors = [e for s in states for e in s.errors]
     if "Traceback" in server_log:
@@ -370,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
         "server_cpu_with_page_loads": (round(sum(cpu_after) - sum(cpu_start), 1)
                                        if None not in cpu_start + cpu_after else None),
         "slider_reruns": sum(s.runs - s.slider_runs_from for s in states),
+        # the script's own time per run on the server (app.py's VALUATION_RUN_LOG), without the browsers
+        "server_run_p50_ms": round(statistics.median(run_seconds) * 1000) if run_seconds else None,
+        "server_run_p95_ms": round(percentile(run_seconds, 95) * 1000) if run_seconds else None,
         "errors": len(errors),
         "error_messages": errors[:20],
         "cpus": os.cpu_count(),
@@ -390,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
               + (f", {result['cpu_ms_per_rerun']} ms per rerun" if result["cpu_ms_per_rerun"] is not None else "")
               + f" ({result['server_cpu_with_page_loads']} s with the page loads, {result['wall_seconds']} s in all;"
               f" load average {result['load_average']}, {result['cpus']} CPUs)")
+        if run_seconds:
+            print(f"  the server's own run time per rerun (app.py, without the browsers): p50 "
+                  f"{result['server_run_p50_ms']} ms, p95 {result['server_run_p95_ms']} ms over {len(run_seconds)} runs")
         for message in errors[:20]:
             print("  " + message)
     return 0 if not errors and latencies else 1

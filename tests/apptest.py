@@ -56,3 +56,8 @@ def open_page(at: AppTest, name: str) -> AppTest:
 
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
+
+
+def preset_box(at: AppTest):
+    """Weight tuning's preset box (its key names the preset the weights are: ui/controls.py)."""
+    return next(box for box in at.selectbox if box.key and box.key.startswith("preset::"))

@@ -52,7 +52,7 @@ def _title(page) -> str:
 def _press(page, key: str) -> None:
     page.locator("body").press(key)
     page.wait_for_timeout(300)
-    _settle(page)
+    _settle(page, quiet=0.4)
 
 
 @pytest.mark.parametrize("lang, size", [("zh", (1280, 720)), ("en", (1280, 720)), ("zh", (1920, 1080))])
@@ -67,7 +67,7 @@ def test_every_slide_fits_the_screen_reads_large_and_answers_the_keyboard(server
         page = browser.new_context(locale="zh-CN" if lang == "zh" else "en-US",
                                    viewport={"width": width, "height": height}).new_page()
         page.goto(f"{server}/present?lang={lang}")
-        _settle(page)
+        _settle(page, quiet=0.4)
         for i, expected in enumerate(TITLES[lang]):
             assert _title(page) == expected
             page.wait_for_function("""() => document.querySelector('[data-testid="stPlotlyChart"] svg text')

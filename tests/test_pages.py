@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from tests.apptest import metric, open_page, start
+from tests.apptest import metric, open_page, preset_box, start
 from valuation.analysis import insights
 from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
 from valuation.i18n.format import format_money
@@ -85,7 +85,7 @@ def test_raising_the_loyalty_weight_moves_a_named_customer_from_c_to_b(app, engi
 
 def test_the_tuned_weights_carry_over_to_the_overview(app, engine):
     open_page(app, "tuning")
-    app.selectbox(key="preset").set_value("growth_first").run()
+    preset_box(app).set_value("growth_first").run()
     assert app.slider(key="w::growth").value == 40.0
     open_page(app, "overview")
     expected = pipeline.score(engine, replace(Settings(), weights=Settings().weights.__class__(
@@ -412,7 +412,7 @@ def test_customers_page_shows_overdue_ageing_by_tier_and_it_follows_the_weights(
     assert buckets == pytest.approx(shown.loc["Total", "Overdue in all"], rel=1e-12)
     before = shown.loc["Tier A (core)", "Overdue in all"] if "Tier A (core)" in shown.index else 0.0
     open_page(app, "tuning")
-    app.selectbox(key="preset").set_value("growth_first").run()
+    preset_box(app).set_value("growth_first").run()
     open_page(app, "customers")
     after = next(d.value for d in app.dataframe if "Over 90 days overdue" in d.value.columns).set_index("Tier")
     assert after.loc["Total", "Overdue in all"] == shown.loc["Total", "Overdue in all"]  # the same invoices

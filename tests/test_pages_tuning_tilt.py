@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.apptest import prepared_sample, sample_db, metric, open_page, start
+from tests.apptest import metric, open_page, prepared_sample, preset_box, sample_db, start
 from valuation.model import pipeline, tiers
 from valuation.model.settings import Settings, Tilt
 
@@ -62,13 +62,13 @@ def test_tuning_says_what_the_weights_do(db_path, engine, monkeypatch):
     said to follow the cut-offs, the Sankey leaves out what weights cannot move, movers say why."""
     app = start(db_path, monkeypatch)
     open_page(app, "tuning")
-    assert app.selectbox(key="preset").value == "balanced"
+    assert preset_box(app).value == "balanced"
     captions = [c.value for c in app.caption]
     assert "Weights add up to 100; each counts by its share of the composite: Current contribution 30%, " \
            "Future contribution 25%, Credit 15%, Loyalty 15%, Growth potential 15%" in captions
     assert any(c.startswith("Tier sizes follow the cut-offs (A 5%, B 15%, C 30%)") for c in captions)
     app.slider(key="w::loyalty").set_value(35.0).run()
-    assert app.selectbox(key="preset").value == "custom"
+    assert preset_box(app).value == "custom"
     captions = [c.value for c in app.caption]
     assert any(c.startswith("Weights add up to 120;") and "Loyalty 29%" in c for c in captions)
     counts = pipeline.score(engine)["tier"].value_counts()
@@ -80,7 +80,7 @@ def test_tuning_says_what_the_weights_do(db_path, engine, monkeypatch):
     assert movers["Main reason"].str.startswith("Loyalty +").all()  # only loyalty moved
     # back to the preset's weights: the box says so again
     app.slider(key="w::loyalty").set_value(15.0).run()
-    assert app.selectbox(key="preset").value == "balanced"
+    assert preset_box(app).value == "balanced"
 
 
 def test_a_tilt_is_the_main_reason_of_the_moves_it_causes(db_path, monkeypatch):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest import preset_box
 from valuation.data import store as store_mod
 from valuation.data.store import Store, StoreError, ensure_sample
 from valuation.model.settings import LifecycleRules, Settings, TierCuts, Weights
@@ -151,14 +152,14 @@ def test_a_saved_view_reloads_to_the_same_tiers(app):
     app.session_state["lang"] = "en"
     app.run()
     app.switch_page("views/tuning.py").run()
-    app.selectbox(key="preset").set_value("loyalty_first").run()
+    preset_box(app).set_value("loyalty_first").run()
     tuned = tiers_shown(app)
     app.text_input(key="view_name").set_value("loyalty view")
     app.button(key="view_save").click().run()
     assert "Saved view “loyalty view”." in [s.value for s in app.success]
     # Change everything, then load the view back.
     app.switch_page("views/tuning.py").run()
-    app.selectbox(key="preset").set_value("growth_first").run()
+    preset_box(app).set_value("growth_first").run()
     assert tiers_shown(app) != tuned
     app.selectbox(key="view_choice").set_value("loyalty view")
     app.button(key="view_load").click().run()

@@ -25,8 +25,24 @@ def _on_weight(dim: str) -> None:
     cache.update_settings(weights=s.weights.with_weight(dim, value))
 
 
-def _on_preset() -> None:
-    name = st.session_state[PRESET_KEY]
+def preset_key(weights: Weights) -> str:
+    """The preset box's key: it names the preset the weights were when the box was drawn ("custom"
+    when none), and a new box is drawn whenever that changes.
+
+    Two slider moves in quick succession (two arrow keys, a drag) send the second move with the
+    browser's old box and its old value, before it has drawn the new box; Streamlit sees a value
+    for a box it did not draw in the interrupted run and calls its callback, which put the sliders
+    back on the preset (3 of 10 loads in Chromium, 2026-12-05, tests/test_browser.py). The old
+    box's value is always its own preset, which a person choosing cannot send (choosing the value
+    shown is no change): :func:`_on_preset` ignores it.
+    """
+    return f"{PRESET_KEY}::{preset_of(weights) or 'custom'}"
+
+
+def _on_preset(key: str) -> None:
+    name = st.session_state[key]
+    if name == key.split("::", 1)[1]:
+        return  # a stale echo of the box as it was drawn, not a choice (preset_key)
     if name in PRESETS:
         preset = PRESETS[name]
         current = cache.settings().weights
@@ -50,12 +66,12 @@ def weight_controls(dimensions: tuple[str, ...], lang: str, *, container=st) -> 
     they survive switching pages.
     """
     weights = cache.settings().weights
-    names = list(PRESETS)
+    names = list(PRESETS) + ["custom"]
     # The box always names what the sliders hold: a preset, or "custom" once a slider left it.
-    st.session_state[PRESET_KEY] = preset_of(weights) or "custom"
-    container.selectbox(t("tuning.preset", lang), names + ["custom"],
+    key = preset_key(weights)
+    container.selectbox(t("tuning.preset", lang), names, index=names.index(preset_of(weights) or "custom"),
                         format_func=lambda n: t(f"preset.{n}", lang) if n in PRESETS else t("tuning.custom", lang),
-                        key=PRESET_KEY, on_change=_on_preset)
+                        key=key, on_change=_on_preset, args=(key,))
     values = weights.as_dict()
     for dim in dimensions:
         key = _slider_key(dim)

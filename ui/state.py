@@ -170,3 +170,18 @@ __all__ = ["Context", "DB", "SESSION", "SAMPLE_DATASET", "StoreError", "context"
            "order_date_range", "parse_ref", "ref", "select_dataset_next_run", "session_store",
            "set_context", "shared_store", "show_error", "store_for", "clear_dataset_caches",
            "features_info"]
+
+
+def log_run(page: str, seconds: float) -> None:
+    """One line per script run (UTC time, page, seconds) appended to the file ``VALUATION_RUN_LOG``
+    names, when it is set: how long the server takes per rerun under a team's load, apart from the
+    browsers (bench/load_test.py reads it; docs/scale-out.md)."""
+    path = os.environ.get("VALUATION_RUN_LOG")
+    if not path:
+        return
+    line = f"{dt.datetime.now(dt.timezone.utc).isoformat(timespec='milliseconds')}\t{page}\t{seconds:.4f}\n"
+    try:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+    except OSError:  # a log that cannot be written never stops the page
+        pass
