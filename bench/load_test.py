@@ -210,7 +210,7 @@ async def run_session(browser, url: str, session: Session, seconds: float, seed:
         deadline = time.perf_counter() + seconds
         while time.perf_counter() < deadline:
             slider = sliders.nth(rng.randrange(count))
-            now = float(await slider.get_attribute("aria-valuenow") or 0)
+            now = float(await slider.input_value() or 0)  # Streamlit's slider is an <input type=range>
             key = "ArrowLeft" if now >= 60 or (now > 0 and rng.random() < 0.5) else "ArrowRight"
             await slider.focus()
             session.finished.clear()
