@@ -61,3 +61,14 @@ def metric(at: AppTest, label: str) -> str:
 def preset_box(at: AppTest):
     """Weight tuning's preset box (its key names the preset the weights are: ui/controls.py)."""
     return next(box for box in at.selectbox if box.key and box.key.startswith("preset::"))
+
+
+def orders_only_frame():
+    """60 orders of 12 customers (K0…K11), every 11 days from 2023-01-01: a dataset with nothing
+    but orders (no cost, payments, service or customer attributes)."""
+    import pandas as pd
+
+    rng = pd.Series(range(60))
+    return pd.DataFrame({"customer_id": "K" + (rng % 12).astype(str),
+                         "order_date": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng * 11, unit="D"),
+                         "amount": 100.0 + rng * 7})

@@ -8,9 +8,9 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from tests.apptest import metric, open_page, preset_box, start
+from tests.apptest import metric, open_page, orders_only_frame, prepared_sample, preset_box, start
 from valuation.analysis import insights
-from valuation.data.store import SAMPLE_DATASET, Store, ensure_sample
+from valuation.data.store import Store, ensure_sample
 from valuation.i18n.format import format_money
 from valuation.model import lifecycle, pipeline
 from valuation.model.settings import Settings
@@ -28,10 +28,7 @@ def db_path(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engine(db_path):
     """The engine's own answers on the same data, to compare the pages with."""
-    store = Store(db_path, read_only=True)
-    prepared = pipeline.prepare(store, SAMPLE_DATASET)
-    store.close()
-    return prepared
+    return prepared_sample(db_path)
 
 
 @pytest.fixture
@@ -203,11 +200,7 @@ def thin_db(tmp_path_factory):
     one = pd.DataFrame({"customer_id": ["ONLY"], "order_date": pd.to_datetime(["2024-05-01"]),
                         "amount": [1200.0]})
     store.replace_dataset("one", {"orders": one})
-    rng = pd.Series(range(60))
-    bare = pd.DataFrame({"customer_id": "K" + (rng % 12).astype(str),
-                         "order_date": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng * 11, unit="D"),
-                         "amount": 100.0 + rng * 7})
-    store.replace_dataset("orders_only", {"orders": bare})
+    store.replace_dataset("orders_only", {"orders": orders_only_frame()})
     store.close()
     return path
 

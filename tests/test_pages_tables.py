@@ -8,7 +8,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.apptest import open_page, start
+from tests.apptest import open_page, orders_only_frame, start
 from ui.widgets import NUMBER_FORMATS
 from valuation.data.store import Store, ensure_sample
 from valuation.present import exports
@@ -21,11 +21,7 @@ def db_path(tmp_path_factory):
     path = tmp_path_factory.mktemp("tables") / "app.duckdb"
     store = Store(path)
     ensure_sample(store)
-    rng = pd.Series(range(60))
-    bare = pd.DataFrame({"customer_id": "K" + (rng % 12).astype(str),
-                         "order_date": pd.Timestamp("2023-01-01") + pd.to_timedelta(rng * 11, unit="D"),
-                         "amount": 100.0 + rng * 7})
-    store.replace_dataset("orders_only", {"orders": bare})
+    store.replace_dataset("orders_only", {"orders": orders_only_frame()})
     store.close()
     return path
 

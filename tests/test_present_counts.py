@@ -11,9 +11,8 @@ from dataclasses import replace
 import pytest
 from openpyxl import load_workbook
 
-from tests.apptest import sample_db, open_page, start
+from tests.apptest import open_page, prepared_sample, sample_db, start
 from tests.test_pages_explore import array
-from valuation.data.store import SAMPLE_DATASET, Store
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import TEXT, t
 from valuation.model import pipeline
@@ -32,10 +31,7 @@ def db_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def engine(db_path):
-    store = Store(db_path, read_only=True)
-    prepared = pipeline.prepare(store, SAMPLE_DATASET)
-    store.close()
-    return prepared
+    return prepared_sample(db_path)
 
 
 def _number(text) -> int:

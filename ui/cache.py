@@ -58,8 +58,6 @@ def version(ctx: state.Context) -> str:
     return value
 
 
-# cache_resource, not cache_data: a prepared dataset of a million customers is returned
-# without a pickled copy on every rerun. Callers must not mutate it.
 # The keys of the two caches every page asks for dozens of times a run are one string each
 # (repr of frozen dataclasses: exact and stable): Streamlit hashing the Settings dataclass field
 # by field took ~60 ms of every tuning-page rerun at 100k customers (bench/bench_rerun.py).
@@ -83,11 +81,14 @@ def _prepared(key: str, _store, _dataset: str, _as_of: dt.date | None, _clv: Clv
 _RUN = threading.local()
 
 
-def _this_run() -> dict:
+def _in_run(kind: str, key: str, get):
+    """``get()`` once per ``(kind, key)`` in this script run."""
     memo = getattr(_RUN, "memo", None)
     if memo is None or len(memo) > 16:  # bounded: fragment reruns do not call new_run()
         memo = _RUN.memo = {}
-    return memo
+    if (kind, key) not in memo:
+        memo[kind, key] = get()
+    return memo[kind, key]
 
 
 def new_run() -> None:
@@ -100,11 +101,7 @@ def prepared(ctx: state.Context, clv: ClvSettings | None = None,
     """Features, CLV and dimension scores of the current dataset and as-of date (SQL + fit, cached)."""
     clv = clv or settings().clv
     key = _key(version(ctx), ctx.as_of, clv, custom)
-    run = _this_run()
-    if ("prepared", key) in run:
-        return run["prepared", key]
-    run["prepared", key] = prep = _prepared_now(ctx, key, clv, custom)
-    return prep
+    return _in_run("prepared", key, lambda: _prepared_now(ctx, key, clv, custom))
 
 
 def _prepared_now(ctx: state.Context, key: str, clv: ClvSettings, custom: tuple[str, ...]) -> pipeline.Prepared:
@@ -135,10 +132,7 @@ def scored(ctx: state.Context, value: Settings | None = None) -> pd.DataFrame:
     custom = tuple(c for c, _ in value.weights.custom)
     prep = prepared(ctx, value.clv, custom)
     key = _key(version(ctx), ctx.as_of, value)
-    run = _this_run()
-    if ("scored", key) not in run:
-        run["scored", key] = _scored(key, value, prep)
-    return run["scored", key]
+    return _in_run("scored", key, lambda: _scored(key, value, prep))
 
 
 def kept(ctx: state.Context, name: str, inputs: tuple, build, value: Settings | None = None):

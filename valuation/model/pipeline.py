@@ -305,16 +305,15 @@ def derived(prepared: Prepared) -> tuple[pd.DataFrame, dict]:
     RFM, loss drivers and the ranker's id order (once per dataset), value classes and lifecycle
     stages under the default rules; with the rules they were made under (:func:`restore_derived`).
 
-    About 1.5 s at a million customers, which a prepared file read back after a restart would
+    About 1.2 s at a million customers, which a prepared file read back after a restart would
     otherwise spend again on its first score. Empty when the features take the plain way.
     """
-    default = Settings()
-    score(prepared, default)  # fills the memo
-    static = prepared._memo.get(("static",))
-    classes = prepared._memo.get(("classes", default.classes))
-    stage = prepared._memo.get(("lifecycle", default.lifecycle))
-    if static is None or classes is None or stage is None:
+    if _plain_way(prepared.features, prepared.scores):
         return pd.DataFrame(index=prepared.features.index), {}
+    default = Settings()
+    static = _static(prepared)
+    classes = _value_classes(prepared, default.classes)
+    stage = _stages(prepared, default.lifecycle)
     parts = {
         "rfm": static["rfm"], "loss": static["loss"], "lifecycle": stage,
         "ranker": pd.DataFrame({"id_order": static["ranker"].id_order()}, index=prepared.features.index),
@@ -342,9 +341,9 @@ def restore_derived(prepared: Prepared, frame: pd.DataFrame, rules: dict) -> Non
     default = Settings()
     if rules.get("classes") == repr(default.classes):
         classes = part("classes")
-        prepared._memo[("classes", default.classes)] = (classes["strategic_value"], classes["value_class"])
+        prepared._memo[_CLASSES, default.classes] = (classes["strategic_value"], classes["value_class"])
     if rules.get("lifecycle") == repr(default.lifecycle):
-        prepared._memo[("lifecycle", default.lifecycle)] = part("lifecycle")
+        prepared._memo[_LIFECYCLE, default.lifecycle] = part("lifecycle")
 
 
 def _composite(prepared: Prepared, scores: pd.DataFrame, weights, tilt: Tilt = Tilt()) -> pd.Series:
@@ -390,6 +389,26 @@ def tier_codes(prepared: Prepared, settings: Settings = Settings()) -> np.ndarra
     return prepared.memo(key, compute, limit=32)
 
 
+_CLASSES, _LIFECYCLE = "classes", "lifecycle"  # memo kinds, per rule set
+
+
+def _value_classes(prepared: Prepared, rules) -> tuple[pd.Series, pd.Series]:
+    """:func:`_classes` of the prepared customers, kept per rule set."""
+    return prepared.memo((_CLASSES, rules), lambda: _classes(prepared.features, prepared.scores,
+                                                             _static(prepared)["has"], rules), limit=8)
+
+
+def _stages(prepared: Prepared, rules) -> pd.DataFrame:
+    """Lifecycle stage, silent-beyond-usual and the three grades per customer, kept per rule set."""
+    def build():
+        f = prepared.features
+        frame = pd.DataFrame({"lifecycle_stage": lifecycle.lifecycle_stage(f, rules),
+                              "silent_beyond_usual": lifecycle.silent_beyond_usual(f, rules)}, copy=False)
+        return pd.concat([frame, tiers.grades(prepared.scores, _static(prepared)["has"], f["net_profit_12m"],
+                                              frame["lifecycle_stage"])], axis=1)
+    return prepared.memo((_LIFECYCLE, rules), build, limit=8)
+
+
 def _classes(f: pd.DataFrame, scores: pd.DataFrame, has: pd.Series, rules) -> tuple[pd.Series, pd.Series]:
     """Strategic value (¥) and value class per customer under ``rules`` (money, seed 000)."""
     wallet_profit = f["wallet_profit_pv"] if "wallet_profit_pv" in f else pd.Series(np.nan, index=f.index)
@@ -397,6 +416,18 @@ def _classes(f: pd.DataFrame, scores: pd.DataFrame, has: pd.Series, rules) -> tu
     actual = f["actual_value"] if "actual_value" in f else f["clv"]
     growth = scores["growth"] if "growth" in scores else None
     return strategic, tiers.assign_value_class(actual, strategic, f["net_profit_12m"], has, rules, growth)
+
+
+def _score_names(scores: pd.DataFrame) -> list[str]:
+    return [f"score_{dim}" if dim.startswith("custom:") else dim for dim in scores.columns]
+
+
+def _plain_way(f: pd.DataFrame, scores: pd.DataFrame) -> bool:
+    """Features whose columns :func:`score` cannot assemble the fast way (names that clash, twice
+    the same, another index): :func:`_score_by_columns` scores them on a copy."""
+    names = _score_names(scores)
+    return bool((set(names) | set(SCORE_COLUMNS)) & set(f.columns)) or f.columns.has_duplicates \
+        or len(set(names)) != len(names) or not scores.index.equals(f.index)
 
 
 def score(prepared: Prepared, settings: Settings = Settings()) -> pd.DataFrame:
@@ -410,24 +441,15 @@ def score(prepared: Prepared, settings: Settings = Settings()) -> pd.DataFrame:
     """
     f = prepared.features
     scores = _with_custom_scores(prepared, settings)
-    names = [f"score_{dim}" if dim.startswith("custom:") else dim for dim in scores.columns]
-    if (set(names) | set(SCORE_COLUMNS)) & set(f.columns) or f.columns.has_duplicates \
-            or len(set(names)) != len(names) or not scores.index.equals(f.index):
+    names = _score_names(scores)
+    if _plain_way(f, scores):
         return _score_by_columns(prepared, scores, settings)  # unusual columns: the plain way
     static = _static(prepared)
-    has = static["has"]
     composite = _composite(prepared, scores, settings.weights, settings.tilt)
     codes = prepared.memo(("tiers", settings.weights, settings.tilt, settings.tiers, tuple(scores.columns)),
                           lambda: static["ranker"].codes(composite.to_numpy(), settings.tiers), limit=32)
-    strategic, value_class = prepared.memo(("classes", settings.classes), lambda: _classes(f, scores, has,
-                                                                                          settings.classes), limit=8)
-    def stages():
-        frame = pd.DataFrame({"lifecycle_stage": lifecycle.lifecycle_stage(f, settings.lifecycle),
-                              "silent_beyond_usual": lifecycle.silent_beyond_usual(f, settings.lifecycle)},
-                             copy=False)
-        return pd.concat([frame, tiers.grades(prepared.scores, has, f["net_profit_12m"],
-                                              frame["lifecycle_stage"])], axis=1)
-    stage = prepared.memo(("lifecycle", settings.lifecycle), stages, limit=8)
+    strategic, value_class = _value_classes(prepared, settings.classes)  # growth is never a custom score
+    stage = _stages(prepared, settings.lifecycle)
     dims = scores.set_axis(names, axis=1)
     middle = pd.DataFrame({"composite": composite, "tier": static["ranker"].labels(codes),
                            "strategic_value": strategic, "value_class": value_class},

@@ -47,11 +47,7 @@ class TierRanker:
 
     def __init__(self, net_profit_12m: pd.Series, has_orders: pd.Series,
                  customer_id: pd.Series | None = None, index: pd.Index | None = None):
-        self.index = net_profit_12m.index if index is None else index
-        has = np.asarray(has_orders, dtype=bool)
-        below = has & (np.asarray(net_profit_12m, dtype=float) < 0)
-        self.base = np.where(below, TIERS.index("below_zero"), TIERS.index("prospect")).astype(np.int8)
-        self.ranked = np.flatnonzero(has & ~below)
+        self._split(net_profit_12m, has_orders, index)
         ids = (customer_id if customer_id is not None else pd.Series(self.index, index=self.index))
         ids = pd.Series(ids).iloc[self.ranked].astype(str)
         if isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow" and not ids.hasnans:
@@ -62,6 +58,14 @@ class TierRanker:
         order = np.asarray(pc.sort_indices(values, sort_keys=[("", "ascending")]))
         self.id_rank = np.empty(len(order), dtype=np.int64)
         self.id_rank[order] = np.arange(len(order))
+
+    def _split(self, net_profit_12m: pd.Series, has_orders: pd.Series, index: pd.Index | None) -> None:
+        """Who is below zero, who is a prospect (``base``), and the rows ranked into A-D."""
+        self.index = net_profit_12m.index if index is None else index
+        has = np.asarray(has_orders, dtype=bool)
+        below = has & (np.asarray(net_profit_12m, dtype=float) < 0)
+        self.base = np.where(below, TIERS.index("below_zero"), TIERS.index("prospect")).astype(np.int8)
+        self.ranked = np.flatnonzero(has & ~below)
 
     def id_order(self) -> np.ndarray:
         """Each customer's place in the id order of the ranked customers (-1 for the others): what
@@ -76,11 +80,7 @@ class TierRanker:
         """The ranker :meth:`id_order` came from (the same customers, profits and orders), without
         sorting the ids again; ValueError when the order does not fit them."""
         self = cls.__new__(cls)
-        self.index = net_profit_12m.index if index is None else index
-        has = np.asarray(has_orders, dtype=bool)
-        below = has & (np.asarray(net_profit_12m, dtype=float) < 0)
-        self.base = np.where(below, TIERS.index("below_zero"), TIERS.index("prospect")).astype(np.int8)
-        self.ranked = np.flatnonzero(has & ~below)
+        self._split(net_profit_12m, has_orders, index)
         id_order = np.asarray(id_order, dtype=np.int64)
         if len(id_order) != len(self.base) or not np.array_equal(np.flatnonzero(id_order >= 0), self.ranked):
             raise ValueError("the kept id order is not of these customers")
