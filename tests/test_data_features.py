@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from valuation.data.features import compute_features, render_sql, window_params
-from valuation.data.store import Store
+from valuation.data import threads
+from valuation.data.store import Store, load_sample
 
 
 def frame(columns, *rows, dates=()):
@@ -197,3 +198,16 @@ def test_the_last_comeback_is_the_latest_return_after_a_long_absence_with_that_a
     f2 = compute_features(store, "x", "2024-04-01").set_index("customer_id")
     assert lifecycle.lifecycle_stage(f2.reset_index()).tolist()[f2.index.get_loc("t")] == "woken"
     store.close()
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_the_gather_over_threads_gives_the_same_frame_in_customer_order(workers, monkeypatch):
+    s = Store(":memory:")
+    load_sample(s)
+    monkeypatch.setattr(threads, "workers", lambda: 1)
+    inline = compute_features(s, "sample")
+    monkeypatch.setattr(threads, "workers", lambda: workers)
+    gathered = compute_features(s, "sample")
+    s.close()
+    pd.testing.assert_frame_equal(gathered, inline)
+    assert gathered["customer_id"].is_monotonic_increasing and len(gathered) > 1000

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from valuation.analysis import insights
+from valuation.data import threads
 from valuation.data.store import Store, load_sample
 from valuation.model import pipeline, tiers
 from valuation.model.settings import PRESETS, ClassRules, LifecycleRules, Settings, TierCuts, Weights
@@ -293,8 +294,10 @@ def plain_dimension_scores(features, availability):
     return scores
 
 
+@pytest.mark.parametrize("workers", [1, 3])
 @pytest.mark.parametrize("data", ["generated", "prepared"])
-def test_dimension_scores_equal_the_plain_computation(data, request):
+def test_dimension_scores_equal_the_plain_computation(data, workers, request, monkeypatch):
+    monkeypatch.setattr(threads, "workers", lambda: workers)  # inline, and more threads than cores
     prep = request.getfixturevalue(data)
     fast, _ = scoring.dimension_scores(prep.features, prep.availability)
     pd.testing.assert_frame_equal(fast, plain_dimension_scores(prep.features, prep.availability),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from valuation.data import threads
 from valuation.data.features import Availability
 from valuation.model.settings import TILT_ATTRIBUTES, Tilt, Weights
 
@@ -234,17 +235,25 @@ def dimension_scores(features: pd.DataFrame, availability: Availability | None =
     scores = pd.DataFrame(index=f.index)
     used: dict[str, list[str]] = {}
     missing = []
+    # Which percentile each dimension needs: (metric, direction, among buyers only).
+    plan: dict[str, list[tuple[tuple[str, int, bool], float]]] = {}
     for dim, metrics in SUB_METRICS.items():
-        parts, weights, names = [], [], []
+        plan[dim] = []
         for metric, weight, direction in metrics:
             if not _metric_available(metric, availability, f) and metric in FALLBACK:
                 metric, direction = FALLBACK[metric]
             if not _metric_available(metric, availability, f):
                 continue
-            within = orders_mask if dim in ZERO_WITHOUT_ORDERS or metric in ("revenue_trend",) else None
-            parts.append(percentile_score(f[metric], within, direction))
-            weights.append(weight)
-            names.append(metric)
+            buyers_only = dim in ZERO_WITHOUT_ORDERS or metric in ("revenue_trend",)
+            plan[dim].append(((metric, direction, buyers_only), weight))
+    # Each distinct percentile once, over the cores (the sorts release the GIL: 1.0 -> 0.6 s at 1M).
+    keys = list(dict.fromkeys(key for entries in plan.values() for key, _ in entries))
+    ranked = dict(zip(keys, threads.map_threads(
+        lambda key: percentile_score(f[key[0]], orders_mask if key[2] else None, key[1]), keys)))
+    for dim, entries in plan.items():
+        parts = [ranked[key] for key, _ in entries]
+        weights = [weight for _, weight in entries]
+        names = [key[0] for key, _ in entries]
         if not parts:
             missing.append(dim)
             continue
