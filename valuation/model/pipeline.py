@@ -35,6 +35,11 @@ class ClvFit:
     reason_code: str = ""  # the reason's text in the i18n table: clvfit.<reason_code>
     reason_params: dict = field(default_factory=dict)  # plain values that fill it ("hint": a key)
 
+    def __deepcopy__(self, memo) -> "ClvFit":
+        # Read-only once made, and carried in scored frames' attrs, which pandas deep-copies on
+        # every operation (about 2 ms of each slider move on the sample went to copying it).
+        return self
+
     def reason_text(self, lang: str = "en") -> str:
         """Why the formula was used, in ``lang``; the English ``reason`` when it has no code."""
         if not self.reason_code:

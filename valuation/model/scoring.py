@@ -149,6 +149,9 @@ class DimensionReport:
     def __hash__(self):
         return hash((self.available, self.missing))
 
+    def __deepcopy__(self, memo) -> "DimensionReport":
+        return self  # read-only, shared by the frames whose attrs carry it (see ClvFit.__deepcopy__)
+
 
 def _metric_available(metric: str, availability: Availability, features: pd.DataFrame) -> bool:
     need = NEEDS.get(metric)
@@ -333,10 +336,11 @@ def tilted(composite: np.ndarray, points: np.ndarray) -> np.ndarray:
 def contributions(scores: pd.DataFrame, weights: Weights) -> pd.DataFrame:
     """Each dimension's points in the composite (w·s / Σ w); rows sum to the composite."""
     eff = effective_weights(weights, tuple(scores.columns))
-    out = pd.DataFrame(0.0, index=scores.index, columns=list(scores.columns))
-    for dim, w in eff.items():
-        out[dim] = scores[dim] * w
-    return out
+    # One matrix product instead of a column set per dimension (this runs on every slider move).
+    factors = np.array([eff.get(dim, 0.0) for dim in scores.columns])
+    points = scores.to_numpy(dtype=float) * factors
+    points[:, factors == 0] = 0.0  # an unweighted dimension gives no points, whatever its score
+    return pd.DataFrame(points, index=scores.index, columns=list(scores.columns))
 
 
 def loss_drivers(features: pd.DataFrame) -> pd.DataFrame:

@@ -60,19 +60,22 @@ def tier_pyramid(scored: pd.DataFrame, lang: str = "en", codes=None) -> go.Figur
         fig = _empty(title, lang, subtitle)
         return _finish(fig, title, subtitle, notes, legend=False)
 
+    # Plain lists: pandas' row access cost more than the rest of the figure on every slider move.
+    table = {column: conc[column].tolist() for column in conc.columns}
+
     def rows(codes):
-        part = conc[conc["tier"].isin(codes)]
-        labels = [t(f"tier.{c}", lang) for c in part["tier"]]
-        text = [t("chart.pyramid.bar_text", lang, tier=label, customers=format_count(r.customers),
-                  revenue=format_pct(r.revenue_share), profit=format_pct(r.profit_share))
-                for label, r in zip(labels, part.itertuples())]
+        at = [i for i, tier in enumerate(table["tier"]) if tier in codes]
+        labels = [t(f"tier.{table['tier'][i]}", lang) for i in at]
+        text = [t("chart.pyramid.bar_text", lang, tier=label, customers=format_count(table["customers"][i]),
+                  revenue=format_pct(table["revenue_share"][i]), profit=format_pct(table["profit_share"][i]))
+                for label, i in zip(labels, at)]
         hover = ["<br>".join([f"<b>{label}</b>",
-                              t("chart.hover.customers", lang, count=format_count(r.customers)),
-                              t("chart.hover.revenue", lang, value=format_money(r.revenue_12m, lang)),
-                              t("chart.hover.profit", lang, value=format_money(r.net_profit_12m, lang))])
-                 for label, r in zip(labels, part.itertuples())]
-        counts = part["customers"].astype(int).to_numpy()
-        return part["tier"].tolist(), labels, counts, text, hover
+                              t("chart.hover.customers", lang, count=format_count(table["customers"][i])),
+                              t("chart.hover.revenue", lang, value=format_money(table["revenue_12m"][i], lang)),
+                              t("chart.hover.profit", lang, value=format_money(table["net_profit_12m"][i], lang))])
+                 for label, i in zip(labels, at)]
+        counts = np.array([table["customers"][i] for i in at], dtype=float).astype(int)
+        return [table["tier"][i] for i in at], labels, counts, text, hover
 
     # A plain spec (style.figure): every slider move builds this figure again.
     codes, labels, counts, text, hover = rows(tiers.PYRAMID)
@@ -80,9 +83,8 @@ def tier_pyramid(scored: pd.DataFrame, lang: str = "en", codes=None) -> go.Figur
                  name=t("chart.pyramid.title", lang), marker=dict(color=[TIER_COLORS[c] for c in codes]),
                  text=text, textposition="none", customdata=hover,
                  hovertemplate="%{customdata}<extra></extra>", width=0.8)]
-    below = conc[conc["tier"] == "below_zero"]
     bz_codes, bz_labels, bz_counts, bz_text, bz_hover = rows(["below_zero"])
-    has_below = int(below["customers"].iloc[0]) > 0
+    has_below = int(bz_counts[0]) > 0  # _buyer_concentration always has the below-zero row
     if has_below:
         data.append(dict(type="bar", y=bz_labels, x=bz_counts, base=-bz_counts / 2, orientation="h",
                          name=bz_labels[0], marker=dict(color=TIER_COLORS["below_zero"]), text=bz_text,
