@@ -125,6 +125,7 @@ def test_a_database_from_before_currencies_opens_and_reads_yuan(tmp_path):
     store.close()
     old = Store(path, read_only=True)
     assert old.currency("d") == "CNY" and len(old.read("d", "orders")) == 2
+    assert {name: currency for name, (_, currency) in old.catalog().items()} == {"d": "CNY"}
     old.close()
     again = Store(path)  # opened for writing: the table is made, the dataset still reads as yuan
     assert again.currency("d") == "CNY"

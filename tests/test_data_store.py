@@ -32,6 +32,18 @@ def test_two_datasets_live_side_by_side(store):
     assert sorted(store.read("south", "orders")["customer_id"]) == ["b", "c"]
 
 
+def test_the_catalog_lists_every_dataset_with_its_version_and_currency_in_one_query(store):
+    store.replace_dataset("south", {"orders": orders(("b", "2024-02-01", 20.0))}, currency="USD")
+    store.replace_dataset("north", {"orders": orders(("a", "2024-01-01", 10.0))})
+    catalog = store.catalog()
+    assert list(catalog) == store.datasets() == ["north", "south"]
+    assert {name: currency for name, (_, currency) in catalog.items()} == {"north": "CNY", "south": "USD"}
+    assert all(created == store.info(name).created_at for name, (created, _) in catalog.items())
+    before = catalog["south"][0]
+    store.replace_dataset("south", {"orders": orders(("c", "2024-03-01", 1.0))}, currency="EUR")
+    assert store.catalog()["south"][0] > before and store.catalog()["south"][1] == "EUR"  # a new version
+
+
 def test_missing_tables_are_empty_and_reported_as_not_provided(store):
     store.replace_dataset("d", {"orders": orders(("a", "2024-01-01", 10.0))})
     assert len(store.read("d", "payments")) == 0

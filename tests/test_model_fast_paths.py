@@ -12,6 +12,7 @@ from valuation.analysis import insights
 from valuation.data import threads
 from valuation.data.store import Store, load_sample
 from valuation.model import pipeline, tiers
+from valuation.present import style
 from valuation.model.settings import PRESETS, ClassRules, LifecycleRules, Settings, TierCuts, Weights
 
 
@@ -82,6 +83,9 @@ def test_chart_data_from_codes_equals_chart_data_from_labels(prepared):
     c0, c1 = pipeline.tier_codes(prepared, before), pipeline.tier_codes(prepared, after)
     pd.testing.assert_frame_equal(tiers.concentration_from_codes(c1, s1["revenue_12m"], s1["net_profit_12m"]),
                                   tiers.concentration(s1), check_exact=False, rtol=1e-12)
+    # the pyramid's table: from the codes, the same rows and figures as grouping the labels
+    pd.testing.assert_frame_equal(style._buyer_concentration(s1, c1), style._buyer_concentration(s1),
+                                  check_exact=False, rtol=1e-12, check_dtype=False)
     matrix = tiers.migration_from_codes(c0, c1)
     crosstab = pd.crosstab(s0["tier"], s1["tier"]).reindex(index=tiers.TIERS, columns=tiers.TIERS, fill_value=0)
     assert (matrix.to_numpy() == crosstab.to_numpy()).all()

@@ -24,9 +24,9 @@ def render() -> state.Context:
     lang = language()
     if ignored:
         st.sidebar.warning(t("view.link_ignored", lang, names=md(", ".join(ignored))))
-    shared = state.shared_store()
-    options = [state.ref(state.DB, n) for n in shared.datasets()]
-    options += [state.ref(state.SESSION, n) for n in state.session_store().datasets()]
+    # One query per store for the names, versions and currencies (this runs on every rerun).
+    catalogs = {state.DB: state.shared_store().catalog(), state.SESSION: state.session_store().catalog()}
+    options = [state.ref(scope, n) for scope in (state.DB, state.SESSION) for n in catalogs[scope]]
     if not options:  # a read-only file without any dataset (the sample cannot be built into it)
         st.warning(t("sidebar.no_datasets", lang))
         st.stop()
@@ -48,14 +48,14 @@ def render() -> state.Context:
                                   key="dataset", on_change=share.forget_missing)
     scope, name = state.parse_ref(chosen)
     # Every figure of this run in the dataset's currency: money is formatted all over the pages.
-    currency = state.store_for(scope).currency(name)
+    created, currency = catalogs[scope][name]
     set_currency(currency)
     saved = st.session_state.pop(share.SESSION_SAVED_KEY, None)
     if saved:
         st.sidebar.success(t("sidebar.session_saved", lang, name=md(saved)))
     if scope == state.SESSION:  # the view rests on data nobody else (nor a refresh) can open
         share.session_only_panel(name, lang)
-    first, last = state.order_date_range(state.store_for(scope), name)
+    first, last = state.order_date_range(state.store_for(scope), name, created)
     as_of = None
     if last is not None:
         clamped = share.clamp_as_of(f"as_of::{chosen}", first, last)
@@ -66,7 +66,7 @@ def render() -> state.Context:
         as_of = st.sidebar.date_input(t("sidebar.as_of", lang), value=last, min_value=first,
                                       max_value=last, help=t("sidebar.as_of_help", lang),
                                       key=f"as_of::{chosen}")
-        future, latest = state.future_orders(state.store_for(scope), name)
+        future, latest = state.future_orders(state.store_for(scope), name, created)
         if future:
             st.sidebar.warning(t("sidebar.future_orders", lang, n=f"{future:,}", latest=format_date(latest, lang)))
     else:

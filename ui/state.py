@@ -113,27 +113,24 @@ def _order_dates(store_key: str, dataset: str, created, today: dt.date, _store: 
     return first, last, future
 
 
-def _dates(store: Store, dataset: str) -> tuple:
-    """The sidebar's three queries over the orders, once per dataset version and day (the sidebar
-    draws on every rerun of every page; a slider move must not scan the orders again)."""
-    from valuation.data.store import META
-
-    row = store.cursor().execute(f"SELECT created_at FROM {META}.datasets WHERE name = $d",
-                                 {"d": dataset}).fetchone()
-    return _order_dates(f"{id(store)}:{store.path}", dataset, row[0] if row else None, dt.date.today(), store)
+def _dates(store: Store, dataset: str, created) -> tuple:
+    """The sidebar's three queries over the orders, once per dataset version (``created``: when it
+    was stored, from ``Store.catalog``) and day (the sidebar draws on every rerun of every page; a
+    slider move must not scan the orders again)."""
+    return _order_dates(f"{id(store)}:{store.path}", dataset, created, dt.date.today(), store)
 
 
-def future_orders(store: Store, dataset: str) -> tuple[int, dt.date | None]:
+def future_orders(store: Store, dataset: str, created) -> tuple[int, dt.date | None]:
     """Orders dated after today (count, latest); none for a features dataset (it has no orders)."""
-    return _dates(store, dataset)[2]
+    return _dates(store, dataset, created)[2]
 
 
-def order_date_range(store: Store, dataset: str) -> tuple[dt.date | None, dt.date | None]:
+def order_date_range(store: Store, dataset: str, created) -> tuple[dt.date | None, dt.date | None]:
     """First order date and the default as-of date (the last order on or before today).
 
     A features dataset (computed on Spark, valuation/sources.py) has one date: its as-of date.
     """
-    first, last, _ = _dates(store, dataset)
+    first, last, _ = _dates(store, dataset, created)
     return first, last
 
 

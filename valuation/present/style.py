@@ -279,15 +279,24 @@ def _buyer_concentration(scored: pd.DataFrame, codes=None) -> pd.DataFrame:
     ``codes``: the tier of each row of ``scored`` as codes into ``tiers.TIERS``
     (``pipeline.tier_codes``): the same table by weighted counts, without grouping labels.
     """
-    if codes is not None:
+    order = list(tiers.PYRAMID) + ["below_zero"]
+    if codes is not None:  # weighted counts straight into the table's rows (every slider move)
         codes = np.asarray(codes)
         buyer = codes != tiers.TIERS.index("prospect")
-        conc = (tiers.concentration_from_codes(codes[buyer], scored["revenue_12m"].to_numpy()[buyer],
-                                               scored["net_profit_12m"].to_numpy()[buyer])
-                if buyer.any() else pd.DataFrame(columns=["tier"]))
-    else:
-        buyers = scored[scored["tier"] != "prospect"]
-        conc = tiers.concentration(buyers) if len(buyers) else pd.DataFrame(columns=["tier"])
-    order = list(tiers.PYRAMID) + ["below_zero"]
+        k = len(tiers.TIERS)
+        customers = np.bincount(codes[buyer], minlength=k).astype(float)
+        revenue = np.bincount(codes[buyer], weights=scored["revenue_12m"].to_numpy(dtype=float)[buyer], minlength=k)
+        profit = np.bincount(codes[buyer], weights=scored["net_profit_12m"].to_numpy(dtype=float)[buyer], minlength=k)
+        rows = [tiers.TIERS.index(tier) for tier in order]
+
+        def share(values):
+            total = values.sum()
+            return values[rows] / total if total else np.zeros(len(rows))
+
+        return pd.DataFrame({"tier": order, "customers": customers[rows], "revenue_12m": revenue[rows],
+                             "net_profit_12m": profit[rows], "customer_share": share(customers),
+                             "revenue_share": share(revenue), "profit_share": share(profit)})
+    buyers = scored[scored["tier"] != "prospect"]
+    conc = tiers.concentration(buyers) if len(buyers) else pd.DataFrame(columns=["tier"])
     conc = conc.set_index("tier").reindex(order)
     return conc.fillna(0.0).reset_index()
