@@ -230,6 +230,14 @@ def test_sankey_link_values_sum_to_the_customers_in_both_scorings():
     fig = charts.migration_sankey(before, after, "en")
     assert sum(fig.data[0].link.value) == 19
     assert fig.layout.title.subtitle.text == "4 of 19 customers moved"
+    # every link is one cell of the matrix: from its row's node to its column's node
+    link, labels = fig.data[0].link, list(fig.data[0].node.label)
+    matrix = charts.migration_matrix(before, after)
+    cells = {(t(f"tier.{b}", "en"), t(f"tier.{a}", "en"), int(matrix.loc[b, a]))
+             for b in matrix.index for a in matrix.columns if matrix.loc[b, a]}
+    assert {(labels[s], labels[g], v) for s, g, v in zip(link.source, link.target, link.value)} == cells
+    before_nodes = sum(1 for b in matrix.index if matrix.loc[b].sum() > 0)  # the left column's nodes come first
+    assert max(link.source) < before_nodes <= min(link.target)
 
 
 def test_migration_matrix_counts_moves_in_canonical_order():

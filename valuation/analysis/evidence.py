@@ -43,8 +43,9 @@ class Evidence:
 
 
 def _rank(values: np.ndarray) -> np.ndarray:
-    """Average ranks (ties share their mean rank), as Spearman's correlation needs them."""
-    return pd.Series(values).rank(method="average").to_numpy()
+    """Average ranks (ties share their mean rank), as Spearman's correlation needs them (pandas'
+    ``rank(method="average")``, exactly: :func:`~valuation.model.scoring.average_ranks`)."""
+    return scoring.average_ranks(np.asarray(values, dtype=float))
 
 
 def _spearman(ranks_a: np.ndarray, ranks_b: np.ndarray) -> float:
@@ -91,9 +92,7 @@ def weight_evidence(evidence: Evidence, settings: Settings) -> dict:
     codes = pipeline.tier_codes(past, settings)
     by_tier = np.bincount(codes, weights=evidence.realised_profit, minlength=len(tiers.TIERS))
     total = float(evidence.realised_profit[evidence.buyers].sum())
-    composite = _composite(past, settings.weights)
-    if settings.tilt.rules:  # the tiers above carry the tilt; so does the ranking
-        composite = scoring.tilted(composite, scoring.tilt_points(past.features, settings.tilt))
+    composite = pipeline.composite(past, settings)  # the tiers' own, tilt included (kept per setting)
     return {
         "top_share": float(by_tier[list(_TOP)].sum() / total) if total else float("nan"),
         "spearman": _spearman(_rank(composite[evidence.buyers]), evidence._ranks),
@@ -101,14 +100,6 @@ def weight_evidence(evidence: Evidence, settings: Settings) -> dict:
         "scored_at": evidence.scored_at,
         "as_of": evidence.as_of,
     }
-
-
-def _composite(past: pipeline.Prepared, weights: Weights) -> np.ndarray:
-    eff = scoring.effective_weights(weights, tuple(past.scores.columns))
-    if not eff:
-        return np.zeros(len(past.scores))
-    cols = list(eff)
-    return past.scores[cols].to_numpy() @ np.array([eff[c] for c in cols])
 
 
 def learned_weights(evidence: Evidence, base: Weights = Weights(), seed: int = 0) -> tuple[Weights, float]:

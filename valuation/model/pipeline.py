@@ -352,8 +352,22 @@ def restore_derived(prepared: Prepared, frame: pd.DataFrame, rules: dict) -> Non
 
 
 def _composite(prepared: Prepared, scores: pd.DataFrame, weights, tilt: Tilt = Tilt()) -> pd.Series:
-    """:func:`scoring.composite` plus the strategic tilt's points, with the score matrix of the
-    weighted dimensions and the tilt's points kept."""
+    """:func:`scoring.composite` plus the strategic tilt's points, kept per setting: the scored
+    frame, the tier codes and the evidence beside the sliders all ask for it on a slider move."""
+    if scores is not prepared.scores:  # custom scores added for these settings: not kept
+        return _composite_now(prepared, scores, weights, tilt)
+    return prepared.memo(("composite", weights, tilt), lambda: _composite_now(prepared, scores, weights, tilt),
+                         limit=32)
+
+
+def composite(prepared: Prepared, settings: Settings = Settings()) -> np.ndarray:
+    """The composite score (0-100, the tilt included) per prepared customer under ``settings``."""
+    return _composite(prepared, _with_custom_scores(prepared, settings), settings.weights, settings.tilt).to_numpy()
+
+
+def _composite_now(prepared: Prepared, scores: pd.DataFrame, weights, tilt: Tilt) -> pd.Series:
+    """:func:`_composite` computed, with the score matrix of the weighted dimensions and the
+    tilt's points kept."""
     eff = scoring.effective_weights(weights, tuple(scores.columns))
     if not eff:
         values = np.zeros(len(scores))

@@ -225,26 +225,29 @@ def migration_sankey(before: pd.Series | None, after: pd.Series | None, lang: st
     title = t(f"chart.migration.title_{prefix}", lang)
     if table is None:
         table = migration_matrix(before, after, kind=prefix)
-    total = int(table.to_numpy().sum())
+    counts = table.to_numpy()  # plain numbers: pandas' cell access cost more than the figure (every move)
+    total = int(counts.sum())
     if total == 0:
         return _empty(title, lang)
-    moved = total - int(np.trace(table.to_numpy()))
+    moved = total - int(np.trace(counts))
     subtitle = t("chart.migration.subtitle", lang, moved=format_count(moved), total=format_count(total))
-    rows = [c for c in table.index if table.loc[c].sum() > 0]
-    cols = [c for c in table.columns if table[c].sum() > 0]
+    out_of, into = counts.sum(axis=1), counts.sum(axis=0)
+    row_at = [i for i in range(len(table.index)) if out_of[i] > 0]
+    col_at = [j for j in range(len(table.columns)) if into[j] > 0]
+    rows, cols = [table.index[i] for i in row_at], [table.columns[j] for j in col_at]
     labels = [_label(prefix, c, lang) for c in rows] + [_label(prefix, c, lang) for c in cols]
     node_colors = [colors.get(c, NEUTRAL_COLOR) for c in rows + cols]
     node_hover = ([t("chart.migration.node_before", lang, label=_label(prefix, c, lang),
-                     count=format_count(int(table.loc[c].sum()))) for c in rows]
+                     count=format_count(int(out_of[i]))) for c, i in zip(rows, row_at)]
                   + [t("chart.migration.node_after", lang, label=_label(prefix, c, lang),
-                       count=format_count(int(table[c].sum()))) for c in cols])
+                       count=format_count(int(into[j]))) for c, j in zip(cols, col_at)])
     source, target, value, link_colors, link_hover = [], [], [], [], []
-    for i, b in enumerate(rows):
-        for j, a in enumerate(cols):
-            n = int(table.loc[b, a])
+    for i, b in zip(row_at, rows):
+        for j, a in zip(col_at, cols):
+            n = int(counts[i, j])
             if n:
-                source.append(i)
-                target.append(len(rows) + j)
+                source.append(row_at.index(i))
+                target.append(len(rows) + col_at.index(j))
                 value.append(n)
                 link_colors.append(_rgba(colors.get(b, NEUTRAL_COLOR), 0.35))
                 link_hover.append(t("chart.migration.link", lang, before=_label(prefix, b, lang),

@@ -282,19 +282,18 @@ def _buyer_concentration(scored: pd.DataFrame, codes=None) -> pd.DataFrame:
     order = list(tiers.PYRAMID) + ["below_zero"]
     if codes is not None:  # weighted counts straight into the table's rows (every slider move)
         codes = np.asarray(codes)
-        buyer = codes != tiers.TIERS.index("prospect")
         k = len(tiers.TIERS)
-        customers = np.bincount(codes[buyer], minlength=k).astype(float)
-        revenue = np.bincount(codes[buyer], weights=scored["revenue_12m"].to_numpy(dtype=float)[buyer], minlength=k)
-        profit = np.bincount(codes[buyer], weights=scored["net_profit_12m"].to_numpy(dtype=float)[buyer], minlength=k)
-        rows = [tiers.TIERS.index(tier) for tier in order]
+        rows = [tiers.TIERS.index(tier) for tier in order]  # every tier but the prospects' own bin
+        customers = np.bincount(codes, minlength=k).astype(float)[rows]
+        revenue = np.bincount(codes, weights=scored["revenue_12m"].to_numpy(dtype=float), minlength=k)[rows]
+        profit = np.bincount(codes, weights=scored["net_profit_12m"].to_numpy(dtype=float), minlength=k)[rows]
 
         def share(values):
             total = values.sum()
-            return values[rows] / total if total else np.zeros(len(rows))
+            return values / total if total else np.zeros(len(rows))
 
-        return pd.DataFrame({"tier": order, "customers": customers[rows], "revenue_12m": revenue[rows],
-                             "net_profit_12m": profit[rows], "customer_share": share(customers),
+        return pd.DataFrame({"tier": order, "customers": customers, "revenue_12m": revenue,
+                             "net_profit_12m": profit, "customer_share": share(customers),
                              "revenue_share": share(revenue), "profit_share": share(profit)})
     buyers = scored[scored["tier"] != "prospect"]
     conc = tiers.concentration(buyers) if len(buyers) else pd.DataFrame(columns=["tier"])
