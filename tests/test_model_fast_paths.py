@@ -259,6 +259,17 @@ def test_percentile_score_equals_pandas_rank_with_masks_and_directions(case):
     pd.testing.assert_series_equal(scoring.percentile_score(ints, within), plain_percentile(ints, within))
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("k", [0, 1, 2, 6, 9])
+def test_the_composite_sum_without_blas_equals_the_matrix_product(k, order):
+    rng = np.random.default_rng(k)
+    matrix = np.asarray(rng.random((5000, k)) * 100, order=order)
+    weights = rng.random(k) / max(k, 1)
+    expected = matrix @ weights if k else np.zeros(5000)
+    np.testing.assert_allclose(scoring.weighted_sum(matrix, weights), expected, rtol=1e-13, atol=1e-12)
+    assert scoring.weighted_sum(matrix, weights).shape == (5000,)
+
+
 @pytest.mark.parametrize("k", range(1, 10))
 def test_weighted_sums_equal_the_row_sums_of_the_stacked_matrix(k):
     rng = np.random.default_rng(k)

@@ -114,7 +114,7 @@ def learned_weights(evidence: Evidence, base: Weights = Weights(), seed: int = 0
     rows = evidence.buyers
     if len(rows) > LEARN_SAMPLE:
         rows = np.sort(np.random.default_rng(seed).choice(rows, LEARN_SAMPLE, replace=False))
-    matrix = evidence.past.scores[dims].to_numpy()[rows]
+    matrix = np.asfortranarray(evidence.past.scores[dims].to_numpy()[rows])
     target = _rank(evidence.realised_profit[rows])
     steps = 100 // LEARN_STEP
     best, best_rho = None, -np.inf
@@ -123,7 +123,7 @@ def learned_weights(evidence: Evidence, base: Weights = Weights(), seed: int = 0
         parts = np.diff(np.array((-1,) + cut + (steps + len(dims) - 1,))) - 1
         if not parts.any():
             continue
-        rho = _spearman(_rank(matrix @ parts), target)
+        rho = _spearman(_rank(scoring.weighted_sum(matrix, parts)), target)
         if rho > best_rho + 1e-12:
             best, best_rho = parts * LEARN_STEP, rho
     values = {d: 0.0 for d in DIMENSIONS}

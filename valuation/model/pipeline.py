@@ -374,10 +374,12 @@ def _composite_now(prepared: Prepared, scores: pd.DataFrame, weights, tilt: Tilt
     else:
         cols = list(eff)
         if scores is prepared.scores:
-            matrix = prepared.memo(("matrix", tuple(cols)), lambda: scores[cols].to_numpy(), limit=8)
+            # column-major: weighted_sum reads it a column at a time
+            matrix = prepared.memo(("matrix", tuple(cols)), lambda: np.asfortranarray(scores[cols].to_numpy()),
+                                   limit=8)
         else:
             matrix = scores[cols].to_numpy()
-        values = matrix @ np.array([eff[c] for c in cols])
+        values = scoring.weighted_sum(matrix, [eff[c] for c in cols])
     if tilt.rules:
         values = scoring.tilted(values, tilt_points(prepared, tilt))
     return pd.Series(values, index=scores.index, name="composite")

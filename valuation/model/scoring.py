@@ -285,13 +285,27 @@ def effective_weights(weights: Weights, available: tuple[str, ...]) -> dict[str,
     return {d: w / total for d, w in raw.items()} if total > 0 else {}
 
 
+def weighted_sum(matrix: np.ndarray, weights) -> np.ndarray:
+    """``matrix @ weights`` (rows × a few columns) without BLAS, one column at a time: OpenBLAS
+    threads a matrix-vector product, and beside the browsers of a busy two-core server its threads'
+    synchronisation made the composite of 100,000 customers take 13 ms instead of 0.2 ms."""
+    matrix = np.asarray(matrix, dtype=float)
+    weights = np.asarray(weights, dtype=float)
+    if matrix.shape[1] == 0:
+        return np.zeros(matrix.shape[0])
+    out = matrix[:, 0] * weights[0]
+    for i in range(1, matrix.shape[1]):
+        out += matrix[:, i] * weights[i]
+    return out
+
+
 def composite(scores: pd.DataFrame, weights: Weights) -> pd.Series:
     """Composite score = Σ w·s / Σ w over the dimensions present in ``scores`` (0–100)."""
     eff = effective_weights(weights, tuple(scores.columns))
     if not eff:
         return pd.Series(0.0, index=scores.index, name="composite")
     cols = list(eff)
-    values = scores[cols].to_numpy() @ np.array([eff[c] for c in cols])
+    values = weighted_sum(scores[cols].to_numpy(), [eff[c] for c in cols])
     return pd.Series(values, index=scores.index, name="composite")
 
 
