@@ -271,7 +271,8 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 def server_run_seconds(path: Path, since) -> list[float]:
-    """The run times app.py logged (VALUATION_RUN_LOG) from ``since`` on; [] without a log
+    """The run times logged (VALUATION_RUN_LOG: app.py's full runs, the tuning page's panels'
+    fragment runs) from ``since`` on; [] without a log
     (the empty baseline page writes none)."""
     if since is None or not path.exists():
         return []
@@ -389,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
         "server_cpu_with_page_loads": (round(sum(cpu_after) - sum(cpu_start), 1)
                                        if None not in cpu_start + cpu_after else None),
         "slider_reruns": sum(s.runs - s.slider_runs_from for s in states),
-        # the script's own time per run on the server (app.py's VALUATION_RUN_LOG), without the browsers
+        # the script's own time per run on the server (VALUATION_RUN_LOG), without the browsers
         "server_run_p50_ms": round(statistics.median(run_seconds) * 1000) if run_seconds else None,
         "server_run_p95_ms": round(percentile(run_seconds, 95) * 1000) if run_seconds else None,
         "errors": len(errors),
@@ -413,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
               + f" ({result['server_cpu_with_page_loads']} s with the page loads, {result['wall_seconds']} s in all;"
               f" load average {result['load_average']}, {result['cpus']} CPUs)")
         if run_seconds:
-            print(f"  the server's own run time per rerun (app.py, without the browsers): p50 "
+            print(f"  the server's own run time per rerun (VALUATION_RUN_LOG, without the browsers): p50 "
                   f"{result['server_run_p50_ms']} ms, p95 {result['server_run_p95_ms']} ms over {len(run_seconds)} runs")
         for message in errors[:20]:
             print("  " + message)

@@ -109,5 +109,9 @@ def test_moving_a_weight_slider_changes_the_tiers(server):
         expect(page.get_by_text("No customer moved against the baseline.")).to_have_count(0, timeout=30_000)
         _settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0
+        # The page below the title is a fragment (a move reruns it alone): the link still follows the
+        # weights, and the sidebar is still there and working.
+        assert "loyalty%3A45" in page.url, page.url
+        expect(page.get_by_text("As-of date")).to_be_visible()
         page.screenshot(path=str(SCREENS / "en_tuning_after_slider.png"), full_page=True)
         browser.close()

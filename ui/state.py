@@ -169,6 +169,15 @@ __all__ = ["Context", "DB", "SESSION", "SAMPLE_DATASET", "StoreError", "context"
            "features_info"]
 
 
+def fragment_run() -> bool:
+    """True when this run reruns fragments only (a slider on the tuning page): app.py's own code,
+    and its line in ``VALUATION_RUN_LOG``, did not run, so the fragment logs itself."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    return bool(getattr(run, "fragment_ids_this_run", None))
+
+
 def log_run(page: str, seconds: float) -> None:
     """One line per script run (UTC time, page, seconds) appended to the file ``VALUATION_RUN_LOG``
     names, when it is set: how long the server takes per rerun under a team's load, apart from the

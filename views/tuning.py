@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
-from ui import cache, controls, state, widgets
+from ui import cache, controls, share, state, widgets
 from valuation.analysis import insights
 from valuation.i18n.format import format_pct
 from valuation.i18n.text import t
@@ -21,90 +22,104 @@ st.title(t("page.tuning", lang))
 if not widgets.require_orders(ctx):
     st.stop()
 
-prep = cache.prepared(ctx)
 TOP_CODES = [tiers.TIERS.index("A"), tiers.TIERS.index("B")]
-dimensions = tuple(d for d in prep.report.available if not d.startswith("custom:"))
-custom_options = [c for c in prep.custom_candidates]
 
-left, right = st.columns([1, 2])
-with left:
-    st.subheader(t("tuning.weights", lang))
-    chosen_custom = st.multiselect(t("tuning.custom_dims", lang), custom_options,
-                                   default=[c for c, _ in cache.settings().weights.custom if c in custom_options],
-                                   format_func=lambda c: exports.column_label(f"custom:{c}", lang),
-                                   help=t("tuning.custom_help", lang), key="custom_dims",
-                                   placeholder=t("common.choose", lang))
+
+@st.fragment
+def panels() -> None:
+    """The whole page below the title. A fragment: moving a slider reruns this part only, not the
+    sidebar and the app around it (bench/load_test.py: less server time per move, and the
+    browsers redraw less); the sidebar's own widgets still rerun everything."""
+    global settings, baseline_settings, baseline_name  # read by the movers and the explanation below
+    started = time.perf_counter()
+    prep = cache.prepared(ctx)
+    dimensions = tuple(d for d in prep.report.available if not d.startswith("custom:"))
+    custom_options = [c for c in prep.custom_candidates]
+
+    left, right = st.columns([1, 2])
+    with left:
+        st.subheader(t("tuning.weights", lang))
+        chosen_custom = st.multiselect(t("tuning.custom_dims", lang), custom_options,
+                                       default=[c for c, _ in cache.settings().weights.custom if c in custom_options],
+                                       format_func=lambda c: exports.column_label(f"custom:{c}", lang),
+                                       help=t("tuning.custom_help", lang), key="custom_dims",
+                                       placeholder=t("common.choose", lang))
+        settings = cache.settings()
+        kept = tuple((c, w) for c, w in settings.weights.custom if c in chosen_custom)
+        added = tuple((c, 10.0) for c in chosen_custom if c not in dict(kept))
+        if kept + added != settings.weights.custom:
+            cache.update_settings(weights=replace(settings.weights, custom=tuple(sorted(kept + added))))
+        controls.weight_controls(dimensions + tuple(f"custom:{c}" for c in chosen_custom), lang)
+        missing = [d for d in prep.report.missing if not d.startswith("custom:")]
+        if missing:
+            st.caption(t("dim.missing", lang, dims=", ".join(t(f"dim.{d}", lang) for d in missing)))
+        st.subheader(t("tuning.cuts", lang))
+        controls.tier_controls(lang)
+        st.subheader(t("tuning.classes", lang))
+        controls.class_controls(lang)
+        st.subheader(t("tuning.tilt", lang))
+        st.caption(t("tuning.tilt_help", lang))
+        tilt_options = pipeline.tilt_options(prep)
+        if tilt_options:
+            controls.tilt_controls(tilt_options, lang)
+        else:
+            st.caption(t("tuning.tilt_none", lang))
+
     settings = cache.settings()
-    kept = tuple((c, w) for c, w in settings.weights.custom if c in chosen_custom)
-    added = tuple((c, 10.0) for c in chosen_custom if c not in dict(kept))
-    if kept + added != settings.weights.custom:
-        cache.update_settings(weights=replace(settings.weights, custom=tuple(sorted(kept + added))))
-    weights = controls.weight_controls(dimensions + tuple(f"custom:{c}" for c in chosen_custom), lang)
-    missing = [d for d in prep.report.missing if not d.startswith("custom:")]
-    if missing:
-        st.caption(t("dim.missing", lang, dims=", ".join(t(f"dim.{d}", lang) for d in missing)))
-    st.subheader(t("tuning.cuts", lang))
-    controls.tier_controls(lang)
-    st.subheader(t("tuning.classes", lang))
-    controls.class_controls(lang)
-    st.subheader(t("tuning.tilt", lang))
-    st.caption(t("tuning.tilt_help", lang))
-    tilt_options = pipeline.tilt_options(prep)
-    if tilt_options:
-        controls.tilt_controls(tilt_options, lang)
-    else:
-        st.caption(t("tuning.tilt_none", lang))
-
-settings = cache.settings()
-scored = cache.scored(ctx, settings)
-with left:
-    money = cache.kept(ctx, "classes_in_money", (settings.classes,), lambda: insights.value_classes_in_money(scored))
-    st.caption(t("tuning.class_counts", lang, most=f"{money['most_valuable']:,}", share=format_pct(money["actual_share"]),
-                 grow=f"{money['growable']:,}"))
+    scored = cache.scored(ctx, settings)
+    with left:
+        money = cache.kept(ctx, "classes_in_money", (settings.classes,), lambda: insights.value_classes_in_money(scored))
+        st.caption(t("tuning.class_counts", lang, most=f"{money['most_valuable']:,}", share=format_pct(money["actual_share"]),
+                     grow=f"{money['growable']:,}"))
+        if settings.tilt.rules:
+            favoured = pipeline.tilt_points(prep, settings.tilt) != 0
+            top = np.isin(cache.tier_codes(ctx, settings), TOP_CODES)
+            untilted = np.isin(cache.tier_codes(ctx, replace(settings, tilt=Tilt())), TOP_CODES)
+            st.caption(t("tuning.tilt_effect", lang, n=f"{int(favoured.sum()):,}",
+                         with_tilt=f"{int((top & favoured).sum()):,}", without=f"{int((untilted & favoured).sum()):,}"))
+    baseline_name = right.selectbox(t("tuning.baseline", lang), list(PRESETS),
+                                    format_func=lambda n: t(f"preset.{n}", lang), key="baseline")
+    baseline_settings = replace(settings, weights=PRESETS[baseline_name], tilt=Tilt())
     if settings.tilt.rules:
-        favoured = pipeline.tilt_points(prep, settings.tilt) != 0
-        top = np.isin(cache.tier_codes(ctx, settings), TOP_CODES)
-        untilted = np.isin(cache.tier_codes(ctx, replace(settings, tilt=Tilt())), TOP_CODES)
-        st.caption(t("tuning.tilt_effect", lang, n=f"{int(favoured.sum()):,}",
-                     with_tilt=f"{int((top & favoured).sum()):,}", without=f"{int((untilted & favoured).sum()):,}"))
-baseline_name = right.selectbox(t("tuning.baseline", lang), list(PRESETS),
-                                format_func=lambda n: t(f"preset.{n}", lang), key="baseline")
-baseline_settings = replace(settings, weights=PRESETS[baseline_name], tilt=Tilt())
-if settings.tilt.rules:
-    right.caption(t("tuning.baseline_no_tilt", lang))
-baseline = cache.scored(ctx, baseline_settings)
-with right:
-    # Tier sizes follow the cut-offs, so what moves with the weights is who is in each tier.
-    # Counts come from the tier codes kept with the scores (TIERS order: negative = towards A).
-    codes, base_codes = cache.tier_codes(ctx, settings), cache.tier_codes(ctx, baseline_settings)
-    steps = codes.astype(np.int16) - base_codes
-    changed = int(np.count_nonzero(steps))
-    now, then = insights.tier_a_share_from_codes(scored, codes), insights.tier_a_share_from_codes(scored, base_codes)
-    cols = st.columns(4)
-    cols[0].metric(t("tuning.changed", lang), f"{changed:,}")
-    cols[1].metric(t("tuning.direction_up", lang), f"{int(np.count_nonzero(steps < 0)):,}")
-    cols[2].metric(t("tuning.direction_down", lang), f"{int(np.count_nonzero(steps > 0)):,}")
-    cols[3].metric(t("kpi.tier_a_share", lang), format_pct(now),
-                   delta=t("tuning.delta_pt", lang, pts=f"{(now - then) * 100:+.1f}") if changed else None)
-    cuts = settings.tiers
-    st.caption(t("tuning.tier_sizes_fixed", lang, a=format_pct(cuts.a), b=format_pct(cuts.b), c=format_pct(cuts.c)))
-    widgets.weight_evidence(ctx, settings, baseline_settings, baseline_name)
-    # Both figures from the codes: grouping 1.5 million tier labels took ~2 s per move.
-    st.plotly_chart(cache.kept(ctx, "pyramid", (settings, lang),
-                                 lambda: charts.tier_pyramid(scored, lang, codes=codes)), key="tuning_pyramid")
-    # Prospects and below-zero customers are placed by orders and profit, never by the weights:
-    # their bands would only dwarf the moves (1,000 prospects beside a dozen movers).
-    table = tiers.migration_from_codes(base_codes, codes)
-    fixed = [c for c in ("prospect", "below_zero") if c in table.index]
-    left_out = {c: int(table.loc[c, c]) for c in fixed}
-    table = table.drop(index=fixed, columns=fixed, errors="ignore")
-    sides = (t(f"preset.{baseline_name}", lang), t("tuning.now", lang))
-    st.plotly_chart(cache.kept(ctx, "sankey", (settings, baseline_settings, lang),
-                                 lambda: charts.migration_sankey(None, None, lang, table=table, sides=sides)),
-                    key="sankey")
-    if any(left_out.values()):
-        st.caption(t("tuning.sankey_left_out", lang, prospects=f"{left_out.get('prospect', 0):,}",
-                     below=f"{left_out.get('below_zero', 0):,}"))
+        right.caption(t("tuning.baseline_no_tilt", lang))
+    with right:
+        # Tier sizes follow the cut-offs, so what moves with the weights is who is in each tier.
+        # Counts come from the tier codes kept with the scores (TIERS order: negative = towards A).
+        codes, base_codes = cache.tier_codes(ctx, settings), cache.tier_codes(ctx, baseline_settings)
+        steps = codes.astype(np.int16) - base_codes
+        changed = int(np.count_nonzero(steps))
+        now, then = insights.tier_a_share_from_codes(scored, codes), insights.tier_a_share_from_codes(scored, base_codes)
+        cols = st.columns(4)
+        cols[0].metric(t("tuning.changed", lang), f"{changed:,}")
+        cols[1].metric(t("tuning.direction_up", lang), f"{int(np.count_nonzero(steps < 0)):,}")
+        cols[2].metric(t("tuning.direction_down", lang), f"{int(np.count_nonzero(steps > 0)):,}")
+        cols[3].metric(t("kpi.tier_a_share", lang), format_pct(now),
+                       delta=t("tuning.delta_pt", lang, pts=f"{(now - then) * 100:+.1f}") if changed else None)
+        cuts = settings.tiers
+        st.caption(t("tuning.tier_sizes_fixed", lang, a=format_pct(cuts.a), b=format_pct(cuts.b), c=format_pct(cuts.c)))
+        widgets.weight_evidence(ctx, settings, baseline_settings, baseline_name)
+        # Both figures from the codes: grouping 1.5 million tier labels took ~2 s per move.
+        st.plotly_chart(cache.kept(ctx, "pyramid", (settings, lang),
+                                     lambda: charts.tier_pyramid(scored, lang, codes=codes)), key="tuning_pyramid")
+        # Prospects and below-zero customers are placed by orders and profit, never by the weights:
+        # their bands would only dwarf the moves (1,000 prospects beside a dozen movers).
+        table = tiers.migration_from_codes(base_codes, codes)
+        fixed = [c for c in ("prospect", "below_zero") if c in table.index]
+        left_out = {c: int(table.loc[c, c]) for c in fixed}
+        table = table.drop(index=fixed, columns=fixed, errors="ignore")
+        sides = (t(f"preset.{baseline_name}", lang), t("tuning.now", lang))
+        st.plotly_chart(cache.kept(ctx, "sankey", (settings, baseline_settings, lang),
+                                     lambda: charts.migration_sankey(None, None, lang, table=table, sides=sides)),
+                        key="sankey")
+        if any(left_out.values()):
+            st.caption(t("tuning.sankey_left_out", lang, prospects=f"{left_out.get('prospect', 0):,}",
+                         below=f"{left_out.get('below_zero', 0):,}"))
+    movers_table()
+    explain()
+    share.write_url(ctx)  # the link follows the sliders (app.py does it after a full run)
+    if state.fragment_run():
+        state.log_run("tuning (panels)", time.perf_counter() - started)
+
 
 EXPLAIN_OPTIONS = 1000  # the selector lists the biggest buyers; a million would not load
 
@@ -182,5 +197,4 @@ def explain() -> None:
                                      lambda: charts.contribution_bars(contrib, lang)), key="contrib")
 
 
-movers_table()
-explain()
+panels()
