@@ -72,7 +72,7 @@ def render() -> state.Context:
     else:
         st.sidebar.warning(t("sidebar.no_orders", lang))
     ctx = state.Context(lang=lang, scope=scope, dataset=name, as_of=as_of,
-                        first_order=first, last_order=last, currency=currency)
+                        first_order=first, last_order=last, currency=currency, stored_at=created)
     state.set_context(ctx)
     share.saved_views_panel(ctx)
     return ctx

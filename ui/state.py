@@ -70,6 +70,7 @@ class Context:
     first_order: dt.date | None
     last_order: dt.date | None
     currency: str = "CNY"  # of the dataset's money; also the run's current currency (i18n/format.py)
+    stored_at: dt.datetime | None = None  # when the dataset was stored (its version; Store.catalog)
 
     @functools.cached_property
     def store(self) -> Store:  # looked up once per run (a page asks dozens of times)
@@ -159,8 +160,19 @@ def features_info(ctx: Context) -> dict | None:
     """
     from valuation.data.sources import KIND_FEATURES, kind_info
 
-    info = kind_info(ctx.store, ctx.dataset)
+    key = (id(ctx.store), ctx.dataset, ctx.stored_at)
+    if key in _KINDS:  # one query per dataset version, not one per rerun
+        info = _KINDS[key]
+    else:
+        info = kind_info(ctx.store, ctx.dataset)
+        if ctx.stored_at is not None:  # a version to key it by (the sidebar's catalog)
+            if len(_KINDS) > 256:
+                _KINDS.clear()
+            _KINDS[key] = info
     return info if info and info["kind"] == KIND_FEATURES else None
+
+
+_KINDS: dict = {}  # (store, dataset, stored_at) -> sources.kind_info
 
 
 __all__ = ["Context", "DB", "SESSION", "SAMPLE_DATASET", "StoreError", "context",

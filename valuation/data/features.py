@@ -256,6 +256,10 @@ class Availability:
     satisfaction: bool = False
     notes: tuple[str, ...] = field(default=())
 
+    def __deepcopy__(self, memo) -> "Availability":
+        # Immutable, and carried in frames' attrs, which pandas deep-copies on every operation.
+        return self
+
     @classmethod
     def from_provided(cls, provided: dict[str, list[str]]) -> "Availability":
         orders = provided.get("orders", [])
