@@ -554,3 +554,16 @@ def test_what_streamlit_sends_of_a_figure_is_the_figure_plotly_would_send(sample
         plain = go.Figure(fig).to_json()  # an ordinary go.Figure of the same figure
         assert _decoded(json.loads(spec)) == _decoded(json.loads(plain))
         assert fig.to_json() == before
+
+
+def test_the_matrix_sample_is_the_seeded_sample_of_the_buyers_ordered_by_id():
+    rng = np.random.default_rng(3)
+    n = style.MAX_POINTS * 3
+    frame = pd.DataFrame({"customer_id": [f"C{i:06d}" for i in rng.permutation(n)],
+                          "has_orders": rng.random(n) < 0.7})
+    rows = np.flatnonzero(frame["has_orders"].to_numpy())
+    expected = frame.iloc[rows].sort_values("customer_id", kind="mergesort").sample(
+        style.MAX_POINTS, random_state=style.SAMPLE_SEED)
+    positions = style._sample_positions(frame, rows=rows)
+    assert frame.iloc[positions]["customer_id"].tolist() == expected["customer_id"].tolist()
+    assert style._sample_positions(frame.head(10)) is None  # all fit: nothing drawn

@@ -39,7 +39,7 @@ from valuation.data.store import META, Store
 from valuation.model import pipeline, scoring
 from valuation.model.settings import ClvSettings
 
-FORMAT = 2  # raise when Prepared's columns or their meaning change
+FORMAT = 3  # raise when Prepared's columns or their meaning change
 KEEP_PER_DATASET = 4  # as-of dates (or CLV settings) kept per dataset version
 SCORE_PREFIX = "__score__"
 DERIVED_PREFIX = "__derived__"
@@ -112,6 +112,14 @@ def to_table(prepared: pipeline.Prepared, derived: tuple[pd.DataFrame, dict] | N
     derived, rules = derived if derived is not None else pipeline.derived(prepared)
     frame = pd.concat([prepared.features, scores, derived.add_prefix(DERIVED_PREFIX)], axis=1)
     table = pa.Table.from_pandas(frame, preserve_index=False)
+    # Missing numbers stay NaN, not Arrow nulls: read back, a column without nulls is the mapped
+    # file itself (no copy; its pages are read when a page uses the column), where nulls had every
+    # such column rebuilt at each restart.
+    for i, name in enumerate(frame.columns):
+        column = frame[name]
+        if column.dtype == "float64" and table.column(i).null_count:
+            table = table.set_column(i, table.field(i), pa.array(column.to_numpy(), type=pa.float64(),
+                                                                 from_pandas=False))
     meta = {**(table.schema.metadata or {}),
             META_KEY: json.dumps(_meta(prepared, rules), allow_nan=True).encode("utf-8")}
     return table.replace_schema_metadata(meta)
@@ -170,7 +178,10 @@ def save(path: Path, prepared: pipeline.Prepared, derived: tuple[pd.DataFrame, d
         os.close(fd)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from app processes of another user
         try:
-            feather.write_feather(to_table(prepared, derived), tmp, compression=COMPRESSION)
+            table = to_table(prepared, derived)
+            # one record batch: columns read back are the mapped file itself, not 64k-row pieces
+            # joined into a copy (every page read at each restart)
+            feather.write_feather(table, tmp, compression=COMPRESSION, chunksize=max(1, table.num_rows))
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from valuation.i18n.format import currency_symbol, format_count, format_money, uses_wan
 from valuation.i18n.text import t
 from valuation.model.settings import ClassRules
-from valuation.present.style import CLASS_COLORS, _empty, _finish, _require, _sample, plain
+from valuation.present.style import CLASS_COLORS, _empty, _finish, _require, _sample_positions, plain
 
 _MATRIX_LAYER_ORDER = ("maintain", "growable", "most_valuable", "below_zero")  # red drawn last, on top
 _EDGE = 0.6  # a value under an axis' lowest decade is drawn at 0.6 × that decade: a strip along the edge
@@ -59,7 +59,8 @@ def value_matrix(scored: pd.DataFrame, lang: str = "en", class_rules: ClassRules
     """
     _require(scored, ["actual_value", "strategic_value", "value_class"], "value_matrix")
     title, subtitle = t("chart.matrix.title", lang), t("chart.matrix.subtitle", lang)
-    # Only the columns drawn: filtering and sorting a million rows of every column took ~1 s.
+    # Only the columns drawn, and only the sampled rows' text: filtering a million rows of every
+    # column took ~1 s, and a million class names as Python strings 0.05 s.
     scored = scored[[c for c in ("customer_id", "name", "tier", "actual_value", "strategic_value", "growth",
                                  "value_class", "has_orders") if c in scored]]
     if "has_orders" in scored:
@@ -67,14 +68,16 @@ def value_matrix(scored: pd.DataFrame, lang: str = "en", class_rules: ClassRules
     else:
         prospect = (scored["value_class"] == "prospect").to_numpy()
     prospects = int(prospect.sum())
-    if prospects:  # the matrix is about customers who buy; prospects have no actual value yet
-        scored = scored[~prospect]
-    if len(scored) == 0:
+    rows = np.flatnonzero(~prospect)  # the matrix is about customers who buy: prospects have no actual value yet
+    if len(rows) == 0:
         return _empty(title, lang, subtitle)
-    classes = scored["value_class"].to_numpy(dtype=object)
-    counts = scored["value_class"].value_counts()
-    actual = scored["actual_value"].to_numpy(dtype=float)
-    strategic = scored["strategic_value"].to_numpy(dtype=float)
+    codes, names = pd.factorize(scored["value_class"], use_na_sentinel=True)
+    names = np.append(np.asarray(names, dtype=object), None)  # code -1 (no class) takes the None
+    buyer_codes = np.where(codes[rows] < 0, len(names) - 1, codes[rows])
+    classes = names[buyer_codes]  # the few names, referenced: no string made per customer
+    counts = pd.Series(np.bincount(buyer_codes, minlength=len(names)), index=names)
+    actual = scored["actual_value"].to_numpy(dtype=float)[rows]
+    strategic = scored["strategic_value"].to_numpy(dtype=float)[rows]
     money_y = bool(np.isfinite(strategic).any()) or "growth" not in scored
     x_low, x_high = _log_bounds(actual)
     notes = []
@@ -91,10 +94,12 @@ def value_matrix(scored: pd.DataFrame, lang: str = "en", class_rules: ClassRules
             notes.append(t("chart.matrix.no_wallet_some", lang, count=format_count(no_wallet)))
     else:
         notes.append(t("chart.matrix.no_wallet", lang, cut=f"{class_rules.growth_cut:g}"))
-    shown, sampled = _sample(scored)
+    positions = _sample_positions(scored, rows=rows)
+    sampled = positions is not None
+    shown = scored.take(positions if sampled else rows)
     if sampled:
         notes.insert(0, t("chart.note.sampled", lang, shown=format_count(len(shown)),
-                          total=format_count(len(scored))))
+                          total=format_count(len(rows))))
     if prospects:
         notes.append(t("chart.note.prospects_excluded", lang, count=format_count(prospects)))
     who = pd.Series("", index=shown.index, dtype="string")

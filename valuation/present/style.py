@@ -253,13 +253,17 @@ def _has_orders(scored: pd.DataFrame) -> pd.Series:
     return scored["tier"] != "prospect"
 
 
-def _sample(frame: pd.DataFrame, n: int = MAX_POINTS) -> tuple[pd.DataFrame, bool]:
-    """At most ``n`` rows, drawn with a fixed seed after ordering by customer_id (row order does not matter)."""
-    if len(frame) <= n:
-        return frame, False
+def _sample_positions(frame: pd.DataFrame, n: int = MAX_POINTS, rows: np.ndarray | None = None) -> np.ndarray | None:
+    """Positions in ``frame`` of at most ``n`` of the rows ``rows`` (every row when None), drawn with
+    a fixed seed after ordering them by customer_id, so row order does not matter: the rows
+    ``frame.iloc[rows].sort_values("customer_id", kind="mergesort").sample(n, random_state=SAMPLE_SEED)``
+    gives, without building either frame; None when they all fit."""
+    count = len(frame) if rows is None else len(rows)
+    if count <= n:
+        return None
     # The rows DataFrame.sample(n, random_state=SAMPLE_SEED) draws, taken alone: reordering all
     # of a million rows first took ~0.5 s of a dashboard's first run.
-    positions = np.random.RandomState(SAMPLE_SEED).choice(len(frame), size=n, replace=False)
+    positions = np.random.RandomState(SAMPLE_SEED).choice(count, size=n, replace=False)
     if "customer_id" in frame:  # stable, missing ids last: sort_values(kind="mergesort"), in Arrow
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -269,8 +273,10 @@ def _sample(frame: pd.DataFrame, n: int = MAX_POINTS) -> tuple[pd.DataFrame, boo
             values = pa.array(ids.array)
         else:
             values = pa.array(ids.astype(object).to_numpy(), type=pa.string(), from_pandas=True)
+        if rows is not None:
+            values = values.take(pa.array(rows))
         positions = pc.sort_indices(values).to_numpy()[positions]
-    return frame.take(positions), True
+    return positions if rows is None else rows[positions]
 
 
 def _buyer_concentration(scored: pd.DataFrame, codes=None) -> pd.DataFrame:
