@@ -192,6 +192,19 @@ def test_the_dashboard_keeps_what_it_prepared_for_the_next_start(tmp_path, monke
     persist.wait()  # the dashboard writes the file in the background
     assert list((tmp_path / "app.duckdb.prepared").rglob("*.arrow"))
     st.cache_resource.clear()  # a restart: nothing in memory
+    prepare = pipeline.prepare_dataset
     _no_prepare(monkeypatch)
     again = start(db, monkeypatch)
     assert metric(again, "Customers") == customers
+    # The restored columns are the mapped file itself (read-only arrays): every page works on them
+    # (other dates, for the evidence and the snapshots, are prepared as usual), and a slider move
+    # scores them again.
+    from tests.apptest import open_page
+    monkeypatch.setattr(pipeline, "prepare_dataset", prepare)
+    for page in ("tuning", "lifecycle", "customers", "clv", "explore", "dynamics", "actions", "data", "present"):
+        open_page(again, page)
+    open_page(again, "tuning")
+    again.slider(key="w::loyalty").set_value(45.0).run()
+    assert not again.exception, [e.message for e in again.exception]
+    assert not persist.load(next((tmp_path / "app.duckdb.prepared").rglob("*.arrow"))).features[
+        "revenue_12m"].to_numpy().flags.writeable  # the case this test is about
