@@ -196,11 +196,13 @@ def overdue_ageing(ctx: state.Context, scored: pd.DataFrame, value: Settings | N
     return _overdue_ageing(version(ctx), ctx.as_of, value or settings(), ctx.store, ctx.dataset, scored)
 
 
+# Keyed by one string (_key) like _prepared: asked on every slider move, and Streamlit hashing the
+# settings dataclasses field by field cost more than the answer.
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _evidence(version: str, as_of: dt.date, clv: ClvSettings, custom: tuple[str, ...], _store, dataset: str):
+def _evidence(key: str, _as_of: dt.date, _clv: ClvSettings, _custom: tuple[str, ...], _store, _dataset: str):
     from valuation.analysis import evidence
 
-    return evidence.build(_store, dataset, as_of, clv, custom)
+    return evidence.build(_store, _dataset, _as_of, _clv, _custom)
 
 
 def evidence(ctx: state.Context, value: Settings | None = None):
@@ -209,23 +211,26 @@ def evidence(ctx: state.Context, value: Settings | None = None):
     value = value or settings()
     custom = tuple(c for c, _ in value.weights.custom)
     as_of = prepared(ctx, value.clv, custom).as_of
-    key = (version(ctx), as_of, value.clv, custom)
-    if key in _EVIDENCE_KEYS:
-        return _evidence(*key, ctx.store, ctx.dataset)
-    with st.spinner(t("cache.evidence", ctx.lang), show_time=True):
-        result = _evidence(*key, ctx.store, ctx.dataset)
-    _EVIDENCE_KEYS.add(key)
-    return result
+    key = _key(version(ctx), as_of, value.clv, custom)
+
+    def get():
+        if key in _EVIDENCE_KEYS:
+            return _evidence(key, as_of, value.clv, custom, ctx.store, ctx.dataset)
+        with st.spinner(t("cache.evidence", ctx.lang), show_time=True):
+            result = _evidence(key, as_of, value.clv, custom, ctx.store, ctx.dataset)
+        _EVIDENCE_KEYS.add(key)
+        return result
+    return _in_run("evidence", key, get)
 
 
 _EVIDENCE_KEYS: set = set()
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _learned(version: str, as_of: dt.date, clv: ClvSettings, custom: tuple[str, ...], base: Weights, _evidence):
+def _learned(key: str, _base: Weights, _evidence):
     from valuation.analysis import evidence
 
-    return evidence.learned_weights(_evidence, base)
+    return evidence.learned_weights(_evidence, _base)
 
 
 def learned_weights(ctx: state.Context, value: Settings | None = None):
@@ -236,7 +241,8 @@ def learned_weights(ctx: state.Context, value: Settings | None = None):
         return None
     custom = tuple(c for c, _ in value.weights.custom)
     base = Weights(influence=value.weights.influence, custom=value.weights.custom)
-    return _learned(version(ctx), ev.as_of, value.clv, custom, base, ev)
+    key = _key(version(ctx), ev.as_of, value.clv, custom, base)
+    return _in_run("learned", key, lambda: _learned(key, base, ev))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
