@@ -111,13 +111,13 @@ def _order_dates(store_key: str, dataset: str, created, today: dt.date, _store: 
     first, last = sources.date_range(_store, dataset)
     info = sources.kind_info(_store, dataset)
     future = (0, None) if info and info["kind"] == sources.KIND_FEATURES else count_future(_store, dataset, today)
-    return first, last, future
+    return first, last, future, info
 
 
 def _dates(store: Store, dataset: str, created) -> tuple:
-    """The sidebar's three queries over the orders, once per dataset version (``created``: when it
-    was stored, from ``Store.catalog``) and day (the sidebar draws on every rerun of every page; a
-    slider move must not scan the orders again)."""
+    """The sidebar's queries over the orders and the dataset's kind, once per dataset version
+    (``created``: when it was stored, from ``Store.catalog``) and day (the sidebar draws on every
+    rerun of every page; a slider move must not scan the orders again)."""
     return _order_dates(f"{id(store)}:{store.path}", dataset, created, dt.date.today(), store)
 
 
@@ -131,7 +131,7 @@ def order_date_range(store: Store, dataset: str, created) -> tuple[dt.date | Non
 
     A features dataset (computed on Spark, valuation/sources.py) has one date: its as-of date.
     """
-    first, last, _ = _dates(store, dataset, created)
+    first, last, _, _ = _dates(store, dataset, created)
     return first, last
 
 
@@ -160,25 +160,12 @@ def features_info(ctx: Context) -> dict | None:
     """
     from valuation.data.sources import KIND_FEATURES, kind_info
 
-    key = (id(ctx.store), ctx.dataset, ctx.stored_at)
-    if key in _KINDS:  # one query per dataset version, not one per rerun
-        info = _KINDS[key]
-    else:
-        info = kind_info(ctx.store, ctx.dataset)
-        if ctx.stored_at is not None:  # a version to key it by (the sidebar's catalog)
-            if len(_KINDS) > 256:
-                _KINDS.clear()
-            _KINDS[key] = info
+    # Kept with the sidebar's dates per dataset version: not a query on every rerun.
+    info = _dates(ctx.store, ctx.dataset, ctx.stored_at)[3] if ctx.stored_at is not None \
+        else kind_info(ctx.store, ctx.dataset)
     return info if info and info["kind"] == KIND_FEATURES else None
 
 
-_KINDS: dict = {}  # (store, dataset, stored_at) -> sources.kind_info
-
-
-__all__ = ["Context", "DB", "SESSION", "SAMPLE_DATASET", "StoreError", "context",
-           "order_date_range", "parse_ref", "ref", "select_dataset_next_run", "session_store",
-           "set_context", "shared_store", "show_error", "store_for", "clear_dataset_caches",
-           "features_info"]
 
 
 def fragment_run() -> bool:
@@ -203,3 +190,9 @@ def log_run(page: str, seconds: float) -> None:
             fh.write(line)
     except OSError:  # a log that cannot be written never stops the page
         pass
+
+
+__all__ = ["Context", "DB", "SESSION", "SAMPLE_DATASET", "StoreError", "context",
+           "order_date_range", "parse_ref", "ref", "select_dataset_next_run", "session_store",
+           "set_context", "shared_store", "show_error", "store_for", "clear_dataset_caches",
+           "features_info", "fragment_run", "log_run"]

@@ -30,7 +30,6 @@ def panels() -> None:
     """The whole page below the title. A fragment: moving a slider reruns this part only, not the
     sidebar and the app around it (bench/load_test.py: less server time per move, and the
     browsers redraw less); the sidebar's own widgets still rerun everything."""
-    global settings, baseline_settings, baseline_name  # read by the movers and the explanation below
     started = time.perf_counter()
     prep = cache.prepared(ctx)
     dimensions = tuple(d for d in prep.report.available if not d.startswith("custom:"))
@@ -114,8 +113,8 @@ def panels() -> None:
         if any(left_out.values()):
             st.caption(t("tuning.sankey_left_out", lang, prospects=f"{left_out.get('prospect', 0):,}",
                          below=f"{left_out.get('below_zero', 0):,}"))
-    movers_table()
-    explain()
+    movers_table(settings, baseline_settings, baseline_name)
+    explain(settings)
     share.write_url(ctx)  # the link follows the sliders (app.py does it after a full run)
     if state.fragment_run():
         state.log_run("tuning (panels)", time.perf_counter() - started)
@@ -125,8 +124,8 @@ EXPLAIN_OPTIONS = 1000  # the selector lists the biggest buyers; a million would
 
 
 @st.fragment
-def movers_table() -> None:
-    """The movers list; switching its direction reruns this part only."""
+def movers_table(settings, baseline_settings, baseline_name: str) -> None:
+    """The movers list; switching its direction reruns this part only (with these arguments)."""
     st.subheader(t("tuning.movers", lang))
     direction = st.radio(t("tuning.direction", lang), ["up", "down", "all"], horizontal=True,
                          format_func=lambda d: t(f"tuning.direction_{d}", lang), key="movers_direction")
@@ -135,7 +134,8 @@ def movers_table() -> None:
                                    direction=direction, keep_rows=True,
                                    codes=(cache.tier_codes(ctx, baseline_settings), cache.tier_codes(ctx, settings)))
         if not found.empty:
-            found.insert(found.columns.get_loc("score_moved") + 1, "driver", _drivers(found))
+            found.insert(found.columns.get_loc("score_moved") + 1, "driver",
+                         _drivers(found, settings, baseline_settings))
         return found.drop(columns=["tier_steps", "row"])
     # kept per setting (shared: not changed here); the language is in the key, the reasons are words
     movers = cache.kept(ctx, "movers", (baseline_settings, settings, direction, lang), build)
@@ -146,7 +146,7 @@ def movers_table() -> None:
         widgets.table(movers, lang)
 
 
-def _drivers(movers) -> list[str]:
+def _drivers(movers, settings, baseline_settings) -> list[str]:
     """Per mover, the dimension (or the tilt) whose points moved its composite most, e.g. "忠诚度 +8.2"."""
     prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
     rows = movers["row"].to_numpy()
@@ -180,7 +180,7 @@ def _explain_options(features):
 
 
 @st.fragment
-def explain() -> None:
+def explain(settings) -> None:
     """One customer's composite split by dimension; choosing another reruns this part only."""
     st.subheader(t("tuning.explain", lang))
     current = cache.scored(ctx, settings)

@@ -226,9 +226,7 @@ class Store:
     # ---- reading -----------------------------------------------------------------
     def datasets(self) -> list[str]:
         """Names of the stored datasets, sample first, then alphabetical."""
-        names = [r[0] for r in self.cursor().execute(
-            f"SELECT name FROM {META}.datasets ORDER BY name").fetchall()]
-        return sorted(names, key=lambda n: (n != SAMPLE_DATASET, n))
+        return list(self.catalog())
 
     def catalog(self) -> dict[str, tuple[dt.datetime, str]]:
         """Every dataset's version (when it was stored) and currency, in :meth:`datasets`' order:

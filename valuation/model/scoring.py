@@ -350,7 +350,7 @@ def tilted(composite: np.ndarray, points: np.ndarray) -> np.ndarray:
 def contributions(scores: pd.DataFrame, weights: Weights) -> pd.DataFrame:
     """Each dimension's points in the composite (w·s / Σ w); rows sum to the composite."""
     eff = effective_weights(weights, tuple(scores.columns))
-    # One matrix product instead of a column set per dimension (this runs on every slider move).
+    # One broadcast product instead of a column set per dimension (this runs on every slider move).
     factors = np.array([eff.get(dim, 0.0) for dim in scores.columns])
     points = scores.to_numpy(dtype=float) * factors
     points[:, factors == 0] = 0.0  # an unweighted dimension gives no points, whatever its score

@@ -331,30 +331,37 @@ def concentration(scored: pd.DataFrame) -> pd.DataFrame:
 
 def _with_shares(g: pd.DataFrame) -> pd.DataFrame:
     """Per-tier totals (indexed by tier) with each one's share of customers, revenue and profit."""
-    total_customers = g["customers"].sum()
-    total_revenue = g["revenue_12m"].sum()
-    total_profit = g["net_profit_12m"].sum()
-    g["customer_share"] = g["customers"] / total_customers if total_customers else 0.0
-    g["revenue_share"] = g["revenue_12m"] / total_revenue if total_revenue else 0.0
-    g["profit_share"] = g["net_profit_12m"] / total_profit if total_profit else 0.0
-    return g.reset_index()
+    return _table(g.index, g["customers"].to_numpy(), g["revenue_12m"].to_numpy(dtype=float),
+                  g["net_profit_12m"].to_numpy(dtype=float))
 
 
-def concentration_from_codes(codes: np.ndarray, revenue_12m, net_profit_12m) -> pd.DataFrame:
+def _table(tiers_shown, customers: np.ndarray, revenue: np.ndarray, profit: np.ndarray) -> pd.DataFrame:
+    """The concentration table of these tiers' totals, its shares of the tiers shown; one frame made
+    at once (the pyramid's table is made on every slider move)."""
+    def share(values):
+        total = values.sum()
+        return values / total if total else np.zeros(len(values))
+
+    return pd.DataFrame({"tier": list(tiers_shown), "customers": customers, "revenue_12m": revenue,
+                         "net_profit_12m": profit, "customer_share": share(customers),
+                         "revenue_share": share(revenue), "profit_share": share(profit)})
+
+
+def concentration_from_codes(codes: np.ndarray, revenue_12m, net_profit_12m,
+                             shown: list[str] | None = None) -> pd.DataFrame:
     """:func:`concentration` from tier codes (``TierRanker.codes``, ``pipeline.tier_codes``).
 
-    The same table without grouping a million labels: one weighted count per column.
+    The same table without grouping a million labels: one weighted count per column. ``shown``:
+    exactly these tiers in this order, absent ones as zeros, shares of them (the pyramid leaves
+    the prospects' own count out without masking anyone); default: the tiers present.
     """
     codes = np.asarray(codes)
     k = len(TIERS)
-    customers = np.bincount(codes, minlength=k)
+    customers = np.bincount(codes, minlength=k).astype("int64")
     revenue = np.bincount(codes, weights=np.asarray(revenue_12m, dtype=float), minlength=k)
     profit = np.bincount(codes, weights=np.asarray(net_profit_12m, dtype=float), minlength=k)
-    present = customers > 0
-    g = pd.DataFrame({"customers": customers[present].astype("int64"), "revenue_12m": revenue[present],
-                      "net_profit_12m": profit[present]},
-                     index=pd.Index(np.array(TIERS, dtype=object)[present], name="tier"))
-    return _with_shares(g)
+    rows = [TIERS.index(t) for t in shown] if shown is not None else np.flatnonzero(customers > 0)
+    return _table(np.array(TIERS, dtype=object)[rows], customers[rows], revenue[rows], profit[rows])
 
 
 def migration_from_codes(before: np.ndarray, after: np.ndarray) -> pd.DataFrame:

@@ -242,12 +242,12 @@ def migration_sankey(before: pd.Series | None, after: pd.Series | None, lang: st
                   + [t("chart.migration.node_after", lang, label=_label(prefix, c, lang),
                        count=format_count(int(into[j]))) for c, j in zip(cols, col_at)])
     source, target, value, link_colors, link_hover = [], [], [], [], []
-    for i, b in zip(row_at, rows):
-        for j, a in zip(col_at, cols):
+    for node_b, (i, b) in enumerate(zip(row_at, rows)):  # node numbers: the rows, then the columns
+        for node_a, (j, a) in enumerate(zip(col_at, cols), start=len(rows)):
             n = int(counts[i, j])
             if n:
-                source.append(row_at.index(i))
-                target.append(len(rows) + col_at.index(j))
+                source.append(node_b)
+                target.append(node_a)
                 value.append(n)
                 link_colors.append(_rgba(colors.get(b, NEUTRAL_COLOR), 0.35))
                 link_hover.append(t("chart.migration.link", lang, before=_label(prefix, b, lang),

@@ -287,20 +287,7 @@ def _buyer_concentration(scored: pd.DataFrame, codes=None) -> pd.DataFrame:
     """
     order = list(tiers.PYRAMID) + ["below_zero"]
     if codes is not None:  # weighted counts straight into the table's rows (every slider move)
-        codes = np.asarray(codes)
-        k = len(tiers.TIERS)
-        rows = [tiers.TIERS.index(tier) for tier in order]  # every tier but the prospects' own bin
-        customers = np.bincount(codes, minlength=k).astype(float)[rows]
-        revenue = np.bincount(codes, weights=scored["revenue_12m"].to_numpy(dtype=float), minlength=k)[rows]
-        profit = np.bincount(codes, weights=scored["net_profit_12m"].to_numpy(dtype=float), minlength=k)[rows]
-
-        def share(values):
-            total = values.sum()
-            return values / total if total else np.zeros(len(rows))
-
-        return pd.DataFrame({"tier": order, "customers": customers, "revenue_12m": revenue,
-                             "net_profit_12m": profit, "customer_share": share(customers),
-                             "revenue_share": share(revenue), "profit_share": share(profit)})
+        return tiers.concentration_from_codes(codes, scored["revenue_12m"], scored["net_profit_12m"], shown=order)
     buyers = scored[scored["tier"] != "prospect"]
     conc = tiers.concentration(buyers) if len(buyers) else pd.DataFrame(columns=["tier"])
     conc = conc.set_index("tier").reindex(order)
