@@ -10,7 +10,8 @@ import pytest
 
 from valuation.data import access, sources
 from valuation.data.access import Actor, Forbidden
-from valuation.data.store import SAMPLE_DATASET, Store, audit_log, delete_view, ensure_sample, save_view
+from valuation.data.saved_views import delete_view, save_view
+from valuation.data.store import SAMPLE_DATASET, Store, audit_log, ensure_sample
 
 
 def orders(n: int = 2) -> dict[str, pd.DataFrame]:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from valuation.data import sources
-from valuation.data.store import (SAMPLE_DATASET, Store, StoreError, ensure_sample, list_views, load_view,
-                                  rename_view, save_view)
+from valuation.data.saved_views import list_views, load_view, rename_view, save_view
+from valuation.data.store import SAMPLE_DATASET, Store, StoreError, ensure_sample
 from valuation.i18n.text import t
 
 

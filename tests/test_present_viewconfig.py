@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest import preset_box
-from valuation.data import store as store_mod
+from valuation.data import saved_views
 from valuation.data.store import Store, StoreError, ensure_sample
 from valuation.model.settings import LifecycleRules, Settings, TierCuts, Weights
 from valuation.present.viewconfig import ViewConfig, from_query, to_query
@@ -80,17 +80,17 @@ def test_every_setting_is_held_to_its_documented_range():
 
 def test_saved_views_can_be_listed_loaded_renamed_and_deleted(tmp_path):
     store = Store(tmp_path / "v.duckdb")
-    store_mod.save_view(store, "季度经营会", TUNED.to_json())
-    store_mod.save_view(store, "default", ViewConfig().to_json())
-    assert store_mod.list_views(store) == ["default", "季度经营会"]
-    assert ViewConfig.from_json(store_mod.load_view(store, "季度经营会")) == TUNED
-    store_mod.rename_view(store, "季度经营会", "Q3 review")
+    saved_views.save_view(store, "季度经营会", TUNED.to_json())
+    saved_views.save_view(store, "default", ViewConfig().to_json())
+    assert saved_views.list_views(store) == ["default", "季度经营会"]
+    assert ViewConfig.from_json(saved_views.load_view(store, "季度经营会")) == TUNED
+    saved_views.rename_view(store, "季度经营会", "Q3 review")
     with pytest.raises(StoreError):
-        store_mod.rename_view(store, "default", "Q3 review")
-    store_mod.delete_view(store, "default")
-    assert store_mod.list_views(store) == ["Q3 review"]
+        saved_views.rename_view(store, "default", "Q3 review")
+    saved_views.delete_view(store, "default")
+    assert saved_views.list_views(store) == ["Q3 review"]
     with pytest.raises(StoreError):
-        store_mod.load_view(store, "default")
+        saved_views.load_view(store, "default")
 
 
 @pytest.fixture(scope="module")

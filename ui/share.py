@@ -8,7 +8,7 @@ import streamlit as st
 
 from ui import cache, state
 from ui.safe import md
-from valuation.data import store as store_mod
+from valuation.data import saved_views
 from valuation.data import access
 from valuation.data.store import StoreError
 from valuation.i18n.text import t
@@ -130,7 +130,7 @@ def write_url(ctx: state.Context) -> None:
 # ---- saved views -------------------------------------------------------------------
 def _load(name: str) -> None:
     try:
-        config = ViewConfig.from_json(store_mod.load_view(state.shared_store(), name))
+        config = ViewConfig.from_json(saved_views.load_view(state.shared_store(), name))
     except (StoreError, access.Forbidden) as exc:
         st.session_state["_view_message"] = ("error", exc)
         return
@@ -141,7 +141,7 @@ def _load(name: str) -> None:
 def _save(ctx: state.Context) -> None:
     name = st.session_state.get("view_name", "")
     try:
-        store_mod.save_view(state.shared_store(), name, current(ctx).to_json())
+        saved_views.save_view(state.shared_store(), name, current(ctx).to_json())
     except (StoreError, access.Forbidden) as exc:
         st.session_state["_view_message"] = ("error", exc)
     else:
@@ -151,7 +151,7 @@ def _save(ctx: state.Context) -> None:
 def _rename(old: str) -> None:
     new = st.session_state.get("view_rename", "")
     try:
-        store_mod.rename_view(state.shared_store(), old, new)
+        saved_views.rename_view(state.shared_store(), old, new)
     except (StoreError, access.Forbidden) as exc:
         st.session_state["_view_message"] = ("error", exc)
     else:
@@ -160,7 +160,7 @@ def _rename(old: str) -> None:
 
 def _delete(name: str) -> None:
     try:
-        store_mod.delete_view(state.shared_store(), name)
+        saved_views.delete_view(state.shared_store(), name)
     except (StoreError, access.Forbidden) as exc:
         st.session_state["_view_message"] = ("error", exc)
     else:
@@ -172,7 +172,7 @@ def saved_views_panel(ctx: state.Context) -> None:
     lang = ctx.lang
     editable = access.allowed("save_view")
     with st.sidebar.expander(t("view.title", lang)):
-        names = store_mod.list_views(state.shared_store())
+        names = saved_views.list_views(state.shared_store())
         if names:
             chosen = st.selectbox(t("view.saved_list", lang), names, key="view_choice")
             left, right = st.columns(2)
