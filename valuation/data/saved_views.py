@@ -4,6 +4,8 @@ recorded in the audit log (``store.record``)."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from valuation.data import access
 from valuation.data.store import META, Store, StoreError, name_key, record, rolled_back
 
@@ -25,22 +27,30 @@ def _view_taken(cur, name: str, *, other_than: str | None = None) -> None:
                              name=name, existing=existing)
 
 
-def save_view(store: Store, name: str, config_json: str) -> None:
-    """Save (or overwrite, under exactly its name) a named view configuration in the database file."""
-    name = _view_name(name)
+@contextmanager
+def _writing(store: Store, permission: str):
+    """A cursor inside one transaction on ``store``, for a user allowed ``permission``: committed when
+    the block ends, rolled back (and said in a StoreError) when it raises."""
     store._check_writable()
-    access.require("save_view")
+    access.require(permission)
     with store._write_lock:
         cur = store.cursor()
-        _view_taken(cur, name)
         cur.execute("BEGIN TRANSACTION")
         try:
-            cur.execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})
-            cur.execute(f"INSERT INTO {META}.views VALUES ($n, $c, now())", {"n": name, "c": config_json})
-            record(cur, "save_view", None, None, {"view": name})
+            yield cur
             cur.execute("COMMIT")
         except BaseException as exc:
             raise rolled_back(cur, exc, store.path) from None
+
+
+def save_view(store: Store, name: str, config_json: str) -> None:
+    """Save (or overwrite, under exactly its name) a named view configuration in the database file."""
+    name = _view_name(name)
+    with _writing(store, "save_view") as cur:
+        _view_taken(cur, name)
+        cur.execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})
+        cur.execute(f"INSERT INTO {META}.views VALUES ($n, $c, now())", {"n": name, "c": config_json})
+        record(cur, "save_view", None, None, {"view": name})
 
 
 def list_views(store: Store) -> list[str]:
@@ -56,31 +66,15 @@ def load_view(store: Store, name: str) -> str:
 
 def rename_view(store: Store, old: str, new: str) -> None:
     new = _view_name(new)
-    store._check_writable()
-    access.require("save_view")
-    with store._write_lock:
-        cur = store.cursor()
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            if cur.execute(f"SELECT count(*) FROM {META}.views WHERE name = $n", {"n": new}).fetchone()[0]:
-                raise StoreError("view_exists", f"A view named {new!r} exists already.", name=new)
-            _view_taken(cur, new, other_than=old)
-            cur.execute(f"UPDATE {META}.views SET name = $new WHERE name = $old", {"new": new, "old": old})
-            record(cur, "rename_view", None, None, {"view": old, "to": new})
-            cur.execute("COMMIT")
-        except BaseException as exc:
-            raise rolled_back(cur, exc, store.path) from None
+    with _writing(store, "save_view") as cur:
+        if cur.execute(f"SELECT count(*) FROM {META}.views WHERE name = $n", {"n": new}).fetchone()[0]:
+            raise StoreError("view_exists", f"A view named {new!r} exists already.", name=new)
+        _view_taken(cur, new, other_than=old)
+        cur.execute(f"UPDATE {META}.views SET name = $new WHERE name = $old", {"new": new, "old": old})
+        record(cur, "rename_view", None, None, {"view": old, "to": new})
 
 
 def delete_view(store: Store, name: str) -> None:
-    store._check_writable()
-    access.require("delete_view")
-    with store._write_lock:
-        cur = store.cursor()
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            cur.execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})
-            record(cur, "delete_view", None, None, {"view": name})
-            cur.execute("COMMIT")
-        except BaseException as exc:
-            raise rolled_back(cur, exc, store.path) from None
+    with _writing(store, "delete_view") as cur:
+        cur.execute(f"DELETE FROM {META}.views WHERE name = $n", {"n": name})
+        record(cur, "delete_view", None, None, {"view": name})
