@@ -248,7 +248,26 @@ def test_an_unsaved_upload_is_invisible_to_other_sessions(shared_db):
         store.close()
 
 
-def test_two_sessions_saving_at_the_same_moment_each_store_their_own_dataset(shared_db):
+@pytest.fixture
+def one_compiler_at_a_time(monkeypatch):
+    """Each AppTest has its own script cache, so two of them in two threads can compile a page
+    at the same moment, which CPython 3.11's compiler does not always survive: its AST builder
+    keeps one recursion counter per interpreter, not per thread ("SystemError: AST constructor
+    recursion depth mismatch", seen once in CI; see CPython gh-106905). A real server has one
+    cache behind one lock;
+    this gives the tests' two caches one lock too, so the test is about the store, not the compiler."""
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+
+    lock, get = threading.Lock(), ScriptCache.get_bytecode
+
+    def locked(self, script_path):
+        with lock:
+            return get(self, script_path)
+
+    monkeypatch.setattr(ScriptCache, "get_bytecode", locked)
+
+
+def test_two_sessions_saving_at_the_same_moment_each_store_their_own_dataset(shared_db, one_compiler_at_a_time):
     one, two = session(), session()
     one.file_uploader(key="upload").set_value(("a.csv", CSV_A.encode(), "text/csv")).run()
     two.file_uploader(key="upload").set_value(("b.csv", CSV_B.encode(), "text/csv")).run()
