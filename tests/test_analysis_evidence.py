@@ -11,7 +11,7 @@ from tests.b2b import b2b_history
 from valuation.analysis import evidence
 from valuation.analysis.backtest import realised
 from valuation.data.store import Store
-from valuation.model import pipeline
+from valuation.model import persist, pipeline
 from valuation.model.settings import PRESETS, Settings, Weights
 
 
@@ -64,3 +64,58 @@ def test_without_a_year_of_history_there_is_no_evidence():
     store = Store(":memory:")
     store.replace_dataset("short", {"orders": orders}, source="t")
     assert evidence.build(store, "short", pd.Timestamp("2026-03-01").date()) is None
+
+
+@pytest.fixture
+def b2b_file(tmp_path):
+    history = b2b_history(800, seed=7)
+    store = Store(str(tmp_path / "valuation.duckdb"))
+    store.replace_dataset("b2b", history.tables, source="b2b")
+    yield store, history, pd.Timestamp(history.end).date()
+    store.close()
+
+
+def _kept_files(store):
+    return sorted(p.name.rsplit(".", 1)[-1] for p in persist.folder(store).rglob("*") if p.is_file())
+
+
+def test_a_restarted_server_reads_last_years_evidence_and_learned_weights_instead_of_computing_them(
+        b2b_file, monkeypatch):
+    store, _, as_of = b2b_file
+    first = evidence.build(store, "b2b", as_of)
+    learned, rho = evidence.learned_weights(first)
+    settings = Settings(weights=PRESETS["profit_first"])
+    shown = evidence.weight_evidence(first, settings)
+    # beside the database: the past date's prepared file and the evidence kept with it
+    assert _kept_files(store) == ["arrow", "npz"]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed again after a restart")
+    monkeypatch.setattr(pipeline, "prepare_dataset", refuse)  # the past date's features and fit
+    monkeypatch.setattr(evidence, "realised", refuse)  # the query of what followed
+    monkeypatch.setattr(evidence, "_search", refuse)  # the learned weights' grid search
+    again = evidence.build(store, "b2b", as_of)  # a new process has none of it in memory
+    assert again is not first and again.past is not first.past
+    assert (again.realised_profit == first.realised_profit).all()
+    assert evidence.learned_weights(again) == (learned, rho)
+    assert evidence.weight_evidence(again, settings) == shown
+
+
+def test_a_damaged_kept_evidence_is_computed_again_and_replaced(b2b_file):
+    store, _, as_of = b2b_file
+    first = evidence.build(store, "b2b", as_of)
+    kept = next(persist.folder(store).rglob("*.npz"))
+    kept.write_bytes(b"not an npz file")
+    again = evidence.build(store, "b2b", as_of)
+    assert (again.realised_profit == first.realised_profit).all()
+    assert (persist.load_arrays(kept)["realised_profit"] == first.realised_profit).all()
+
+
+def test_a_new_import_drops_the_evidence_kept_for_the_old_one(b2b_file):
+    store, history, as_of = b2b_file
+    evidence.build(store, "b2b", as_of)
+    old = set(persist.folder(store).rglob("*.npz"))
+    store.replace_dataset("b2b", history.tables, source="b2b")  # imported again: a new version
+    evidence.build(store, "b2b", as_of)
+    new = set(persist.folder(store).rglob("*.npz"))
+    assert len(old) == len(new) == 1 and not old & new and not any(p.exists() for p in old)

@@ -148,6 +148,25 @@ def test_other_settings_and_dates_are_other_files_and_at_most_four_are_kept(stor
     assert len(list(paths[0].parent.glob("*.arrow"))) == persist.KEEP_PER_DATASET
 
 
+def test_results_kept_beside_a_prepared_file_go_when_it_goes(store):
+    import numpy as np
+
+    def kept(months):
+        return persist.companion(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=months), (), "evidence1-x")
+    persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=12))
+    assert persist.save_arrays(kept(12), {"profit": np.arange(3.0)})
+    assert (persist.load_arrays(kept(12))["profit"] == [0.0, 1.0, 2.0]).all()
+    assert persist.load_arrays(kept(24)) is None  # nothing kept for those settings
+    for months in (24, 36, 48):  # three more prepared files: the first is still among the four kept
+        persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=months))
+    assert kept(12).exists()
+    persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=60))  # the fifth: it goes
+    assert not persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=12), ()).exists()
+    assert not kept(12).exists() and persist.load_arrays(kept(12)) is None
+    with pytest.raises(ValueError):  # a name is never a path
+        persist.companion(store, SAMPLE_DATASET, AS_OF, ClvSettings(), (), "../escape")
+
+
 def test_a_damaged_or_unwritable_file_is_not_in_the_way(store, tmp_path):
     path = persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(), ())
     path.parent.mkdir(parents=True)

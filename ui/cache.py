@@ -202,7 +202,8 @@ def overdue_ageing(ctx: state.Context, scored: pd.DataFrame, value: Settings | N
 def _evidence(key: str, _as_of: dt.date, _clv: ClvSettings, _custom: tuple[str, ...], _store, _dataset: str):
     from valuation.analysis import evidence
 
-    return evidence.build(_store, _dataset, _as_of, _clv, _custom)
+    # wait=False: the past date's prepared file is written in the background, as the shown date's is
+    return evidence.build(_store, _dataset, _as_of, _clv, _custom, wait=False)
 
 
 def evidence(ctx: state.Context, value: Settings | None = None):

@@ -30,6 +30,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
@@ -195,16 +196,69 @@ def save(path: Path, prepared: pipeline.Prepared, derived: tuple[pd.DataFrame, d
 
 
 def _prune(path: Path) -> None:
-    """Keep this import's newest files (up to KEEP_PER_DATASET); files of earlier imports go."""
+    """Keep this import's newest files (up to KEEP_PER_DATASET); files of earlier imports go, and
+    the small files kept with the ones that go (:func:`companion`)."""
     imported = path.name.split("_", 1)[0]
     files = sorted(path.parent.glob("*.arrow"), key=lambda p: p.stat().st_mtime, reverse=True)
     kept = [p for p in files if p.name.split("_", 1)[0] == imported][:KEEP_PER_DATASET]
-    for old in files:
-        if old not in kept:
-            try:
-                old.unlink()
-            except OSError:
-                pass
+    gone = {p.stem for p in files if p not in kept}
+    extras = [p for p in path.parent.glob("*.npz")
+              if p.name.split("_", 1)[0] != imported or p.stem.rsplit(".", 1)[0] in gone]
+    for old in [p for p in files if p not in kept] + extras:
+        try:
+            old.unlink()
+        except OSError:
+            pass
+
+
+# ---- small results computed from a prepared dataset, kept beside its file (the evidence beside the
+# sliders: what each customer made after the date, the learned weights), so a restart reads them too.
+
+
+def companion(store: Store, dataset: str, as_of: dt.date, clv: ClvSettings, custom: tuple[str, ...],
+              name: str) -> Path | None:
+    """The file results called ``name`` (letters, digits, ``-``) computed from the prepared dataset
+    of these arguments are kept in, beside its prepared file and gone with it; None when not kept."""
+    if not name.replace("-", "").isalnum():
+        raise ValueError(f"a kept result's name is letters, digits and '-', not {name!r}")
+    path = file_for(store, dataset, as_of, clv, custom)
+    return None if path is None else path.with_name(f"{path.stem}.{name}.npz")
+
+
+def load_arrays(path: Path | None) -> dict[str, np.ndarray] | None:
+    """The arrays :func:`save_arrays` kept in ``path``; None when there are none or they cannot be read."""
+    if path is None:
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as kept:
+            return {name: kept[name] for name in kept.files}
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # damaged: computed again, and said in the log
+        log.warning("kept file %s not used: %s: %s", path, type(exc).__name__, exc)
+        return None
+
+
+def save_arrays(path: Path | None, arrays: dict[str, np.ndarray]) -> bool:
+    """Keep ``arrays`` in ``path`` (whole or not at all); False when not kept (no path, a read-only
+    folder): the next process computes them again, never an error."""
+    if path is None:
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        log.warning("kept file %s not written: %s", path, exc)
+        return False
+    return True
 
 
 def forget(store: Store, dataset: str) -> None:
