@@ -4,6 +4,7 @@ restarts, the same scores as preparing again, invalidated by a new import, never
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 
 import pandas as pd
@@ -139,13 +140,19 @@ def test_a_restart_reads_the_file_and_a_new_import_prepares_again(store, tmp_pat
     writer.close()
 
 
-def test_other_settings_and_dates_are_other_files_and_at_most_four_are_kept(store):
-    paths = []
-    for months in (12, 24, 36, 48, 60):
-        persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=months))
-        paths.append(persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=months), ()))
-    assert len(set(paths)) == 5
-    assert len(list(paths[0].parent.glob("*.arrow"))) == persist.KEEP_PER_DATASET
+def test_other_settings_and_dates_are_other_files_and_the_ones_used_last_are_kept(store):
+    months = [12 * (k + 1) for k in range(persist.KEEP_PER_DATASET + 1)]
+    paths = [persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=m), ()) for m in months]
+    assert len(set(paths)) == len(months)
+    for m in months[:-1]:
+        persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=m))
+    for path in paths[:-1]:  # written in this order, older first
+        os.utime(path, (1_000_000 + months[paths.index(path)],) * 2)
+    assert persist.load(paths[0]) is not None  # the oldest is read (used) again ...
+    persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=months[-1]))
+    kept = sorted(paths[0].parent.glob("*.arrow"))
+    assert len(kept) == persist.KEEP_PER_DATASET
+    assert paths[0].exists() and not paths[1].exists()  # ... so the one used least recently went
 
 
 def test_results_kept_beside_a_prepared_file_go_when_it_goes(store):
@@ -154,13 +161,15 @@ def test_results_kept_beside_a_prepared_file_go_when_it_goes(store):
     def kept(months):
         return persist.companion(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=months), (), "evidence1-x")
     persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=12))
+    os.utime(persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=12), ()), (1_000_000,) * 2)
     assert persist.save_arrays(kept(12), {"profit": np.arange(3.0)})
     assert (persist.load_arrays(kept(12))["profit"] == [0.0, 1.0, 2.0]).all()
     assert persist.load_arrays(kept(24)) is None  # nothing kept for those settings
-    for months in (24, 36, 48):  # three more prepared files: the first is still among the four kept
+    others = [13 + k for k in range(persist.KEEP_PER_DATASET)]
+    for months in others[:-1]:  # more prepared files: the first is still among those kept
         persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=months))
     assert kept(12).exists()
-    persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=60))  # the fifth: it goes
+    persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=others[-1]))  # one too many
     assert not persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(horizon_months=12), ()).exists()
     assert not kept(12).exists() and persist.load_arrays(kept(12)) is None
     with pytest.raises(ValueError):  # a name is never a path

@@ -251,7 +251,7 @@ def _backtest(version: str, as_of: dt.date, horizon: int, value: Settings, _stor
     from valuation.analysis import backtest
 
     try:
-        return backtest.backtest(_store, dataset, as_of, horizon_months=horizon, settings=value)
+        return backtest.backtest(_store, dataset, as_of, horizon_months=horizon, settings=value, wait=False)
     except backtest.BacktestError as exc:
         return str(exc)
 

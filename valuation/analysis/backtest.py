@@ -22,7 +22,7 @@ from valuation.data import sources
 from valuation.data.features import Availability, fetch_frame
 from valuation.data.store import Store
 from valuation.model import clv as clv_models
-from valuation.model import pipeline
+from valuation.model import persist, pipeline
 from valuation.model.settings import Settings
 
 TIER_ROWS = ("A", "B", "C", "D", "below_zero")
@@ -289,7 +289,7 @@ def _check_dates(store: Store, dataset: str, as_of, horizon_months: int) -> tupl
 
 
 def backtest(store: Store, dataset: str, as_of: dt.date | str | None = None, *, horizon_months: int = 12,
-             settings: Settings = Settings()) -> BacktestResult:
+             settings: Settings = Settings(), wait: bool = True) -> BacktestResult:
     """Score the customers as of ``as_of − horizon_months`` and compare with the window after it.
 
     Parameters
@@ -298,6 +298,8 @@ def backtest(store: Store, dataset: str, as_of: dt.date | str | None = None, *, 
     as_of : end of the window (default: the last order date, as the pipeline's).
     horizon_months : the window's length; the scoring date is this many months before ``as_of``.
     settings : weights, tier cuts and rules for :func:`valuation.model.pipeline.run`.
+    wait : write a new prepared file of the scoring date before returning (False: in the
+        background, as the dashboard does; :func:`valuation.model.persist.prepare_dataset`).
 
     Returns
     -------
@@ -319,7 +321,11 @@ def backtest(store: Store, dataset: str, as_of: dt.date | str | None = None, *, 
         raise BacktestError(f"No orders after the scoring date {scored_at} up to {as_of} to compare the scores "
                             f"with (the orders end on {last}). Choose an as-of date within the data (--as-of) "
                             "or a longer horizon (--horizon-months).")
-    scored = pipeline.run(store, dataset, scored_at, settings)
+    # Prepared as any date is: read from its file when the evidence beside the sliders (the same
+    # date for a 12-month horizon), another process or an earlier run prepared it.
+    custom = tuple(c for c, _ in settings.weights.custom)
+    scored = pipeline.score(persist.prepare_dataset(store, dataset, scored_at, settings.clv, custom, wait=wait),
+                            settings)
     fit = scored.attrs.get("clv_fit")
     scale = horizon_months / 12
     has = scored["has_orders"].astype(bool).to_numpy()

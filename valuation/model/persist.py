@@ -41,7 +41,10 @@ from valuation.model import pipeline, scoring
 from valuation.model.settings import ClvSettings
 
 FORMAT = 3  # raise when Prepared's columns or their meaning change
-KEEP_PER_DATASET = 4  # as-of dates (or CLV settings) kept per dataset version
+# As-of dates (or CLV settings) kept per dataset version, the ones used last: a default visit uses
+# six (the date shown; the year before it, for the evidence and the backtest; four snapshot dates
+# on the dynamics page). About 1.0-1.35 GB each at a million customers.
+KEEP_PER_DATASET = 6
 SCORE_PREFIX = "__score__"
 DERIVED_PREFIX = "__derived__"
 META_KEY = b"valuation.prepared"
@@ -159,14 +162,23 @@ def from_table(table: pa.Table) -> pipeline.Prepared:
 
 
 def load(path: Path) -> pipeline.Prepared | None:
-    """The prepared dataset kept in ``path``; None when there is none or it cannot be used."""
+    """The prepared dataset kept in ``path``; None when there is none or it cannot be used.
+
+    A file read is marked as used (its time set to now): the files kept are the ones used last,
+    so the dates a team opens every day are not pushed out by a page that looked at others once.
+    """
     try:
-        return from_table(feather.read_table(path, memory_map=True))
+        prepared = from_table(feather.read_table(path, memory_map=True))
     except FileNotFoundError:
         return None
     except Exception as exc:  # damaged or from another version: prepared again, and said in the log
         log.warning("prepared file %s not used: %s: %s", path, type(exc).__name__, exc)
         return None
+    try:
+        os.utime(path)
+    except OSError:  # a read-only folder: kept by when it was written
+        pass
+    return prepared
 
 
 def save(path: Path, prepared: pipeline.Prepared, derived: tuple[pd.DataFrame, dict] | None = None) -> bool:
@@ -196,8 +208,9 @@ def save(path: Path, prepared: pipeline.Prepared, derived: tuple[pd.DataFrame, d
 
 
 def _prune(path: Path) -> None:
-    """Keep this import's newest files (up to KEEP_PER_DATASET); files of earlier imports go, and
-    the small files kept with the ones that go (:func:`companion`)."""
+    """Keep this import's files used last (up to KEEP_PER_DATASET, by the time :func:`load` and
+    :func:`save` set); files of earlier imports go, and the small files kept with the ones that go
+    (:func:`companion`)."""
     imported = path.name.split("_", 1)[0]
     files = sorted(path.parent.glob("*.arrow"), key=lambda p: p.stat().st_mtime, reverse=True)
     kept = [p for p in files if p.name.split("_", 1)[0] == imported][:KEEP_PER_DATASET]
