@@ -236,3 +236,47 @@ def test_the_dashboard_keeps_what_it_prepared_for_the_next_start(tmp_path, monke
     assert not again.exception, [e.message for e in again.exception]
     assert not persist.load(next((tmp_path / "app.duckdb.prepared").rglob("*.arrow"))).features[
         "revenue_12m"].to_numpy().flags.writeable  # the case this test is about
+
+
+def test_a_kept_result_comes_back_exactly_and_what_would_not_is_not_kept(tmp_path):
+    import numpy as np
+
+    holdout = pd.DataFrame({"label": ["0", "1", "7+"], "customers": [200, 104, 3], "actual": [0.8, 1.2, 9.5]},
+                           index=pd.RangeIndex(3, name="frequency"))
+    grid = pd.DataFrame(np.arange(6.0).reshape(2, 3), index=pd.Index([0, 1], name="frequency"),
+                        columns=pd.Index([0, 1, 2], name="recency"))
+    result = {"calibration_end": dt.date(2026, 3, 31), "params": {"r": 0.5, "alpha": 6.1}, "model": "mbgnbd",
+              "holdout": holdout, "p_alive": grid, "total": 1234, "matrix": np.eye(2)}
+    path = tmp_path / "diag.npz"
+    assert persist.save_result(path, result)
+    back = persist.load_result(path)
+    assert back.keys() == result.keys()
+    pd.testing.assert_frame_equal(back["holdout"], holdout)  # text, whole numbers and floats, the index's name
+    pd.testing.assert_frame_equal(back["p_alive"], grid)  # whole-number column labels stay numbers
+    assert back["calibration_end"] == dt.date(2026, 3, 31) and back["params"] == {"r": 0.5, "alpha": 6.1}
+    assert back["total"] == 1234 and (back["matrix"] == np.eye(2)).all()
+    # values that would come back changed (lists, timestamps as text) or need pickle: not kept at all
+    assert not persist.save_result(tmp_path / "lists.npz", {"t": pd.DataFrame({"x": [[1], [2]]})})
+    assert not persist.save_result(tmp_path / "dates.npz", {"t": pd.DataFrame({"d": pd.to_datetime(["2026-01-01"])})})
+    assert not persist.save_result(tmp_path / "object.npz", {"o": object()})
+    assert not list(tmp_path.glob("lists.npz")) + list(tmp_path.glob("dates.npz")) + list(tmp_path.glob("object.npz"))
+    (tmp_path / "bad.npz").write_bytes(b"garbage")
+    assert persist.load_result(tmp_path / "bad.npz") is None and persist.load_result(None) is None
+
+
+def test_the_clv_diagnostics_are_read_back_after_a_restart_not_fitted_again(store, monkeypatch):
+    from valuation.analysis import insights
+
+    first = insights.kept_clv_diagnostics(store, SAMPLE_DATASET, AS_OF, 26, "bgnbd")
+    assert "error" not in first and first["actual_total"] > 0
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("read every purchase again")
+    monkeypatch.setattr(insights, "transactions", refuse)
+    again = insights.kept_clv_diagnostics(store, SAMPLE_DATASET, AS_OF, 26, "bgnbd")
+    pd.testing.assert_frame_equal(again["holdout"], first["holdout"])
+    pd.testing.assert_frame_equal(again["p_alive"], first["p_alive"])
+    assert {k: v for k, v in again.items() if k not in ("holdout", "p_alive")} == \
+        {k: v for k, v in first.items() if k not in ("holdout", "p_alive")}
+    with pytest.raises(AssertionError):  # other holdout weeks are another result
+        insights.kept_clv_diagnostics(store, SAMPLE_DATASET, AS_OF, 13, "bgnbd")

@@ -162,8 +162,8 @@ def _clv_diagnostics(version: str, as_of: dt.date | None, weeks: int, purchase_m
                      dataset: str) -> dict:
     from valuation.analysis import insights
 
-    orders = insights.transactions(_store, dataset, as_of)
-    return insights.clv_diagnostics(orders, as_of, weeks, purchase_model)
+    # kept beside the date's prepared file: a restart reads it (insights.kept_clv_diagnostics)
+    return insights.kept_clv_diagnostics(_store, dataset, as_of, weeks, purchase_model)
 
 
 def clv_diagnostics(ctx: state.Context, weeks: int, purchase_model: str = "bgnbd") -> dict:

@@ -252,6 +252,77 @@ def load_arrays(path: Path | None) -> dict[str, np.ndarray] | None:
         return None
 
 
+def save_result(path: Path | None, result: dict) -> bool:
+    """Keep a result made of JSON values, dates, arrays and tables (DataFrames of numbers and text)
+    in ``path`` as arrays (no pickle: a file that was tampered with cannot run code); False when
+    not kept. :func:`load_result` gives it back."""
+    try:
+        arrays, meta = _as_arrays(result)
+        arrays["__meta__"] = np.array(json.dumps(meta, allow_nan=True))
+    except (TypeError, ValueError) as exc:  # not kept rather than pickled or changed
+        log.warning("result not kept in %s: %s", path, exc)
+        return False
+    return save_arrays(path, arrays)
+
+
+def _as_arrays(result: dict) -> tuple[dict[str, np.ndarray], dict]:
+    arrays, meta = {}, {}
+    for key, value in result.items():
+        if isinstance(value, pd.DataFrame):
+            meta[key] = {"frame": len(value.columns), "index": value.index.name, "columns": value.columns.name}
+            arrays[f"{key}/index"] = _plain(value.index)
+            arrays[f"{key}/columns"] = _plain(value.columns)
+            for i in range(len(value.columns)):
+                arrays[f"{key}/{i}"] = _plain(value.iloc[:, i])
+        elif isinstance(value, np.ndarray):
+            meta[key] = {"array": True}
+            arrays[key] = value
+        elif isinstance(value, dt.date):
+            meta[key] = {"date": value.isoformat()}
+        else:
+            meta[key] = {"json": value}
+    if any(a.dtype == object for a in arrays.values()):
+        raise ValueError("an array of Python objects")
+    return arrays, meta
+
+
+def _plain(values) -> np.ndarray:
+    """Numbers and booleans as they are, text as text (arrays np.load reads without pickle);
+    ValueError for anything else, which would not come back as it was."""
+    kind = getattr(values.dtype, "kind", "O")
+    if kind in "biuf":
+        return values.to_numpy()
+    if kind in "OU" and all(isinstance(v, str) for v in values):
+        return values.to_numpy(dtype=str)
+    raise ValueError(f"not kept: values of type {values.dtype} are neither numbers nor text")
+
+
+def load_result(path: Path | None) -> dict | None:
+    """The result :func:`save_result` kept in ``path``; None when there is none or it cannot be read."""
+    arrays = load_arrays(path)
+    if arrays is None or "__meta__" not in arrays:
+        return None
+    try:
+        out = {}
+        for key, how in json.loads(str(arrays["__meta__"])).items():
+            if "frame" in how:
+                columns = arrays[f"{key}/columns"]
+                frame = pd.DataFrame({i: arrays[f"{key}/{i}"] for i in range(how["frame"])},
+                                     index=pd.Index(arrays[f"{key}/index"], name=how["index"]))
+                frame.columns = pd.Index(columns, name=how["columns"])
+                out[key] = frame
+            elif "array" in how:
+                out[key] = arrays[key]
+            elif "date" in how:
+                out[key] = dt.date.fromisoformat(how["date"])
+            else:
+                out[key] = how["json"]
+        return out
+    except (KeyError, ValueError, TypeError) as exc:
+        log.warning("kept file %s not used: %s: %s", path, type(exc).__name__, exc)
+        return None
+
+
 def save_arrays(path: Path | None, arrays: dict[str, np.ndarray]) -> bool:
     """Keep ``arrays`` in ``path`` (whole or not at all); False when not kept (no path, a read-only
     folder): the next process computes them again, never an error."""
