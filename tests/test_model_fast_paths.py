@@ -457,3 +457,16 @@ def test_labels_from_codes_equal_an_array_of_labels():
     index = pd.RangeIndex(1000) * 2
     pd.testing.assert_series_equal(scoring.labels_from_codes(labels, codes, index, name="x"),
                                    pd.Series(np.array(labels)[codes], index=index, name="x"))
+
+
+@pytest.mark.parametrize("n", [1, 7, 50, 400, 5000])
+def test_the_first_rows_by_a_score_are_those_of_a_full_stable_sort(n):
+    """The customers page shows the best 5,000 of a filter: the same rows, in the same order, as
+    sorting them all (ties in row order, missing scores last)."""
+    rng = np.random.default_rng(n)
+    score = rng.integers(0, 300, 4000).astype(float)  # many ties, also across the n-th row
+    score[rng.choice(4000, 300, replace=False)] = np.nan
+    frame = pd.DataFrame({"customer_id": [f"C{i:05d}" for i in range(4000)], "composite": score},
+                         index=rng.permutation(4000))
+    expected = frame.sort_values("composite", ascending=False, kind="stable").head(n)
+    pd.testing.assert_frame_equal(insights.best_first(frame, "composite", n), expected)

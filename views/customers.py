@@ -22,6 +22,8 @@ st.title(t("page.customers", lang))
 if not widgets.require_orders(ctx):
     st.stop()
 
+
+
 scored = cache.scored(ctx)
 search = st.text_input(t("customers.search", lang), key="customer_search",
                        placeholder=t("customers.search_hint", lang))
@@ -39,10 +41,11 @@ st.caption(t("customers.count", lang, shown=f"{len(shown):,}", total=f"{len(scor
 table_cols = ["customer_id", "name", "tier", "value_class", "grade_profit", "grade_potential", "grade_loyalty",
               "rfm_class", "lifecycle_stage", "composite",
               "actual_value", "strategic_value", "revenue_12m", "net_profit_12m", "days_since_last_order", "region", "industry"]
-table = shown[[c for c in table_cols if c in shown]].sort_values("composite", ascending=False)
-widgets.table(table.head(TABLE_ROWS), lang)
-if len(table) > TABLE_ROWS:
-    st.caption(t("customers.table_limited", lang, rows=f"{TABLE_ROWS:,}", total=f"{len(table):,}"))
+# the first rows only: sorting a million to show 5,000 took 1.4 s on every rerun of this page
+table = insights.best_first(shown, "composite", TABLE_ROWS)[[c for c in table_cols if c in shown]]
+widgets.table(table, lang)
+if len(shown) > TABLE_ROWS:
+    st.caption(t("customers.table_limited", lang, rows=f"{TABLE_ROWS:,}", total=f"{len(shown):,}"))
 # Built when clicked (a million rows take seconds to write), not on every rerun.
 st.download_button(t("common.download_csv", lang), lambda: csv_bytes(output_frame(shown)),
                    file_name=exports.download_name("file.customers", lang, ctx.dataset, ctx.as_of), mime="text/csv",

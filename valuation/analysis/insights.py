@@ -328,6 +328,17 @@ def clv_diagnostics(orders: pd.DataFrame, as_of: dt.date, holdout_weeks: int = 2
     }
 
 
+def best_first(frame: pd.DataFrame, column: str, n: int) -> pd.DataFrame:
+    """``frame.sort_values(column, ascending=False, kind="stable").head(n)`` (ties in row order,
+    missing values last) without sorting every row: only the rows at or above the n-th largest
+    value can be among the first n."""
+    values = frame[column].to_numpy(dtype=float, na_value=np.nan)
+    known = values[~np.isnan(values)]
+    if 0 < n < len(known) // 4:
+        frame = frame[values >= np.partition(known, len(known) - n)[len(known) - n]]
+    return frame.sort_values(column, ascending=False, kind="stable").head(n)
+
+
 DIAGNOSTICS_KEPT_FORMAT = 1  # in the kept files' names: raise when clv_diagnostics' result changes
 
 
