@@ -470,3 +470,48 @@ def test_the_first_rows_by_a_score_are_those_of_a_full_stable_sort(n):
                          index=rng.permutation(4000))
     expected = frame.sort_values("composite", ascending=False, kind="stable").head(n)
     pd.testing.assert_frame_equal(insights.best_first(frame, "composite", n), expected)
+
+
+def test_the_snapshot_grid_and_concentration_are_those_of_pivot_and_grouping():
+    """The value-over-time page's grid of labels per customer and snapshot, and its tier shares
+    per snapshot, made from codes: the same as pivoting the panel and grouping the labels."""
+    from valuation.analysis import snapshots
+
+    rng = np.random.default_rng(3)
+    labels = np.array(list(tiers.TIERS), dtype=object)
+    frames = {}
+    for k, date in enumerate(pd.to_datetime(["2025-12-31", "2026-03-31", "2026-06-30"]).date):
+        n = 600 + 200 * k  # later snapshots know more customers
+        tier = labels[rng.integers(0, len(labels), n)]
+        if k == 1:
+            tier[:5] = None  # a label missing: not yet known on the grid
+        frames[date] = pd.DataFrame({"customer_id": [f"C{i:04d}" for i in rng.permutation(n)],
+                                     "tier": tier, "lifecycle_stage": "active", "composite": rng.random(n),
+                                     "revenue_12m": rng.gamma(1.0, 1000.0, n),
+                                     "net_profit_12m": rng.normal(100.0, 300.0, n)})
+    panel = snapshots.panel(frames)
+    expected = panel.pivot(index="customer_id", columns="snapshot", values="tier").sort_index(axis=1) \
+        .fillna(snapshots.ABSENT)
+    pd.testing.assert_frame_equal(snapshots.states(panel), expected, check_dtype=False)
+    with pytest.raises(ValueError):
+        snapshots.states(pd.concat([panel, panel.head(1)]))
+    for include_absent in (True, False):  # the flows between snapshots: counted from codes, as grouping the grid
+        got = snapshots.flows(panel, "tier", include_absent=include_absent)
+        dates = list(expected.columns)
+        for step, (a, b) in enumerate(zip(dates[:-1], dates[1:])):
+            pair = expected[[a, b]]
+            if not include_absent:
+                pair = pair[(pair[a] != snapshots.ABSENT) & (pair[b] != snapshots.ABSENT)]
+            grouped = pair.groupby([a, b]).size()
+            mine = got[got["step"] == step].set_index(["source", "target"])["customers"]
+            assert dict(mine) == {k: int(v) for k, v in grouped.items()}
+    conc = snapshots.concentration_over_time(frames)
+    for date, scored in frames.items():
+        buyers = scored[scored["tier"] != "prospect"]
+        grouped = tiers.concentration(buyers).set_index("tier")
+        got = conc[conc["snapshot"] == pd.Timestamp(date)].set_index("tier")
+        assert list(got.index) == list(tiers.PYRAMID) + ["below_zero"]
+        for tier_, row in grouped.iterrows():
+            assert got.loc[tier_, "customers"] == row["customers"]
+            for col in ("revenue_12m", "net_profit_12m", "customer_share", "revenue_share", "profit_share"):
+                assert got.loc[tier_, col] == pytest.approx(row[col], rel=1e-12)

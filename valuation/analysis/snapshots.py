@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from valuation.data.store import Store
@@ -161,9 +162,26 @@ def panel(snapshots: Mapping[dt.date, pd.DataFrame]) -> pd.DataFrame:
 
 def states(panel_frame: pd.DataFrame, column: str = "tier") -> pd.DataFrame:
     """Customers × snapshots grid of ``column`` (tier or lifecycle_stage); :data:`ABSENT` where not yet known."""
-    _require(panel_frame, ["snapshot", "customer_id", column], "states")
-    grid = panel_frame.pivot(index="customer_id", columns="snapshot", values=column)
-    return grid.sort_index(axis=1).fillna(ABSENT)
+    customers, snapshots_, grid, names = _grid(panel_frame, column, "states")
+    labelled = np.append(np.asarray(names, dtype=object), ABSENT)[grid]  # code -1: not yet known
+    return pd.DataFrame(labelled, index=pd.Index(customers, name="customer_id"),
+                        columns=pd.Index(snapshots_, name="snapshot"))
+
+
+def _grid(panel_frame: pd.DataFrame, column: str, caller: str):
+    """(customers sorted, snapshots sorted, customers × snapshots codes into names (-1: not yet
+    known, or no label), names): what pivot + fillna gives, from codes. Pivoting 5.4 million rows
+    of text took 3.2 s at a million customers, factorising them 0.6 s."""
+    _require(panel_frame, ["snapshot", "customer_id", column], caller)
+    rows, customers = pd.factorize(panel_frame["customer_id"], sort=True)
+    cols, snapshots_ = pd.factorize(panel_frame["snapshot"], sort=True)
+    labels, names = pd.factorize(panel_frame[column])
+    cell = rows.astype(np.int64) * max(len(snapshots_), 1) + cols
+    if len(cell) and np.bincount(cell).max() > 1:
+        raise ValueError("a customer appears twice at the same snapshot")
+    grid = np.full((len(customers), len(snapshots_)), -1, dtype=np.int32)
+    grid[rows, cols] = labels
+    return customers, snapshots_, grid, names
 
 
 def flows(panel_frame: pd.DataFrame, column: str = "tier", include_absent: bool = True) -> pd.DataFrame:
@@ -175,17 +193,19 @@ def flows(panel_frame: pd.DataFrame, column: str = "tier", include_absent: bool 
     the earlier snapshot as flows from :data:`ABSENT`; otherwise only customers
     known at both ends of a step count.
     """
-    grid = states(panel_frame, column)
-    dates = list(grid.columns)
+    _, dates, grid, names = _grid(panel_frame, column, "flows")
+    labels = list(names) + [ABSENT]
+    k = len(labels)  # code k - 1 (from -1): not yet known
     rows = []
     for step, (a, b) in enumerate(zip(dates[:-1], dates[1:])):
-        pair = grid[[a, b]]
+        source, target = grid[:, step] % k, grid[:, step + 1] % k
         if not include_absent:
-            pair = pair[(pair[a] != ABSENT) & (pair[b] != ABSENT)]
-        counts = pair.groupby([a, b], sort=False).size()
-        for (source, target), n in counts.items():
-            rows.append({"step": step, "from_snapshot": a, "to_snapshot": b, "source": source,
-                         "target": target, "customers": int(n)})
+            both = (source != k - 1) & (target != k - 1)
+            source, target = source[both], target[both]
+        counts = np.bincount(source.astype(np.int64) * k + target, minlength=k * k)
+        for cell in np.flatnonzero(counts):
+            rows.append({"step": step, "from_snapshot": a, "to_snapshot": b, "source": labels[cell // k],
+                         "target": labels[cell % k], "customers": int(counts[cell])})
     out = pd.DataFrame(rows, columns=["step", "from_snapshot", "to_snapshot", "source", "target", "customers"])
     order = label_order(column, list(out["source"]) + list(out["target"]))
     rank = {v: i for i, v in enumerate(order)}
@@ -244,9 +264,16 @@ def concentration_over_time(snapshots: Mapping[dt.date, pd.DataFrame]) -> pd.Dat
     for date in sorted(snapshots):
         scored = snapshots[date]
         _require(scored, ["tier", "revenue_12m", "net_profit_12m"], "concentration_over_time")
-        buyers = scored[scored["tier"] != "prospect"]
-        conc = tiers.concentration(buyers) if len(buyers) else pd.DataFrame(columns=["tier"])
-        conc = conc.set_index("tier").reindex(order).fillna(0.0).reset_index()
+        codes = pd.Categorical(scored["tier"], categories=tiers.TIERS).codes
+        if len(codes) and codes.min() >= 0:
+            # from tier codes, the prospects left out by not showing them: copying the buyers' rows
+            # of every wide scoring took 4 s for four snapshots of a million customers
+            conc = tiers.concentration_from_codes(codes, scored["revenue_12m"], scored["net_profit_12m"],
+                                                  shown=order)
+        else:  # a tier that is not one of TIERS (or none at all): grouped by label
+            buyers = scored[scored["tier"] != "prospect"]
+            conc = tiers.concentration(buyers) if len(buyers) else pd.DataFrame(columns=["tier"])
+            conc = conc.set_index("tier").reindex(order).fillna(0.0).reset_index()
         conc["customers"] = conc["customers"].astype("int64")
         conc.insert(0, "snapshot", pd.Timestamp(date))
         parts.append(conc)
