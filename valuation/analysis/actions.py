@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from valuation.analysis import frames, upsell
+from valuation.data.features import fetch_frame
 from valuation.data.store import Store
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
@@ -53,7 +54,7 @@ def customer_categories(store: Store, dataset: str, as_of: dt.date | str | None 
            "WHERE ($as_of IS NULL OR order_date <= $as_of) AND amount > 0 AND category IS NOT NULL "
            "GROUP BY 1, 2 ORDER BY 1, 2")
     day = None if as_of is None else pd.Timestamp(as_of).date()
-    return store.cursor().execute(sql, {"as_of": day}).df()
+    return fetch_frame(store.cursor(), sql, {"as_of": day})  # through Arrow: .df() took 1.4 s at 1M
 
 
 # --------------------------------------------------------------------------- cross-selling

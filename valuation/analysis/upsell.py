@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from valuation.analysis import frames
+from valuation.data.features import fetch_frame
 from valuation.data.store import Store
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
@@ -153,7 +154,7 @@ def category_purchases(store: Store, dataset: str, as_of: dt.date | str, unit: b
     if unit is None:
         unit = "quantity" in store.provided_columns(dataset).get("orders", [])
     sql, params = build_purchases_query(store.table_ref(dataset, "orders"), as_of, unit)
-    out = store.cursor().execute(sql, params).df()
+    out = fetch_frame(store.cursor(), sql, params)  # through Arrow: .df() took ~3 s at a million customers
     out = out.astype({"customer_id": str, "category": str}) if len(out) else out
     for col in ("amount", "priced_amount", "quantity"):
         out[col] = pd.to_numeric(out[col]).astype(float)
