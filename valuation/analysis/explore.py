@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from valuation.data.features import fetch_frame
 from valuation.data.store import Store
 from valuation.model import lifecycle, tiers
 
@@ -496,7 +497,7 @@ def revenue_change(store: Store, dataset: str, as_of: dt.date, months: int) -> p
     (recent − before), for customers with an order row in either window.
     """
     sql, params = build_growth_query(store.table_ref(dataset, "orders"), as_of, months)
-    out = store.cursor().execute(sql, params).df()
+    out = fetch_frame(store.cursor(), sql, params)  # through Arrow: a row per customer
     for col in ("revenue_before", "revenue_recent"):
         out[col] = pd.to_numeric(out[col]).astype(float)
     out["change"] = out["revenue_recent"] - out["revenue_before"]

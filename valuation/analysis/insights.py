@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from valuation.data.features import fetch_frame
 from valuation.data.store import Store
 from valuation.model import clv as clv_models
 from valuation.model import lifecycle, persist, tiers
@@ -255,7 +256,7 @@ def overdue_ageing(store: Store, dataset: str, as_of: dt.date | None, scored: pd
            "WHERE due_date < $as_of AND (paid_date IS NULL OR paid_date > $as_of) "
            "AND COALESCE(invoice_date, due_date) <= $as_of AND amount > 0")
     day = as_of or dt.date.today()
-    rows = store.cursor().execute(sql, {"as_of": day}).df()
+    rows = fetch_frame(store.cursor(), sql, {"as_of": day})  # through Arrow: one row per overdue invoice
     columns = list(AGEING_BUCKETS) + ["total", "customers"]
     if rows.empty:
         return pd.DataFrame(columns=["tier"] + columns)
@@ -285,7 +286,7 @@ def transactions(store: Store, dataset: str, as_of: dt.date | None) -> pd.DataFr
     ref = store.table_ref(dataset, "orders")
     sql = (f"SELECT customer_id, order_date, amount FROM {ref} "
            "WHERE amount > 0 AND ($as_of IS NULL OR order_date <= $as_of)")
-    return store.cursor().execute(sql, {"as_of": as_of}).df()
+    return fetch_frame(store.cursor(), sql, {"as_of": as_of})  # through Arrow: .df() took 1.8 s for 11M rows
 
 
 def clv_diagnostics(orders: pd.DataFrame, as_of: dt.date, holdout_weeks: int = 26,
