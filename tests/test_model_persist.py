@@ -280,3 +280,34 @@ def test_the_clv_diagnostics_are_read_back_after_a_restart_not_fitted_again(stor
         {k: v for k, v in first.items() if k not in ("holdout", "p_alive")}
     with pytest.raises(AssertionError):  # other holdout weeks are another result
         insights.kept_clv_diagnostics(store, SAMPLE_DATASET, AS_OF, 13, "bgnbd")
+
+
+def test_purchases_per_category_are_kept_and_the_action_lists_from_them_are_the_same(store, monkeypatch):
+    """The action lists' two order queries (what each customer bought of each category, and the
+    categories bought) are kept beside the date's prepared file: a restart maps them back (read-only
+    columns) and the lists made from them are the lists made from the queries."""
+    from valuation.analysis import actions, upsell
+    from valuation.data import features
+
+    bought, categories = upsell.category_purchases(store, SAMPLE_DATASET, AS_OF), \
+        actions.customer_categories(store, SAMPLE_DATASET, AS_OF)
+    assert len(bought) > 0 and len(categories) > 0
+    scored = pipeline.score(persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF))
+    before = actions.action_lists(scored, categories, "zh", purchases=bought)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("queried again")
+    monkeypatch.setattr(features, "fetch_frame", refuse)
+    monkeypatch.setattr(upsell, "fetch_frame", refuse)
+    monkeypatch.setattr(actions, "fetch_frame", refuse)
+    bought_again = upsell.category_purchases(store, SAMPLE_DATASET, AS_OF)
+    categories_again = actions.customer_categories(store, SAMPLE_DATASET, AS_OF)
+    pd.testing.assert_frame_equal(bought_again, bought)
+    pd.testing.assert_frame_equal(categories_again, categories)
+    after = actions.action_lists(scored, categories_again, "zh", purchases=bought_again)
+    assert before.keys() == after.keys()
+    for name in before:
+        pd.testing.assert_frame_equal(after[name], before[name])
+    # another date is another table: queried
+    with pytest.raises(AssertionError):
+        upsell.category_purchases(store, SAMPLE_DATASET, AS_OF - dt.timedelta(days=30))

@@ -12,6 +12,7 @@ from valuation.data.features import fetch_frame
 from valuation.data.store import Store
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import t
+from valuation.model import persist
 
 DAYS_PER_YEAR = 365.0
 CYCLE_RATIO = 1.25  # a reorder cycle this many times the peers' median is clearly longer
@@ -151,8 +152,9 @@ def category_purchases(store: Store, dataset: str, as_of: dt.date | str, unit: b
     quantity with), ``quantity`` (NaN without quantities), ``orders_12m`` and ``orders_below_median``
     (orders priced below the category's median order price). Empty when the orders have no category.
     """
-    if unit is None:
-        unit = "quantity" in store.provided_columns(dataset).get("orders", [])
+    if unit is None:  # the dataset's own pricing: kept beside the date's prepared file for restarts
+        return persist.kept_frame(store, dataset, pd.Timestamp(as_of).date(), "purchases1", lambda: category_purchases(
+            store, dataset, as_of, "quantity" in store.provided_columns(dataset).get("orders", [])))
     sql, params = build_purchases_query(store.table_ref(dataset, "orders"), as_of, unit)
     out = fetch_frame(store.cursor(), sql, params)  # through Arrow: .df() took ~3 s at a million customers
     out = out.astype({"customer_id": str, "category": str}) if len(out) else out

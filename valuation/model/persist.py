@@ -45,6 +45,7 @@ FORMAT = 3  # raise when Prepared's columns or their meaning change
 # six (the date shown; the year before it, for the evidence and the backtest; four snapshot dates
 # on the dynamics page). About 1.0-1.35 GB each at a million customers.
 KEEP_PER_DATASET = 6
+COMPANION_SUFFIXES = (".npz", ".feather")  # small results kept beside a prepared file (companion)
 SCORE_PREFIX = "__score__"
 DERIVED_PREFIX = "__derived__"
 META_KEY = b"valuation.prepared"
@@ -215,7 +216,7 @@ def _prune(path: Path) -> None:
     files = sorted(path.parent.glob("*.arrow"), key=lambda p: p.stat().st_mtime, reverse=True)
     kept = [p for p in files if p.name.split("_", 1)[0] == imported][:KEEP_PER_DATASET]
     gone = {p.stem for p in files if p not in kept}
-    extras = [p for p in path.parent.glob("*.npz")
+    extras = [p for suffix in COMPANION_SUFFIXES for p in path.parent.glob("*" + suffix)
               if p.name.split("_", 1)[0] != imported or p.stem.rsplit(".", 1)[0] in gone]
     for old in [p for p in files if p not in kept] + extras:
         try:
@@ -229,13 +230,64 @@ def _prune(path: Path) -> None:
 
 
 def companion(store: Store, dataset: str, as_of: dt.date, clv: ClvSettings, custom: tuple[str, ...],
-              name: str) -> Path | None:
+              name: str, suffix: str = ".npz") -> Path | None:
     """The file results called ``name`` (letters, digits, ``-``) computed from the prepared dataset
-    of these arguments are kept in, beside its prepared file and gone with it; None when not kept."""
+    of these arguments are kept in, beside its prepared file and gone with it; None when not kept.
+    ``suffix``: ``.npz`` (:func:`save_arrays`, :func:`save_result`) or ``.feather`` (:func:`save_frame`)."""
+    if suffix not in COMPANION_SUFFIXES:
+        raise ValueError(f"a kept result's file ends in one of {COMPANION_SUFFIXES}, not {suffix!r}")
     if not name.replace("-", "").isalnum():
         raise ValueError(f"a kept result's name is letters, digits and '-', not {name!r}")
     path = file_for(store, dataset, as_of, clv, custom)
-    return None if path is None else path.with_name(f"{path.stem}.{name}.npz")
+    return None if path is None else path.with_name(f"{path.stem}.{name}{suffix}")
+
+
+def kept_frame(store: Store, dataset: str, as_of: dt.date | None, name: str, compute) -> pd.DataFrame:
+    """``compute()``, a table that depends on the dataset's version and ``as_of`` only, kept beside
+    the date's prepared file: read back (mapped, not copied) by later processes and restarts."""
+    path = companion(store, dataset, as_of, ClvSettings(), (), name, ".feather") if as_of is not None else None
+    frame = load_frame(path)
+    if frame is None:
+        frame = compute()
+        save_frame(path, frame)
+    return frame
+
+
+def save_frame(path: Path | None, frame: pd.DataFrame) -> bool:
+    """Keep ``frame`` (a default index) in ``path`` as one uncompressed Arrow record batch, whole or not
+    at all; False when not kept."""
+    if path is None or not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 \
+            or frame.index.step != 1:
+        return False
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        os.close(fd)
+        try:
+            feather.write_feather(table, tmp, compression=COMPRESSION, chunksize=max(1, table.num_rows))
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except (OSError, pa.ArrowException, TypeError, ValueError) as exc:
+        log.warning("table %s not kept: %s", path, exc)
+        return False
+    return True
+
+
+def load_frame(path: Path | None) -> pd.DataFrame | None:
+    """The table :func:`save_frame` kept in ``path``; None when there is none or it cannot be read."""
+    if path is None:
+        return None
+    try:
+        return feather.read_table(path, memory_map=True).to_pandas(split_blocks=True)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # damaged: computed again, and said in the log
+        log.warning("kept table %s not used: %s: %s", path, type(exc).__name__, exc)
+        return None
 
 
 def load_arrays(path: Path | None) -> dict[str, np.ndarray] | None:
