@@ -87,7 +87,9 @@ def measure(customers: int, restarts: int = 3) -> dict:
         at.session_state["dataset"] = f"db:{SAMPLE_DATASET}"
         common.timed_run(at)
         at.session_state["dataset"] = f"db:{common.DATASET}"
+        cpu = time.process_time()  # every thread of this process: DuckDB's, the fit's, the app's
         cold = common.timed_run(at)
+        cold_cpu = time.process_time() - cpu
         assert [s.value for s in at.selectbox if s.value == f"db:{common.DATASET}"], "the big dataset was not opened"
         cold_tuning = _tuning(at)
 
@@ -102,7 +104,8 @@ def measure(customers: int, restarts: int = 3) -> dict:
         state.shared_store().close()  # DuckDB lets one process at a time open a file
         runs = [common.run_isolated("bench.bench_open", "--restarted", str(db)) for _ in range(restarts)]
     return {"customers": customers, "cold_s": cold, "restart_s": common.median([r["seconds"] for r in runs]),
-            "restarts": [r["seconds"] for r in runs], "cold_tuning_s": cold_tuning,
+            "restarts": [r["seconds"] for r in runs], "cold_tuning_s": cold_tuning, "cold_cpu_s": cold_cpu,
+            "cpus": os.cpu_count(),
             "restart_tuning_s": common.median([r["tuning_s"] for r in runs]),
             "restart_tunings": [r["tuning_s"] for r in runs], "read_s": common.median([r["read_s"] for r in runs]),
             "file_mb": runs[-1]["file_mb"], "load": common.load_average(), "date": dt.date.today().isoformat()}
@@ -113,7 +116,9 @@ def report(res: dict) -> None:
 
     ok = "meets" if res["restart_s"] <= TARGET_S else "misses"
     print(f"open the overview, {res['customers']:,} customers (AppTest; load average {res['load']}):")
-    print(f"  cold (prepare: features, CLV fit, scores)  {res['cold_s']:6.2f} s   (baseline)")
+    print(f"  cold (prepare: features, CLV fit, scores)  {res['cold_s']:6.2f} s   (baseline); "
+          f"{res['cold_cpu_s']:.1f} CPU-seconds, so at least {res['cold_cpu_s'] / res['cpus']:.1f} s on "
+          f"{res['cpus']} cores however it is split")
     print(f"  after a restart (a new process; the prepared file read back)  {res['restart_s']:6.2f} s   median of "
           f"{', '.join(f'{s:.2f}' for s in res['restarts'])}; target <= {TARGET_S:.0f} s: {ok}")
     print(f"  then the tuning page, cold (its evidence prepares the date a year earlier)  {res['cold_tuning_s']:6.2f} s")

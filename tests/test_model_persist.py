@@ -311,3 +311,37 @@ def test_purchases_per_category_are_kept_and_the_action_lists_from_them_are_the_
     # another date is another table: queried
     with pytest.raises(AssertionError):
         upsell.category_purchases(store, SAMPLE_DATASET, AS_OF - dt.timedelta(days=30))
+
+
+def test_after_the_prepare_command_a_new_server_computes_nothing_on_a_first_visit(tmp_path, monkeypatch, capsys):
+    """`python -m valuation prepare` (after a nightly import) keeps what a dataset's first visit
+    needs, named as the dashboard names it: the overview, the tuning page with its evidence and
+    learned weights, the CLV page's diagnostics and the action lists then prepare, query and fit
+    nothing (the backtest, which depends on the weights, queries what followed)."""
+    import streamlit as st
+
+    from tests.apptest import metric, open_page, start
+    from valuation.analysis import actions, evidence, insights, upsell
+    from valuation.cli.main import main as cli
+    from valuation.data import features
+
+    db = tmp_path / "app.duckdb"
+    assert cli(["prepare", "--db", str(db)]) == 0
+    said = capsys.readouterr().out
+    assert "prepared 'sample' as of 2026-09-30" in said and "the learned weights" in said
+    assert cli(["prepare", "--db", str(db), "--dataset", "nope"]) == 2
+    assert "There is no dataset 'nope'" in capsys.readouterr().err
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed on a first visit after `prepare`")
+    _no_prepare(monkeypatch)  # no date prepared again: neither the one shown nor the year before
+    for module, name in ((evidence, "realised"), (evidence, "_search"), (insights, "transactions"),
+                         (features, "fetch_frame"), (upsell, "fetch_frame"), (actions, "fetch_frame")):
+        monkeypatch.setattr(module, name, refuse)
+    at = start(db, monkeypatch)
+    assert metric(at, "Customers")
+    for page in ("tuning", "clv", "actions"):
+        open_page(at, page)
+        assert not at.exception, [e.message for e in at.exception]

@@ -1,4 +1,5 @@
-"""python -m valuation sample | ingest: the deterministic sample, and files into a dataset."""
+"""python -m valuation sample | ingest | prepare: the deterministic sample, files into a dataset, and
+a dataset made ready for the dashboard's first visitors."""
 
 from __future__ import annotations
 
@@ -86,6 +87,69 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def cmd_prepare(args) -> int:
+    """Prepare what the dashboard computes on a dataset's first visit and keeps beside the database
+    (valuation/model/persist.py), so every manager's first open after an import or a restart reads
+    it: the date shown, the year before it (the evidence beside the sliders, the backtest), what
+    each customer made since and the learned weights, the CLV diagnostics and the purchases per
+    category. Run it after a nightly import."""
+    import time
+
+    from valuation.analysis import actions, evidence, insights, upsell
+    from valuation.cli.common import _stored_source, parse_as_of
+    from valuation.data import sources
+    from valuation.model import persist
+
+    as_of = parse_as_of(args.as_of)
+    store, dataset = _stored_source(args)
+    steps = []
+
+    def step(name, work):
+        start = time.perf_counter()
+        result = work()
+        steps.append({"step": name, "seconds": round(time.perf_counter() - start, 2)})
+        if not args.json:
+            print(f"{name}: {steps[-1]['seconds']:.1f} s", flush=True)
+        return result
+    try:
+        if persist.folder(store) is None:
+            raise UsageError("Nothing to keep: prepared files are kept beside a database file.")
+        as_of = as_of or sources.date_range(store, dataset)[1]  # the dashboard's default date
+        if as_of is None:
+            raise UsageError(f"Dataset {dataset!r} has no orders to prepare; import its orders first.")
+        prepared = step("the date shown (features, CLV fit, scores)",
+                        lambda: persist.prepare_dataset(store, dataset, as_of))
+        if sources.dataset_kind(store, dataset) == sources.KIND_FEATURES:
+            steps.append({"step": "features computed elsewhere: one date, no order history", "seconds": 0.0})
+            return _prepared_summary(args, store, dataset, as_of, steps)
+        found = step("the year before it, and what each customer made since",
+                     lambda: evidence.build(store, dataset, as_of))
+        if found is not None:
+            step("the learned weights", lambda: evidence.learned_weights(found))
+        model = getattr(prepared.clv_fit, "purchase_model", None) or "bgnbd"
+        step("the CLV diagnostics", lambda: insights.kept_clv_diagnostics(store, dataset, as_of, 26, model))
+        if prepared.availability.category:
+            step("purchases per category", lambda: (upsell.category_purchases(store, dataset, as_of),
+                                                     actions.customer_categories(store, dataset, as_of)))
+    finally:
+        store.close()
+    return _prepared_summary(args, store, dataset, as_of, steps)
+
+
+def _prepared_summary(args, store, dataset: str, as_of, steps: list[dict]) -> int:
+    from valuation.cli.common import print_json
+    from valuation.model import persist
+
+    kept = sorted(p.name for p in persist.folder(store).rglob("*") if p.is_file() and not p.name.endswith(".tmp"))
+    if args.json:
+        print_json({"dataset": dataset, "as_of": str(as_of), "steps": steps,
+                    "folder": str(persist.folder(store).resolve()), "files": len(kept)})
+    else:
+        print(f"prepared {dataset!r} as of {as_of} in {sum(s['seconds'] for s in steps):.1f} s; "
+              f"{len(kept)} files in {persist.folder(store)}")
+    return 0
+
+
 def add_parsers(sub) -> None:
     p = sub.add_parser("sample", help="write the deterministic sample CSVs")
     p.add_argument("--customers", type=int, default=2000,
@@ -114,3 +178,10 @@ def add_parsers(sub) -> None:
                    help=f"currency of the file's money, one of {', '.join(CURRENCIES)} (default: the one its "
                    "amounts and money headers name, else CNY; a lone ¥ is CNY, so give JPY for yen)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("prepare", help="compute and keep what a dataset's first visit needs (after an import)")
+    p.add_argument("--db", type=Path, default=None, help="DuckDB file (default: data/valuation.duckdb)")
+    p.add_argument("--dataset", default=None, help="dataset name (default: the sample)")
+    p.add_argument("--as-of", default=None, help="YYYY-MM-DD (default: the last order date, as the dashboard)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_prepare)

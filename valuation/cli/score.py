@@ -27,7 +27,7 @@ def cmd_score(args) -> int:
         source = {"db": db_used(store), "dataset": str(args.file) if args.file else dataset,
                   "currency": store.currency(dataset)}
         try:
-            scored = pipeline.run(store, dataset, as_of, settings)
+            scored = _scored(store, dataset, as_of, settings)
         finally:
             store.close()
     if args.out:
@@ -46,6 +46,17 @@ def cmd_score(args) -> int:
         write_out = pipeline.output_frame(scored)
         print(write_out.to_csv(index=False), end="")
     return 0
+
+
+def _scored(store, dataset: str, as_of, settings):
+    """``pipeline.run``, through the prepared file beside the database (read when the dashboard or
+    an earlier command prepared that date, else prepared and kept before the command exits)."""
+    from valuation.data import sources
+    from valuation.model import persist, pipeline
+
+    day = as_of or sources.date_range(store, dataset)[1]  # the dashboard's default date, as its file is named
+    custom = tuple(c for c, _ in settings.weights.custom)
+    return pipeline.score(persist.prepare_dataset(store, dataset, day, settings.clv, custom), settings)
 
 
 def _wrote(out: Path, scored) -> str:
