@@ -345,3 +345,14 @@ def test_after_the_prepare_command_a_new_server_computes_nothing_on_a_first_visi
     for page in ("tuning", "clv", "actions"):
         open_page(at, page)
         assert not at.exception, [e.message for e in at.exception]
+
+
+def test_a_temporary_file_left_by_a_killed_writer_is_removed_and_one_being_written_is_not(store):
+    first = persist.file_for(store, SAMPLE_DATASET, AS_OF, ClvSettings(), ())
+    persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF)
+    left, writing = first.parent / "tmpkilled.tmp", first.parent / "tmpwriting.tmp"
+    left.write_bytes(b"half a file")
+    writing.write_bytes(b"being written")
+    os.utime(left, (0, 0))  # written long ago
+    persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF - dt.timedelta(days=1))  # a save prunes
+    assert not left.exists() and writing.exists()

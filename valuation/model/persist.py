@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,7 @@ FORMAT = 3  # raise when Prepared's columns or their meaning change
 # six (the date shown; the year before it, for the evidence and the backtest; four snapshot dates
 # on the dynamics page). About 1.0-1.35 GB each at a million customers.
 KEEP_PER_DATASET = 6
+STALE_SECONDS = 3600  # a temporary file this old was left by a process killed while writing it
 COMPANION_SUFFIXES = (".npz", ".feather")  # small results kept beside a prepared file (companion)
 SCORE_PREFIX = "__score__"
 DERIVED_PREFIX = "__derived__"
@@ -188,24 +190,32 @@ def save(path: Path, prepared: pipeline.Prepared, derived: tuple[pd.DataFrame, d
     if not isinstance(prepared.features.index, pd.RangeIndex) or prepared.features.index.start != 0:
         return False  # the index would not survive the file
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from app processes of another user
-        try:
-            table = to_table(prepared, derived)
-            # one record batch: columns read back are the mapped file itself, not 64k-row pieces
-            # joined into a copy (every page read at each restart)
-            feather.write_feather(table, tmp, compression=COMPRESSION, chunksize=max(1, table.num_rows))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        table = to_table(prepared, derived)
+        # one record batch: columns read back are the mapped file itself, not 64k-row pieces
+        # joined into a copy (every page read at each restart)
+        _write_whole(path, lambda tmp: feather.write_feather(table, tmp, compression=COMPRESSION,
+                                                             chunksize=max(1, table.num_rows)))
     except (OSError, pa.ArrowException) as exc:
         log.warning("prepared file %s not written: %s", path, exc)
         return False
     _prune(path)
     return True
+
+
+def _write_whole(path: Path, write) -> None:
+    """``write(name)`` into a temporary file beside ``path``, then renamed to it: ``path`` is whole
+    or absent, never half written, and a process still reading or mapping the old one is safe.
+    Raises what ``write`` raises (the temporary file is removed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide it from app processes of another user
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _prune(path: Path) -> None:
@@ -218,11 +228,21 @@ def _prune(path: Path) -> None:
     gone = {p.stem for p in files if p not in kept}
     extras = [p for suffix in COMPANION_SUFFIXES for p in path.parent.glob("*" + suffix)
               if p.name.split("_", 1)[0] != imported or p.stem.rsplit(".", 1)[0] in gone]
-    for old in [p for p in files if p not in kept] + extras:
+    # a temporary file an hour old is no write in progress (1.4 GB take seconds) but one a killed
+    # process left: it would hold its disk space for good
+    stale = [p for p in path.parent.glob("*.tmp") if _age(p) > STALE_SECONDS]
+    for old in [p for p in files if p not in kept] + extras + stale:
         try:
             old.unlink()
         except OSError:
             pass
+
+
+def _age(path: Path) -> float:
+    try:
+        return time.time() - path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 # ---- small results computed from a prepared dataset, kept beside its file (the evidence beside the
@@ -261,16 +281,8 @@ def save_frame(path: Path | None, frame: pd.DataFrame) -> bool:
         return False
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        os.close(fd)
-        try:
-            feather.write_feather(table, tmp, compression=COMPRESSION, chunksize=max(1, table.num_rows))
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        _write_whole(path, lambda tmp: feather.write_feather(table, tmp, compression=COMPRESSION,
+                                                             chunksize=max(1, table.num_rows)))
     except (OSError, pa.ArrowException, TypeError, ValueError) as exc:
         log.warning("table %s not kept: %s", path, exc)
         return False
@@ -380,17 +392,11 @@ def save_arrays(path: Path | None, arrays: dict[str, np.ndarray]) -> bool:
     folder): the next process computes them again, never an error."""
     if path is None:
         return False
+    def write(tmp: str) -> None:
+        with open(tmp, "wb") as fh:  # a file, not a name: np.savez would add ".npz" to the name
+            np.savez(fh, **arrays)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        _write_whole(path, write)
     except OSError as exc:
         log.warning("kept file %s not written: %s", path, exc)
         return False
