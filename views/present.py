@@ -6,7 +6,6 @@ import html
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 from ui import cache, cache_lifecycle, state, widgets
 from valuation.analysis import funnel
@@ -101,7 +100,7 @@ st.markdown(f'<div class="present-footer"><p>{html.escape(footer)}</p></div>', u
 # → ← PageDown PageUp Space move, Esc leaves: a listener on the page (this frame is same-origin),
 # acting only while a slide is on screen and no field has focus. Each rerun may draw this frame
 # anew, so the listener it adds replaces the one an earlier frame added.
-components.html("""
+st.iframe("""
 <script>
 const host = window.parent, doc = host.document;
 if (host.__valuationPresentKeys) doc.removeEventListener("keydown", host.__valuationPresentKeys);
@@ -118,4 +117,4 @@ host.__valuationPresentKeys = (e) => {
 };
 doc.addEventListener("keydown", host.__valuationPresentKeys);
 </script>
-""", height=0)
+""", height="content")
