@@ -316,12 +316,13 @@ def test_purchases_per_category_are_kept_and_the_action_lists_from_them_are_the_
 def test_after_the_prepare_command_a_new_server_computes_nothing_on_a_first_visit(tmp_path, monkeypatch, capsys):
     """`python -m valuation prepare` (after a nightly import) keeps what a dataset's first visit
     needs, named as the dashboard names it: the overview, the tuning page with its evidence and
-    learned weights, the CLV page's diagnostics and the action lists then prepare, query and fit
-    nothing (the backtest, which depends on the weights, queries what followed)."""
+    learned weights, the lifecycle cohorts, the CLV page's diagnostics and the action lists then
+    prepare, query and fit nothing (the backtest, which depends on the weights, queries what
+    followed)."""
     import streamlit as st
 
     from tests.apptest import metric, open_page, start
-    from valuation.analysis import actions, evidence, insights, upsell
+    from valuation.analysis import actions, evidence, funnel, insights, upsell
     from valuation.cli.main import main as cli
     from valuation.data import features
 
@@ -338,11 +339,12 @@ def test_after_the_prepare_command_a_new_server_computes_nothing_on_a_first_visi
         raise AssertionError("computed on a first visit after `prepare`")
     _no_prepare(monkeypatch)  # no date prepared again: neither the one shown nor the year before
     for module, name in ((evidence, "realised"), (evidence, "_search"), (insights, "transactions"),
-                         (features, "fetch_frame"), (upsell, "fetch_frame"), (actions, "fetch_frame")):
+                         (features, "fetch_frame"), (upsell, "fetch_frame"), (actions, "fetch_frame"),
+                         (funnel, "fetch_frame")):
         monkeypatch.setattr(module, name, refuse)
     at = start(db, monkeypatch)
     assert metric(at, "Customers")
-    for page in ("tuning", "clv", "actions"):
+    for page in ("tuning", "lifecycle", "clv", "actions"):
         open_page(at, page)
         assert not at.exception, [e.message for e in at.exception]
 

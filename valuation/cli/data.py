@@ -91,11 +91,11 @@ def cmd_prepare(args) -> int:
     """Prepare what the dashboard computes on a dataset's first visit and keeps beside the database
     (valuation/model/persist.py), so every manager's first open after an import or a restart reads
     it: the date shown, the year before it (the evidence beside the sliders, the backtest), what
-    each customer made since and the learned weights, the CLV diagnostics and the purchases per
-    category. Run it after a nightly import."""
+    each customer made since and the learned weights, the purchase history of the lifecycle
+    cohorts, the CLV diagnostics and the purchases per category. Run it after a nightly import."""
     import time
 
-    from valuation.analysis import actions, evidence, insights, upsell
+    from valuation.analysis import actions, evidence, funnel, insights, upsell
     from valuation.cli.common import _stored_source, parse_as_of
     from valuation.data import sources
     from valuation.model import persist
@@ -126,6 +126,7 @@ def cmd_prepare(args) -> int:
                      lambda: evidence.build(store, dataset, as_of))
         if found is not None:
             step("the learned weights", lambda: evidence.learned_weights(found))
+        step("the purchase history (lifecycle cohorts)", lambda: funnel.purchase_history(store, dataset, as_of))
         model = getattr(prepared.clv_fit, "purchase_model", None) or "bgnbd"
         step("the CLV diagnostics", lambda: insights.kept_clv_diagnostics(store, dataset, as_of, 26, model))
         if prepared.availability.category:
