@@ -358,3 +358,40 @@ def test_a_temporary_file_left_by_a_killed_writer_is_removed_and_one_being_writt
     os.utime(left, (0, 0))  # written long ago
     persist.prepare_dataset(store, SAMPLE_DATASET, AS_OF - dt.timedelta(days=1))  # a save prunes
     assert not left.exists() and writing.exists()
+
+
+def test_new_parquet_files_in_a_folder_read_in_place_are_not_hidden_by_what_was_kept(tmp_path, monkeypatch):
+    """A Parquet folder attached in place changes without a new attach (a nightly export adds a
+    file): what was kept for it is named by its files too, so a restart prepares the new data
+    instead of reading the old figures; a folder that cannot be looked at (object storage) is
+    never kept."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tests.scale_data import edge_tables, write_parquet_dataset
+    from valuation.data import sources
+
+    tables = edge_tables()
+    lake = write_parquet_dataset(tables, tmp_path / "lake", layout="files")
+    s = Store(tmp_path / "v.duckdb")
+    try:
+        sources.attach_parquet(s, "lake", lake)
+        as_of = pd.Timestamp(tables["orders"]["order_date"].max()).date()
+        before = persist.prepare_dataset(s, "lake", as_of)
+        path = persist.file_for(s, "lake", as_of, ClvSettings(), ())
+        assert path.exists() and persist.prepare_dataset(s, "lake", as_of).features["revenue_total"].sum() == \
+            pytest.approx(before.features["revenue_total"].sum())  # read back while the files are the same
+        extra = tables["orders"].head(1).assign(customer_id="NEW-1", amount=1234.5)
+        orders = pq.read_table(lake / "orders.parquet").to_pandas()
+        pq.write_table(pa.Table.from_pandas(pd.concat([orders, extra.astype(orders.dtypes.to_dict())],
+                                                      ignore_index=True), preserve_index=False),
+                       lake / "orders.parquet")  # the export grew: the same attach, new data
+        assert persist.file_for(s, "lake", as_of, ClvSettings(), ()) != path
+        after = persist.prepare_dataset(s, "lake", as_of)
+        assert "NEW-1" in set(after.features["customer_id"])
+        assert after.features["revenue_total"].sum() == pytest.approx(before.features["revenue_total"].sum() + 1234.5)
+        monkeypatch.setattr(sources, "kind_info", lambda store, name: {"kind": sources.KIND_PARQUET,
+                                                                      "location": "s3://bucket/sales"})
+        assert persist.file_for(s, "lake", as_of, ClvSettings(), ()) is None  # cannot tell: not kept
+    finally:
+        s.close()

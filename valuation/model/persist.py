@@ -36,6 +36,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
 
+from valuation.data import sources
 from valuation.data.features import Availability
 from valuation.data.store import META, Store
 from valuation.model import pipeline, scoring
@@ -78,15 +79,40 @@ def _dataset_folder(root: Path, dataset: str) -> Path:
     return root / hashlib.sha256(dataset.encode("utf-8")).hexdigest()[:16]
 
 
+def _source_version(store: Store, dataset: str) -> str | None:
+    """What tells a dataset's data apart beyond its import time: nothing for an imported or a
+    features dataset (a new import is a new time), a fingerprint of the Parquet files (name, size,
+    time) of one read in place, which change without a new attach; None when that cannot be told
+    (object storage): then nothing is kept, rather than figures of files that changed since."""
+    info = sources.kind_info(store, dataset)
+    if not info or info["kind"] != sources.KIND_PARQUET:
+        return ""
+    location = str(info["location"] or "")
+    root = Path(location)
+    if "://" in location or not root.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.parquet")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
 def file_for(store: Store, dataset: str, as_of: dt.date, clv: ClvSettings, custom: tuple[str, ...]) -> Path | None:
     """The file a prepared dataset is kept in (whether or not it exists yet); None when not kept."""
     root = folder(store)
     imported = _imported_at(store, dataset)
     if root is None or imported is None or as_of is None:
         return None
-    key = json.dumps({"format": FORMAT, "dataset": dataset, "imported": imported,
-                      "as_of": pd.Timestamp(as_of).date().isoformat(), "clv": dataclasses.asdict(clv),
-                      "custom": list(custom)}, sort_keys=True, ensure_ascii=False)
+    source = _source_version(store, dataset)
+    if source is None:
+        return None
+    fields = {"format": FORMAT, "dataset": dataset, "imported": imported,
+              "as_of": pd.Timestamp(as_of).date().isoformat(), "clv": dataclasses.asdict(clv),
+              "custom": list(custom)}
+    if source:  # Parquet read in place (an imported dataset's files keep the names they had)
+        fields["source"] = source
+    key = json.dumps(fields, sort_keys=True, ensure_ascii=False)
     name = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
     return _dataset_folder(root, dataset) / f"{imported.replace(':', '')}_{name}.arrow"
 
