@@ -105,6 +105,8 @@ def test_score_json_counts_every_classification(tmp_path, capsys):
     assert code == 0
     assert summary["customers"] == 3000
     assert sum(summary["tier"].values()) == 3000
+    # prospects are customers without orders yet: counted apart, as their tier
+    assert summary["buyers"] + summary["prospects"] == 3000 and summary["prospects"] == summary["tier"]["prospect"]
     assert set(summary["lifecycle_stage"]) == {"target", "prospect", "opportunity", "new", "repeat", "loyal",
                                                "at_risk", "dormant", "churned", "woken", "won_back"}
     assert set(summary["value_class"]) == {"most_valuable", "growable", "below_zero", "maintain", "prospect"}

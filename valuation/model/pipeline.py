@@ -547,12 +547,18 @@ def output_frame(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary(scored: pd.DataFrame) -> dict:
-    """JSON-able counts per classification and each tier's share of revenue and profit."""
+    """JSON-able counts per classification and each tier's share of revenue and profit.
+
+    ``customers`` counts everyone scored, prospects (no orders yet) included, as the tier counts
+    do; ``buyers`` and ``prospects`` split them."""
     conc = tiers.concentration(scored)
     report = scored.attrs.get("dimensions")
     fit = scored.attrs.get("clv_fit")
+    buyers = int(scored["has_orders"].astype(bool).sum()) if "has_orders" in scored else int(len(scored))
     return {
         "customers": int(len(scored)),
+        "buyers": buyers,
+        "prospects": int(len(scored)) - buyers,
         "as_of": str(scored.attrs.get("as_of")),
         "tier": {k: int(v) for k, v in scored["tier"].value_counts().items()},
         "value_class": {k: int(v) for k, v in scored["value_class"].value_counts().items()},
