@@ -330,3 +330,36 @@ def test_buy_more_and_needs_segments_read_in_chinese(db_path, monkeypatch):
     assert "提升购买建议" in growable.columns and "缩短周期年增收" in growable.columns
     words = " ".join(growable["提升购买建议"].astype(str))
     assert "缩短复购周期" in words and not re.search(r"[A-Za-z]{3,}", words)
+
+
+def test_value_over_times_csv_files_say_what_the_tables_say_in_chinese(db_path, monkeypatch, engine):
+    """The flows, the tier shares and the risers and fallers download as the page shows them: headers
+    and tier labels in the reader's language, not the engine's column codes."""
+    import io
+    import re
+
+    import pandas as pd
+    import streamlit
+    from streamlit.delta_generator import DeltaGenerator
+
+    files = {}
+    original = DeltaGenerator.download_button
+
+    def recording(self, label, data, file_name=None, *args, **kwargs):
+        files[kwargs.get("key")] = data
+        return original(self, label, data, file_name, *args, **kwargs)
+    monkeypatch.setattr(DeltaGenerator, "download_button", recording)
+    monkeypatch.setattr(streamlit, "download_button", lambda *a, **k: recording(streamlit._main, *a, **k))
+    at = open_page(start(db_path, monkeypatch, "zh"), "dynamics")
+    assert not at.exception, [e.message for e in at.exception]
+    code = re.compile(r"^[a-z]+(_[a-z0-9]+)+$")  # from_snapshot, customer_share, tier_before …
+    for key in ("download_dyn_flows", "download_dyn_shares", "download_dyn_movers"):
+        frame = pd.read_csv(io.BytesIO(files[key]))
+        assert not [c for c in frame.columns if code.match(str(c))], (key, list(frame.columns))
+        text = files[key].decode("utf-8-sig")
+        assert "below_zero" not in text and "prospect," not in text and "rising" not in text, key
+    flows = pd.read_csv(io.BytesIO(files["download_dyn_flows"]))
+    expected = snapshots.flows(snapshots.panel({d: engine["snapshots"][d] for d in engine["dates"]}), "tier")
+    assert flows[flows.columns[-1]].sum() == expected["customers"].sum()  # the same counts, labelled
+    movers = files["download_dyn_movers"].decode("utf-8-sig")
+    assert "上升" in movers and "下降" in movers

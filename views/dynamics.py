@@ -85,10 +85,13 @@ if view == "all":
     st.plotly_chart(cx.snapshot_sankey(flow, lang, kind), key="dyn_sankey")
     st.caption(t("dynamics.sankey_help", lang))
     # The snapshot dates name each step (the engine's step number counts from 0).
-    cache_explore.show_table(flow.drop(columns="step").assign(
+    shown_flow = flow.drop(columns="step").assign(
         source=[cx.value_label(column, v, lang) for v in flow["source"]],
-        target=[cx.value_label(column, v, lang) for v in flow["target"]]), lang)
-    st.download_button(t("common.download_csv", lang), csv_bytes(flow), mime="text/csv", key="download_dyn_flows",
+        target=[cx.value_label(column, v, lang) for v in flow["target"]])
+    cache_explore.show_table(shown_flow, lang)
+    # the file says what the table says: headers and labels in the reader's language
+    st.download_button(t("common.download_csv", lang), csv_bytes(cx.labelled_table(shown_flow, lang)),
+                       mime="text/csv", key="download_dyn_flows",
                        file_name=exports.download_name("file.flows", lang, t(f"dynamics.kind.{kind}", lang)))
 else:
     start = c3.selectbox(t("dynamics.from", lang), dates, index=0, format_func=lambda d: format_date(d, lang),
@@ -104,7 +107,8 @@ else:
         shown.index = [cx.value_label(column, v, lang) for v in shown.index]
         shown.columns = [cx.value_label(column, v, lang) for v in shown.columns]
         st.dataframe(shown, column_config=widgets.count_columns(shown))
-        st.download_button(t("common.download_csv", lang), csv_bytes(matrix.reset_index()),
+        corner = f"{format_date(start, lang)} → {format_date(end, lang)}"  # rows then, columns after
+        st.download_button(t("common.download_csv", lang), csv_bytes(shown.rename_axis(corner).reset_index()),
                            file_name=exports.download_name("file.transitions", lang, t(f"dynamics.kind.{kind}", lang)),
                            mime="text/csv", key="download_dyn_matrix")
 
@@ -115,7 +119,7 @@ share_measure = st.radio(t("dynamics.share_measure", lang), list(cx.SHARE_MEASUR
                          format_func=lambda s: cx.measure_label(s, lang), key="dyn::share_measure")
 st.plotly_chart(cx.tier_shares_over_time(conc, lang, share_measure), key="dyn_shares")
 cache_explore.show_table(conc, lang)
-st.download_button(t("common.download_csv", lang), csv_bytes(conc), mime="text/csv",
+st.download_button(t("common.download_csv", lang), csv_bytes(cx.labelled_table(conc, lang)), mime="text/csv",
                    file_name=exports.download_name("file.tier_shares", lang, ctx.dataset, ctx.as_of),
                    key="download_dyn_shares")
 
@@ -132,7 +136,8 @@ for col, title_key, frame in ((left, "dynamics.rising", rising), (right, "dynami
     col.markdown(f"**{t(title_key, lang, n=len(frame))}**")
     with col:
         cache_explore.show_table(frame.drop(columns=["tier_steps"]), lang)
-both = pd.concat([rising.assign(direction="rising"), falling.assign(direction="falling")], ignore_index=True)
-st.download_button(t("common.download_csv", lang), csv_bytes(both),
+both = pd.concat([rising.assign(direction=t("dynamics.rose", lang)), falling.assign(direction=t("dynamics.fell", lang))],
+                 ignore_index=True)
+st.download_button(t("common.download_csv", lang), csv_bytes(cx.labelled_table(both, lang)),
                    file_name=exports.download_name("file.risers_fallers", lang, ctx.dataset, ctx.as_of),
                    mime="text/csv", key="download_dyn_movers")

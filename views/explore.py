@@ -31,7 +31,8 @@ PERIODS = (0, 24, 12)  # months of orders; 0 = all history up to the as-of date
 
 def download(frame, name: tuple, key: str) -> None:
     """A CSV of ``frame`` named in the reader's language: ``name`` is a ``file.*`` key and the words after it."""
-    st.download_button(t("common.download_csv", lang), csv_bytes(frame),
+    # the file says what the table says: headers and labels in the reader's language
+    st.download_button(t("common.download_csv", lang), csv_bytes(cx.labelled_table(frame, lang)),
                        file_name=exports.download_name(*name[:1], lang, *name[1:]), mime="text/csv", key=key)
 
 

@@ -200,6 +200,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "dynamics.top_n": ("每组显示", "Customers per list"),
     "dynamics.include_prospects": ("包括期初尚未成交的客户", "Include customers who were prospects at the start"),
     "dynamics.rising": ("上升最多（{n}）", "Rose most ({n})"),
+    "dynamics.rose": ("上升", "Rose"),
+    "dynamics.fell": ("下降", "Fell"),
     "dynamics.falling": ("下降最多（{n}）", "Fell most ({n})"),
     # ---- value over time charts
     "chart.dynamics.sankey_title_tier": ("各快照之间的层级流动", "Tier moves across snapshots"),
