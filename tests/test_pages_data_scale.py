@@ -180,9 +180,11 @@ def roots(monkeypatch, lake, tmp_path):
     monkeypatch.setenv(sources.ATTACH_ROOTS_ENV, f"{lake.parent};{tmp_path}")
 
 
-def attach(at, path, name=""):
+def attach(at, path, name="", currency=None):
     at.text_input(key="attach_path").set_value(str(path))
     at.text_input(key="attach_name").set_value(name)
+    if currency:
+        at.selectbox(key="attach_currency").set_value(currency)
     at.button(key="attach_parquet").click().run()
     assert not at.exception, [e.message for e in at.exception]
     return at
@@ -200,6 +202,17 @@ def test_attaching_a_parquet_folder_selects_it_and_reads_it_in_place(db_path, mo
     assert sources.dataset_kind(store, "sales_lake") == sources.KIND_PARQUET
     store.close()
     assert metric(open_page(at, "overview"), "Customers") == sample_customers  # the same data
+
+
+def test_a_parquet_folder_attached_in_hong_kong_dollars_shows_its_money_in_them(db_path, monkeypatch, lake, roots):
+    at = open_page(start(db_path, monkeypatch), "data")
+    attach(at, lake, "hk_lake", currency="HKD")
+    assert at.selectbox(key="dataset").value == "db:hk_lake"
+    store = stored(db_path)
+    assert store.currency("hk_lake") == "HKD" and store.currency("sales_lake") in (None, "CNY")
+    store.close()
+    revenue = metric(open_page(at, "overview"), "Revenue, 12 months")
+    assert revenue.startswith("HK$") and "¥" not in revenue
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

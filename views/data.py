@@ -238,6 +238,10 @@ if auth.can("attach"):  # reading folders on the server: administrators only
         folder = st.text_input(t("scale.attach_path", lang), key="attach_path",
                                placeholder="/data/sales_lake · s3://bucket/sales_lake")
         attach_name = st.text_input(t("scale.attach_name", lang), key="attach_name")
+        codes = list(CURRENCIES)  # Parquet has no currency of its own: the amounts are in this one
+        attach_currency = st.selectbox(t("data.currency", lang), codes, index=codes.index(DEFAULT_CURRENCY),
+                                       format_func=lambda code: currency_name(code, lang),
+                                       help=t("data.currency_help", lang), key="attach_currency")
         if st.button(t("scale.attach_button", lang), key="attach_parquet", disabled=not roots):
             folder = folder.strip()
             if not folder:
@@ -249,7 +253,8 @@ if auth.can("attach"):  # reading folders on the server: administrators only
             else:
                 name = attach_name.strip() or Path(folder.rstrip("/")).name
                 try:
-                    attached = sources.attach_parquet(state.store_for(state.DB), name, folder)
+                    attached = sources.attach_parquet(state.store_for(state.DB), name, folder,
+                                                      currency=attach_currency)
                 except StoreError as exc:
                     state.show_error(exc, lang)
                     st.warning(t("scale.attach_failed", lang))
