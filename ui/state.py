@@ -166,8 +166,6 @@ def features_info(ctx: Context) -> dict | None:
     return info if info and info["kind"] == KIND_FEATURES else None
 
 
-
-
 def fragment_run() -> bool:
     """True when this run reruns fragments only (a slider on the tuning page): app.py's own code,
     and its line in ``VALUATION_RUN_LOG``, did not run, so the fragment logs itself."""

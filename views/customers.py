@@ -22,8 +22,6 @@ st.title(t("page.customers", lang))
 if not widgets.require_orders(ctx):
     st.stop()
 
-
-
 scored = cache.scored(ctx)
 search = st.text_input(t("customers.search", lang), key="customer_search",
                        placeholder=t("customers.search_hint", lang))

@@ -65,14 +65,20 @@ def saved(scope: str, name: str, flash: str) -> None:
     st.rerun()
 
 
+def currency_picker(key: str, detected: str = DEFAULT_CURRENCY, container=st) -> str:
+    """The currency of the amounts: the one found in the files first (CNY when none is)."""
+    codes = list(CURRENCIES)
+    return container.selectbox(t("data.currency", lang), codes, index=codes.index(detected),
+                               format_func=lambda code: currency_name(code, lang),
+                               help=t("data.currency_help", lang), key=key)
+
+
 def save_buttons(key_prefix: str = "", detected: str = DEFAULT_CURRENCY) -> tuple[str | None, str]:
     """The currency of the amounts (the one found in the files first) and the two buttons, use in this
     session only / save as a dataset: the scope chosen (or None) and the currency."""
     picker, left, right = st.columns(3, vertical_alignment="bottom")
-    codes = list(CURRENCIES)
-    picked = picker.selectbox(t("data.currency", lang), codes, index=codes.index(detected),
-                              format_func=lambda code: currency_name(code, lang), help=t("data.currency_help", lang),
-                              key=f"{key_prefix}currency::{detected}")  # a new detection resets the choice
+    # the key names the detection: a new detection resets the choice
+    picked = currency_picker(f"{key_prefix}currency::{detected}", detected, picker)
     chosen = None
     if left.button(t("data.use_session", lang), key=f"{key_prefix}use_session", type="primary"):
         chosen = state.SESSION
@@ -238,10 +244,7 @@ if auth.can("attach"):  # reading folders on the server: administrators only
         folder = st.text_input(t("scale.attach_path", lang), key="attach_path",
                                placeholder="/data/sales_lake · s3://bucket/sales_lake")
         attach_name = st.text_input(t("scale.attach_name", lang), key="attach_name")
-        codes = list(CURRENCIES)  # Parquet has no currency of its own: the amounts are in this one
-        attach_currency = st.selectbox(t("data.currency", lang), codes, index=codes.index(DEFAULT_CURRENCY),
-                                       format_func=lambda code: currency_name(code, lang),
-                                       help=t("data.currency_help", lang), key="attach_currency")
+        attach_currency = currency_picker("attach_currency")  # Parquet files do not say their currency
         if st.button(t("scale.attach_button", lang), key="attach_parquet", disabled=not roots):
             folder = folder.strip()
             if not folder:

@@ -22,7 +22,7 @@ from valuation.data import sources
 from valuation.data.features import Availability, fetch_frame
 from valuation.data.store import Store
 from valuation.model import clv as clv_models
-from valuation.model import persist, pipeline
+from valuation.model import persist
 from valuation.model.settings import Settings
 
 TIER_ROWS = ("A", "B", "C", "D", "below_zero")
@@ -323,9 +323,7 @@ def backtest(store: Store, dataset: str, as_of: dt.date | str | None = None, *, 
                             "or a longer horizon (--horizon-months).")
     # Prepared as any date is: read from its file when the evidence beside the sliders (the same
     # date for a 12-month horizon), another process or an earlier run prepared it.
-    custom = tuple(c for c, _ in settings.weights.custom)
-    scored = pipeline.score(persist.prepare_dataset(store, dataset, scored_at, settings.clv, custom, wait=wait),
-                            settings)
+    scored = persist.run(store, dataset, scored_at, settings, wait=wait)
     fit = scored.attrs.get("clv_fit")
     scale = horizon_months / 12
     has = scored["has_orders"].astype(bool).to_numpy()

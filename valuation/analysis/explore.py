@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from valuation.analysis import frames
 from valuation.data.features import fetch_frame
 from valuation.data.store import Store
 from valuation.model import lifecycle, tiers
@@ -438,12 +439,13 @@ def top_customers(scored: pd.DataFrame, by: str = "composite", n: int = 20) -> p
     if by not in cols:
         cols.append(by)
     keep = (has & scored[by].notna()).to_numpy(dtype=bool, copy=True)
-    if 0 < n < keep.sum() // 4 and pd.api.types.is_numeric_dtype(scored[by]):
+    if pd.api.types.is_numeric_dtype(scored[by]):
         # Only rows at or above the n-th largest value can make the top n (ties included): sorting
         # those few instead of a million gives the same rows in the same order.
         values = scored[by].to_numpy(dtype=float, na_value=np.nan)
-        kept = values[keep]
-        keep &= values >= np.partition(kept, len(kept) - n)[len(kept) - n]
+        threshold = frames.top_threshold(np.where(keep, values, np.nan), n)
+        if threshold is not None:
+            keep &= values >= threshold
     ranked = scored.loc[keep, cols].sort_values(
         [by, "customer_id"], ascending=[False, True], kind="mergesort")
     return ranked.head(n).reset_index(drop=True)

@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from valuation.analysis import frames
 from valuation.data.features import fetch_frame
 from valuation.data.store import Store
 from valuation.model import clv as clv_models
@@ -334,9 +335,9 @@ def best_first(frame: pd.DataFrame, column: str, n: int) -> pd.DataFrame:
     missing values last) without sorting every row: only the rows at or above the n-th largest
     value can be among the first n."""
     values = frame[column].to_numpy(dtype=float, na_value=np.nan)
-    known = values[~np.isnan(values)]
-    if 0 < n < len(known) // 4:
-        frame = frame[values >= np.partition(known, len(known) - n)[len(known) - n]]
+    threshold = frames.top_threshold(values, n)
+    if threshold is not None:
+        frame = frame[values >= threshold]
     return frame.sort_values(column, ascending=False, kind="stable").head(n)
 
 

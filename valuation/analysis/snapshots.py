@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from valuation.data.store import Store
-from valuation.model import lifecycle, pipeline, tiers
+from valuation.model import lifecycle, persist, tiers
 from valuation.model.settings import Settings
 
 MAX_SNAPSHOTS = 8  # each one is a full scoring; more would also crowd the Sankey
@@ -89,8 +89,9 @@ def choose_dates(selected: Sequence[dt.date], extra: Sequence[dt.date] = (), fir
 
 def score_snapshots(store: Store, dataset: str, dates: Sequence[dt.date],
                     settings: Settings = Settings()) -> dict[dt.date, pd.DataFrame]:
-    """Score ``dataset`` as of each date with the same settings (headless: command line, jobs, tests)."""
-    return {pd.Timestamp(d).date(): pipeline.run(store, dataset, d, settings) for d in sorted(dates)}
+    """Score ``dataset`` as of each date with the same settings (headless: command line, jobs, tests),
+    each date through its prepared file (read when the dashboard or a command kept it)."""
+    return {pd.Timestamp(d).date(): persist.run(store, dataset, d, settings) for d in sorted(dates)}
 
 
 def knows_prospects(snapshots: Mapping[dt.date, pd.DataFrame]) -> bool:

@@ -14,7 +14,7 @@ from valuation.cli.common import UsageError, _scoring_source, _settings, check_o
 from valuation.data.files import IngestError
 from valuation.data.store import StoreError
 from valuation.i18n.text import t
-from valuation.model import pipeline
+from valuation.model import persist
 from valuation.present.exports import write_lists
 
 JSON_ROWS = 10  # rows of each list that --json prints
@@ -57,7 +57,7 @@ def _alerts(args) -> int:
     store, dataset = _scoring_source(args)
     db = db_used(store)
     try:
-        scored = pipeline.run(store, dataset, as_of, settings)
+        scored = persist.run(store, dataset, as_of, settings)  # the prepared file when one was kept
         availability = scored.attrs.get("availability")
         with_categories = availability is None or availability.category
         categories = customer_categories(store, dataset, scored.attrs.get("as_of")) if with_categories else None

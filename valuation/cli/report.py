@@ -8,14 +8,14 @@ from valuation.cli.common import UsageError, _scoring_source, _settings, check_o
 
 
 def cmd_report(args) -> int:
-    from valuation.model import pipeline
+    from valuation.model import persist
     from valuation.present.report import build_report
 
     as_of, settings = parse_as_of(args.as_of), _settings(args)  # checked before anything is opened
     check_out(args.out, (".html", ".htm"))
     store, dataset = _scoring_source(args)
     try:
-        scored = pipeline.run(store, dataset, as_of, settings)
+        scored = persist.run(store, dataset, as_of, settings)  # the prepared file when one was kept
         currency = store.currency(dataset)
     finally:
         store.close()

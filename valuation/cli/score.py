@@ -11,7 +11,7 @@ SCORE_SUFFIXES = (".csv", ".xlsx", ".parquet")
 
 
 def cmd_score(args) -> int:
-    from valuation.model import pipeline
+    from valuation.model import persist, pipeline
     from valuation.present.exports import write_table
 
     as_of, settings = parse_as_of(args.as_of), _settings(args)  # checked before anything is opened
@@ -27,7 +27,7 @@ def cmd_score(args) -> int:
         source = {"db": db_used(store), "dataset": str(args.file) if args.file else dataset,
                   "currency": store.currency(dataset)}
         try:
-            scored = _scored(store, dataset, as_of, settings)
+            scored = persist.run(store, dataset, as_of, settings)  # its prepared file kept for the dashboard
         finally:
             store.close()
     if args.out:
@@ -46,17 +46,6 @@ def cmd_score(args) -> int:
         write_out = pipeline.output_frame(scored)
         print(write_out.to_csv(index=False), end="")
     return 0
-
-
-def _scored(store, dataset: str, as_of, settings):
-    """``pipeline.run``, through the prepared file beside the database (read when the dashboard or
-    an earlier command prepared that date, else prepared and kept before the command exits)."""
-    from valuation.data import sources
-    from valuation.model import persist, pipeline
-
-    day = as_of or sources.date_range(store, dataset)[1]  # the dashboard's default date, as its file is named
-    custom = tuple(c for c, _ in settings.weights.custom)
-    return pipeline.score(persist.prepare_dataset(store, dataset, day, settings.clv, custom), settings)
 
 
 def _wrote(out: Path, scored) -> str:

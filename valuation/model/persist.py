@@ -40,7 +40,7 @@ from valuation.data import sources
 from valuation.data.features import Availability
 from valuation.data.store import META, Store
 from valuation.model import pipeline, scoring
-from valuation.model.settings import ClvSettings
+from valuation.model.settings import ClvSettings, Settings
 
 FORMAT = 3  # raise when Prepared's columns or their meaning change
 # As-of dates (or CLV settings) kept per dataset version, the ones used last: a default visit uses
@@ -453,10 +453,14 @@ def prepare_dataset(store: Store, dataset: str, as_of: dt.date | None, clv: ClvS
     """:func:`valuation.model.pipeline.prepare_dataset`, read from its file when it was prepared
     before (by any session or process, before a restart too), else prepared and kept.
 
-    ``wait=False`` (the dashboard) writes the file in a background thread, so the first visitor
-    does not wait for 1.4 GB to reach the disk at a million customers (about 3 s); what the
-    first score derives (``pipeline.derived``) is computed here either way: that score needs it.
+    ``as_of`` None is the dashboard's default date (the last order on or before today), and its
+    file is the dashboard's. ``wait=False`` (the dashboard) writes the file in a background thread,
+    so the first visitor does not wait for 1.4 GB to reach the disk at a million customers (about
+    3 s); what the first score derives (``pipeline.derived``) is computed here either way: that
+    score needs it.
     """
+    if as_of is None:
+        as_of = sources.date_range(store, dataset)[1]
     path = file_for(store, dataset, as_of, clv, custom) if as_of is not None else None
     if path is not None:
         kept = load(path)
@@ -477,6 +481,14 @@ def prepare_dataset(store: Store, dataset: str, as_of: dt.date | None, clv: ClvS
         _WRITING[path] = thread
     thread.start()
     return prepared
+
+
+def run(store: Store, dataset: str, as_of: dt.date | None = None, settings: Settings = Settings(),
+        wait: bool = True) -> pd.DataFrame:
+    """:func:`valuation.model.pipeline.run` through the prepared files: read when any session,
+    process or command prepared that date, else prepared and kept."""
+    custom = tuple(c for c, _ in settings.weights.custom)
+    return pipeline.score(prepare_dataset(store, dataset, as_of, settings.clv, custom, wait=wait), settings)
 
 
 def _save_in_background(path: Path, prepared: pipeline.Prepared, derived) -> None:
