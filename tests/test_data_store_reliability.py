@@ -129,16 +129,19 @@ def test_imports_killed_at_any_moment_leave_the_old_or_the_new_dataset_never_a_m
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-        committed = "committed" in (proc.stdout.read() or "")
+        said_committed = "committed" in (proc.stdout.read() or "")
         store = Store(path)
         try:
             now = fingerprint(store, "d")
             assert now in (old_d, new_d), now
-            assert now == (new_d if committed else old_d)
+            # A writer that said so has committed. One that did not may still have: a kill can land
+            # between the commit and the print, and then the new dataset is whole, which is right.
+            if said_committed:
+                assert now == new_d
             assert fingerprint(store, "other") == old_other
         finally:
             store.close()
-        outcomes.append(committed)
+        outcomes.append(now == new_d)
     assert outcomes[-1] is True
     assert False in outcomes, "no kill landed before the commit"
 
