@@ -121,7 +121,7 @@ def load_store(csv_dir: Path, db_path: Path, dataset: str = DATASET):
 
     Returns the open :class:`valuation.data.store.Store`.
     """
-    from valuation.data import schema
+    from valuation.data import purchase_days, schema
     from valuation.data.store import META, Store, _create_table_sql, _schema_name, quote_ident
 
     if db_path.exists():
@@ -145,6 +145,7 @@ def load_store(csv_dir: Path, db_path: Path, dataset: str = DATASET):
                     f"header = true, columns = {{{spec}}})")
         cur.executemany(f"INSERT INTO {META}.columns VALUES (?, ?, ?)",
                         [(dataset, table, c) for c in cols])
+    purchase_days.build(cur, sch, f"{sch}.{quote_ident('orders')}")  # as an import does
     cur.execute(f"INSERT INTO {META}.datasets VALUES (?, ?, now())", [dataset, str(csv_dir)])
     cur.execute("CHECKPOINT")
     return store
@@ -157,7 +158,31 @@ def store_file(customers: int) -> Path:
         tmp = path.with_suffix(".tmp.duckdb")
         load_store(generated(customers), tmp).close()
         tmp.rename(path)
+    else:
+        _add_purchase_days(path)
     return path
+
+
+def _add_purchase_days(path: Path) -> None:
+    """A store built by an older version of this script gets the numbered purchase days an import
+    now stores (valuation/data/purchase_days.py), so that it is measured as a new import would be."""
+    from valuation.data import purchase_days
+    from valuation.data.store import Store, _schema_name, quote_ident
+
+    store = Store(path, read_only=True)
+    try:
+        missing = store.derived_ref(DATASET, purchase_days.TABLE) is None
+    finally:
+        store.close()
+    if missing:
+        store = Store(path)
+        try:
+            cur = store.cursor()
+            sch = quote_ident(_schema_name(DATASET))
+            purchase_days.build(cur, sch, f"{sch}.{quote_ident('orders')}")
+            cur.execute("CHECKPOINT")
+        finally:
+            store.close()
 
 
 def parquet_dir(customers: int) -> Path:

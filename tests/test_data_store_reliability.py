@@ -352,7 +352,7 @@ def test_hostile_dataset_names_are_refused_everywhere_and_harm_nothing(tmp_path,
     assert store.datasets() == ["orders"] and len(store.read("orders", "orders")) == 4
     tables = store.cursor().execute("SELECT table_schema, table_name FROM information_schema.tables "
                                     "WHERE table_schema = 'ds_orders' ORDER BY 2").fetchall()
-    assert [t for _, t in tables] == ["customer_metrics", "customers", "orders", "payments", "service"]
+    assert [t for _, t in tables] == ["customer_metrics", "customers", "orders", "payments", "purchase_days", "service"]
     store.close()
     # The command line refuses it with exit 2.
     csv = tmp_path / "o.csv"

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from valuation.analysis import funnel
+from valuation.data import purchase_days
 from valuation.data.features import compute_features
 from valuation.data.store import Store
 from valuation.model import lifecycle
@@ -143,7 +144,8 @@ def test_a_period_that_starts_after_it_ends_is_refused(history):
 
 
 def test_the_history_query_takes_the_date_as_a_parameter():
-    sql, params = funnel.build_history_query('"ds_x"."orders"', '"ds_x"."customers"', AS_OF)
+    sql, params = funnel.build_history_query(purchase_days.numbered_sql('"ds_x"."orders"', until_as_of=True),
+                                             '"ds_x"."customers"', AS_OF)
     assert params == {"as_of": AS_OF} and "$as_of" in sql and "2025" not in sql
     assert 'FROM "ds_x"."orders"' in sql and "amount > 0" in sql
 

@@ -7,6 +7,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
+from valuation.data import purchase_days
 from valuation.data.features import fetch_frame
 from valuation.data.store import Store
 from valuation.model import persist
@@ -23,13 +24,11 @@ HISTORY_KEPT_FORMAT = 1  # in the kept file's name: raise when the history's col
 COLUMNS = ("step", "outcome", "entered", "open", "measured", "converted", "conversion", "available")
 
 # Purchase days are days with an order line of a positive amount (returns and credit notes are not
-# purchases), numbered as the feature SQL numbers them; orders after the as-of date are not known yet.
+# purchases), numbered as the feature SQL numbers them (purchase_days.py: stored at import where the
+# dataset has the table); orders after the as-of date are not known yet.
 HISTORY_SQL = """
 WITH purchase_rows AS (
-    SELECT customer_id, order_date,
-           DENSE_RANK() OVER (PARTITION BY customer_id ORDER BY order_date) AS day_no
-    FROM {orders}
-    WHERE amount > 0 AND order_date <= $as_of
+{purchase_rows}
 ),
 purchases AS (
     SELECT customer_id,
@@ -53,9 +52,12 @@ FULL OUTER JOIN created c ON c.customer_id = p.customer_id
 """
 
 
-def build_history_query(orders_ref: str, customers_ref: str, as_of: dt.date) -> tuple[str, dict]:
-    """SQL and parameters for each customer's creation date and first three purchase days up to ``as_of``."""
-    return HISTORY_SQL.format(orders=orders_ref, customers=customers_ref), {"as_of": pd.Timestamp(as_of).date()}
+def build_history_query(purchase_rows: str, customers_ref: str, as_of: dt.date) -> tuple[str, dict]:
+    """SQL and parameters for each customer's creation date and first three purchase days up to
+    ``as_of``; ``purchase_rows``: the numbered purchase rows up to ``$as_of``
+    (:func:`purchase_days.source_sql`)."""
+    sql = HISTORY_SQL.replace("{purchase_rows}", purchase_rows).replace("{customers}", customers_ref)
+    return sql, {"as_of": pd.Timestamp(as_of).date()}
 
 
 def purchase_history(store: Store, dataset: str, as_of: dt.date) -> pd.DataFrame:
@@ -65,8 +67,8 @@ def purchase_history(store: Store, dataset: str, as_of: dt.date) -> pd.DataFrame
     that does not exist (no creation date, fewer purchase days) is NaT. The frame's
     ``attrs["as_of"]`` holds ``as_of``.
     """
-    sql, params = build_history_query(store.table_ref(dataset, "orders"), store.table_ref(dataset, "customers"),
-                                      as_of)
+    sql, params = build_history_query(purchase_days.source_sql(store, dataset),
+                                      store.table_ref(dataset, "customers"), as_of)
 
     def query() -> pd.DataFrame:
         out = fetch_frame(store.cursor(), sql, params, sort_by="customer_id")

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from valuation.data import access, schema
+from valuation.data import access, purchase_days, schema
 from valuation.i18n.format import CURRENCIES, DEFAULT_CURRENCY, check_currency
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -287,6 +287,15 @@ class Store:
         extra = ", ".join(f"CAST(NULL AS {schema.SQL_TYPES[c.kind]}) AS {quote_ident(c.name)}" for c in absent)
         return f"(SELECT *, {extra} FROM {ref})"
 
+    def derived_ref(self, dataset: str, table: str) -> str | None:
+        """Quoted ``schema.table`` of a table an import derived for ``dataset`` (the numbered purchase
+        days), or None where the dataset has none (read in place, or imported by an older version)."""
+        self.table_ref(dataset, "orders")  # an unknown dataset raises here
+        found = self.cursor().execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $s AND table_name = $t "
+            "AND table_type = 'BASE TABLE'", {"s": _schema_name(dataset), "t": table}).fetchone()[0]
+        return f"{quote_ident(_schema_name(dataset))}.{quote_ident(table)}" if found else None
+
     def read(self, dataset: str, table: str) -> pd.DataFrame:
         """A whole canonical table as a DataFrame."""
         return self.cursor().execute(f"SELECT * FROM {self.table_ref(dataset, table)}").df()
@@ -387,6 +396,7 @@ class Store:
                         f"INSERT INTO {META}.columns VALUES (?, ?, ?)",
                         [(name, table, c) for c in present],
                     )
+                purchase_days.build(cur, sch, f"{sch}.{quote_ident('orders')}")
                 metrics_ref = f"{sch}.{quote_ident(schema.METRICS_TABLE)}"
                 cur.execute(f"CREATE TABLE {metrics_ref} (" + ", ".join(
                     f"{quote_ident(c)} {kind}" for c, kind in schema.METRICS_COLUMNS) + ")")
