@@ -110,3 +110,31 @@ def test_a_failed_import_leaves_the_old_purchase_days(tmp_path):
         f"SELECT day_no, gap_days FROM {store.derived_ref('d', purchase_days.TABLE)} ORDER BY day_no").fetchall()
     assert rows == [(1, None), (2, 31)]
     store.close()
+
+
+def test_prepare_numbers_the_purchase_days_of_a_dataset_imported_before_they_were_stored(tmp_path, capsys):
+    from valuation.cli.main import main as cli
+    from valuation.data.sources import attach_parquet
+
+    db = tmp_path / "old.duckdb"
+    store = Store(db)
+    store.replace_dataset("d", edge_tables(bulk=30), source="old")
+    store.cursor().execute(f"DROP TABLE {store.derived_ref('d', purchase_days.TABLE)}")  # as before
+    before = compute_features(store, "d", AS_OF)
+    store.close()
+    assert cli(["prepare", "--db", str(db), "--dataset", "d", "--as-of", str(AS_OF)]) == 0
+    assert "numbered purchase days (a dataset imported by an older version)" in capsys.readouterr().out
+    store = Store(db, read_only=True)
+    assert store.derived_ref("d", purchase_days.TABLE) is not None
+    pd.testing.assert_frame_equal(compute_features(store, "d", AS_OF), before, check_exact=False, rtol=1e-12)
+    store.close()
+    assert cli(["prepare", "--db", str(db), "--dataset", "d", "--as-of", str(AS_OF)]) == 0
+    assert "numbered purchase days" not in capsys.readouterr().out  # once
+    # a folder read in place has no stored orders to number: the queries number them each time
+    folder = tmp_path / "lake"
+    folder.mkdir()
+    edge_tables(bulk=5)["orders"].to_parquet(folder / "orders.parquet")
+    store = Store(db)
+    attach_parquet(store, "lake", folder)
+    assert store.add_purchase_days("lake") is False and store.derived_ref("lake", purchase_days.TABLE) is None
+    store.close()

@@ -97,12 +97,25 @@ def cmd_prepare(args) -> int:
 
     from valuation.analysis import actions, evidence, funnel, insights, upsell
     from valuation.cli.common import _stored_source, parse_as_of
-    from valuation.data import sources
+    from valuation.data import purchase_days, sources
     from valuation.model import persist
 
     as_of = parse_as_of(args.as_of)
     store, dataset = _stored_source(args)
     steps = []
+    if store.derived_ref(dataset, purchase_days.TABLE) is None:
+        # Imported by an older version: number its purchase days once, as an import now does, so
+        # that no date (this run's or a manager's) sorts every order line again.
+        store.close()
+        start = time.perf_counter()
+        with writing_store(db_path(args), argv=command_line(args)) as writer:
+            added = writer.add_purchase_days(dataset)
+        if added:
+            steps.append({"step": "numbered purchase days (a dataset imported by an older version)",
+                          "seconds": round(time.perf_counter() - start, 2)})
+            if not args.json:
+                print(f"{steps[-1]['step']}: {steps[-1]['seconds']:.1f} s", flush=True)
+        store, dataset = _stored_source(args)
 
     def step(name, work):
         start = time.perf_counter()

@@ -296,6 +296,29 @@ class Store:
             "AND table_type = 'BASE TABLE'", {"s": _schema_name(dataset), "t": table}).fetchone()[0]
         return f"{quote_ident(_schema_name(dataset))}.{quote_ident(table)}" if found else None
 
+    def add_purchase_days(self, dataset: str) -> bool:
+        """Store the numbered purchase days (data/purchase_days.py) of a dataset imported before
+        imports stored them; False where it has them or its orders are not stored here (a folder
+        read in place). Derived from the stored orders alone, in one transaction."""
+        self._check_writable()
+        sch = quote_ident(_schema_name(dataset))
+        with self._write_lock:
+            if self.derived_ref(dataset, purchase_days.TABLE) is not None:
+                return False
+            cur = self.cursor()
+            stored = cur.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = $s AND table_name = 'orders' "
+                "AND table_type = 'BASE TABLE'", {"s": _schema_name(dataset)}).fetchone()[0]
+            if not stored:
+                return False
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                purchase_days.build(cur, sch, f"{sch}.{quote_ident('orders')}")
+                cur.execute("COMMIT")
+            except BaseException as exc:
+                raise rolled_back(cur, exc, self.path) from None
+        return True
+
     def read(self, dataset: str, table: str) -> pd.DataFrame:
         """A whole canonical table as a DataFrame."""
         return self.cursor().execute(f"SELECT * FROM {self.table_ref(dataset, table)}").df()
