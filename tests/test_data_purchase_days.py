@@ -4,6 +4,8 @@ and come out exactly as when each query numbered the purchases itself (purchase_
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 
 import numpy as np
 import pandas as pd
@@ -122,6 +124,18 @@ def test_prepare_numbers_the_purchase_days_of_a_dataset_imported_before_they_wer
     store.cursor().execute(f"DROP TABLE {store.derived_ref('d', purchase_days.TABLE)}")  # as before
     before = compute_features(store, "d", AS_OF)
     store.close()
+    # While a dashboard's reader holds the file, prepare cannot write: it says so and prepares anyway.
+    reader = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; "
+                               f"c = duckdb.connect({str(db)!r}, read_only=True); print('ready', flush=True); "
+                               "sys.stdin.read()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "ready"
+        assert cli(["prepare", "--db", str(db), "--dataset", "d", "--as-of", str(AS_OF)]) == 0
+        said = capsys.readouterr()
+        assert "numbered by each query until a prepare can write the database" in said.err
+        assert "prepared 'd'" in said.out and "numbered purchase days" not in said.out
+    finally:
+        reader.communicate("")
     assert cli(["prepare", "--db", str(db), "--dataset", "d", "--as-of", str(AS_OF)]) == 0
     assert "numbered purchase days (a dataset imported by an older version)" in capsys.readouterr().out
     store = Store(db, read_only=True)

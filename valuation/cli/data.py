@@ -4,6 +4,7 @@ a dataset made ready for the dashboard's first visitors."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from valuation.cli.common import (UsageError, _parse_map, check_out, command_line, currency_arg, db_path,
@@ -98,6 +99,7 @@ def cmd_prepare(args) -> int:
     from valuation.analysis import actions, evidence, funnel, insights, upsell
     from valuation.cli.common import _stored_source, parse_as_of
     from valuation.data import purchase_days, sources
+    from valuation.data.store import StoreError
     from valuation.model import persist
 
     as_of = parse_as_of(args.as_of)
@@ -108,8 +110,13 @@ def cmd_prepare(args) -> int:
         # that no date (this run's or a manager's) sorts every order line again.
         store.close()
         start = time.perf_counter()
-        with writing_store(db_path(args), argv=command_line(args)) as writer:
-            added = writer.add_purchase_days(dataset)
+        try:
+            with writing_store(db_path(args), argv=command_line(args)) as writer:
+                added = writer.add_purchase_days(dataset)
+        except StoreError as exc:  # held by the dashboard's readers, or a read-only file: go on without
+            added = False
+            print(f"note: the purchase days of {dataset!r} are numbered by each query until a prepare can "
+                  f"write the database ({exc})", file=sys.stderr)
         if added:
             steps.append({"step": "numbered purchase days (a dataset imported by an older version)",
                           "seconds": round(time.perf_counter() - start, 2)})
