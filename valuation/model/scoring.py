@@ -116,9 +116,12 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     first = np.empty(n, dtype=bool)
     first[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    ranks = np.empty(n)
+    if first.all():  # no ties (money, composites): the sorted position is the rank
+        ranks[order] = np.arange(1.0, n + 1.0)
+        return ranks
     starts = np.flatnonzero(first)  # each run of equal values holds ranks starts+1 .. ends
     ends = np.append(starts[1:], n)
-    ranks = np.empty(n)
     ranks[order] = ((starts + 1 + ends) / 2.0)[np.cumsum(first) - 1]
     return ranks
 
