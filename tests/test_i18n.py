@@ -125,12 +125,15 @@ def test_no_label_hard_codes_the_yuan_where_a_dataset_may_be_in_dollars():
             assert "元" not in t(key, "zh").replace("美元", "") and "¥" not in t(key, "en"), key
 
 
-@pytest.mark.parametrize("currency, streamlit, excel", [
-    ("CNY", "yen", '"¥"#,##0'), ("USD", "dollar", '"$"#,##0'), ("EUR", "euro", '"€"#,##0'),
-    ("HKD", "HK$%,.0f", '"HK$"#,##0'), ("JPY", "JP¥%,.0f", '"JP¥"#,##0'),
+@pytest.mark.parametrize("currency, streamlit, streamlit_zh, excel", [
+    ("CNY", "yen", "yen", '"¥"#,##0'), ("USD", "dollar", "dollar", '"$"#,##0'), ("EUR", "euro", "euro", '"€"#,##0'),
+    ("HKD", "%,.0f HKD", "%,.0f港元", '"HK$"#,##0'), ("JPY", "%,.0f JPY", "%,.0f日元", '"JP¥"#,##0'),
 ])
-def test_tables_and_workbooks_carry_the_currency_symbol(currency, streamlit, excel):
+def test_tables_and_workbooks_carry_the_currency_symbol(currency, streamlit, streamlit_zh, excel):
     from valuation.i18n.format import excel_money_format, streamlit_money_format
 
+    # Streamlit's presets put the sign first (-¥1,235); a printf symbol in front would not (HK$-1,235),
+    # so the other currencies follow the number: -1,235 HKD, -1,235港元.
     assert streamlit_money_format(currency) == streamlit
+    assert streamlit_money_format(currency, "zh") == streamlit_zh
     assert excel_money_format(currency) == excel

@@ -22,6 +22,7 @@ def db_path(tmp_path_factory):
     store = Store(path)
     ensure_sample(store)
     store.replace_dataset("orders_only", {"orders": orders_only_frame()})
+    store.replace_dataset("hong_kong", {"orders": orders_only_frame()}, currency="HKD")
     store.close()
     return path
 
@@ -79,3 +80,20 @@ def test_orders_only_tables_show_a_dash_for_missing_names(db_path, monkeypatch):
         problems += table_problems(at, page, "zh")
         assert any(e.value["客户名称"].isna().any() for e in at.dataframe if "客户名称" in e.value), page
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang, money", [("en", "%,.0f HKD"), ("zh", "%,.0f港元")])
+def test_money_in_hong_kong_dollars_keeps_the_minus_sign_in_front(db_path, monkeypatch, lang, money):
+    """Streamlit has no format of the Hong Kong dollar's own, and a printf "HK$%,.0f" writes HK$-1,235:
+    the currency follows the number instead (-1,235 HKD, -1,235港元)."""
+    at = start(db_path, monkeypatch, lang)
+    at.selectbox(key="dataset").set_value("db:hong_kong").run()
+    formats = []
+    for page in ("customers", "actions"):
+        open_page(at, page)
+        for element in at.dataframe:
+            config = json.loads(element.proto.columns or "{}")
+            formats += [c.get("type_config", {}).get("format") for c in config.values()]
+    in_hkd = [f for f in formats if f and ("HK" in f or "港元" in f)]
+    assert in_hkd and set(in_hkd) == {money}
+    assert "yen" not in formats and "dollar" not in formats  # no table shows the money as yuan or US$

@@ -52,7 +52,7 @@ def buy_more_rule(ctx: state.Context) -> str:
 
 def buy_more_columns(lang: str) -> dict:
     """Column formats of the buy-more figures of the growable list (money in the dataset's currency, days whole)."""
-    money = st.column_config.NumberColumn(format=streamlit_money_format(), step=1)  # -¥1,234, -$1,234
+    money = st.column_config.NumberColumn(format=streamlit_money_format(lang=lang), step=1)  # -¥1,234, -1,234 HKD
     cols = {t(f"export.col.{c}", lang): money for c in upsell.BUY_MORE_FIGURES
             if c not in ("peer_gap_days", "upsell_category")}
     cols[t("export.col.peer_gap_days", lang)] = st.column_config.NumberColumn(format="%.0f")

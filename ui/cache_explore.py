@@ -153,7 +153,7 @@ def snapshot_scores(ctx: state.Context, dates, value: Settings | None = None) ->
 def show_table(frame: pd.DataFrame, lang: str, **kwargs) -> None:
     """A slice or list as a table: translated headers and values, money, scores and shares formatted,
     "—" where a value is missing."""
-    money = streamlit_money_format()  # whole amounts: "dollar" and "euro" would show cents
+    money = streamlit_money_format(lang=lang)  # whole amounts: "dollar" and "euro" would show cents
     config = {label: st.column_config.NumberColumn(format=fmt, step=1 if fmt == money else None)
               for label, fmt in charts_explore.column_formats(frame, lang).items()}
     st.dataframe(charts_explore.labelled_table(frame, lang), hide_index=True, column_config=config,

@@ -294,9 +294,9 @@ def in_this_run(build):
     return run
 
 
-def money_column(**options):
-    """A NumberColumn of whole money in the run's currency: -¥2,280,440, -$2,280,440, -€2,280,440."""
-    return st.column_config.NumberColumn(format=streamlit_money_format(), step=1, **options)
+def money_column(lang: str = "en", **options):
+    """A NumberColumn of whole money in the run's currency: -¥2,280,440, -$2,280,440, -2,280,440 HKD."""
+    return st.column_config.NumberColumn(format=streamlit_money_format(lang=lang), step=1, **options)
 
 
 def number_columns(lang: str, columns=None) -> dict:
@@ -310,7 +310,7 @@ def number_columns(lang: str, columns=None) -> dict:
     for column in names:
         kind = exports.column_kind(column)
         if kind == "money":
-            out[exports.column_label(str(column), lang)] = money_column()
+            out[exports.column_label(str(column), lang)] = money_column(lang)
         elif kind is not None:
             out[exports.column_label(str(column), lang)] = st.column_config.NumberColumn(format=NUMBER_FORMATS[kind])
     return out

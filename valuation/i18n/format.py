@@ -134,17 +134,21 @@ def format_money(value: float | None, lang: str = "en", *, currency: str | None 
     return f"{sign}{symbol}{shown:,.{digits}f}{unit}"
 
 
-# Streamlit's own currency formats put the sign first (-¥2,280,440, -$2,280,440); a printf format
-# ("HK$%,.0f") writes the sign after the symbol (HK$-2,280,440), so it is used only where Streamlit
-# has no format of the currency's own. Streamlit's "yen" is the ¥ sign, which is the yuan's too.
+# Streamlit's own currency formats put the sign first (-¥2,280,440, -$2,280,440). A printf format
+# with the symbol in front ("HK$%,.0f") writes the sign after it (HK$-2,280,440), so the other
+# currencies are written after the number, as accounts write them: -2,280,440 HKD, -2,280,440港元.
+# Streamlit's "yen" is the ¥ sign, which is the yuan's too.
 _STREAMLIT_PRESETS = {"CNY": "yen", "USD": "dollar", "EUR": "euro"}
 
 
-def streamlit_money_format(currency: str | None = None) -> str:
+def streamlit_money_format(currency: str | None = None, lang: str = "en") -> str:
     """The ``st.column_config.NumberColumn`` format of money in ``currency`` (default: the current one):
-    ``yen`` (¥1,235), ``dollar``, ``euro``, else a printf format with the symbol (``HK$%,.0f``)."""
+    ``yen`` (¥1,235), ``dollar``, ``euro``, else the whole number then the currency's code in English
+    (``%,.0f HKD``: -2,280,440 HKD) or its unit in Chinese (``%,.0f港元``)."""
     code = _resolve(currency)
-    return _STREAMLIT_PRESETS.get(code) or currency_symbol(code, "en").replace("%", "%%") + "%,.0f"
+    if code in _STREAMLIT_PRESETS:
+        return _STREAMLIT_PRESETS[code]
+    return "%,.0f" + (CURRENCIES[code][4] if lang == "zh" else " " + code)
 
 
 def excel_money_format(currency: str | None = None) -> str:

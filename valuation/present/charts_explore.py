@@ -589,7 +589,8 @@ _MONEY_COLUMNS = set(explore.MONEY_MEASURES) | {"mean_clv", "mean_cac", "total_c
                                                  "revenue_recent", "change", "net_profit_before", "net_profit_after",
                                                  "acquisition_cost", "total_acquisition_cost"}
 # Money as format.streamlit_money_format writes it in the current currency: "yen" -¥2,280,440 (the printf
-# "¥%,.0f" wrote ¥-2,280,440), "dollar" -$2,280,440; a number that sorts. The other kinds:
+# "¥%,.0f" wrote ¥-2,280,440), "dollar" -$2,280,440, "%,.0f HKD" -2,280,440 HKD; a number that sorts.
+# The other kinds:
 _STREAMLIT_FORMATS = {"pct": "percent", "score": "%.1f", "days": "%d", "count": "%,d"}
 _SCORE_COLUMNS = {"composite", "composite_before", "composite_after", "score_moved", "clv_cac_ratio"}
 _COUNT_COLUMNS = {"customers", "orders", "customers_with_cac", "step", "tier_steps", "matching"}
@@ -603,7 +604,7 @@ def column_formats(frame: pd.DataFrame, lang: str = "en") -> dict[str, str]:
     out = {}
     for col in frame.columns:
         if col in _MONEY_COLUMNS or column_kind(col) == "money":
-            fmt = streamlit_money_format()
+            fmt = streamlit_money_format(lang=lang)
         elif col in _SCORE_COLUMNS:
             fmt = "%.1f"
         elif col in _COUNT_COLUMNS:
