@@ -252,13 +252,20 @@ def test_an_unsaved_upload_is_invisible_to_other_sessions(shared_db):
 
 
 @pytest.fixture
-def one_compiler_at_a_time(monkeypatch):
-    """Each AppTest has its own script cache, so two of them in two threads can compile a page
-    at the same moment, which CPython 3.11's compiler does not always survive: its AST builder
-    keeps one recursion counter per interpreter, not per thread ("SystemError: AST constructor
-    recursion depth mismatch", seen once in CI; see CPython gh-106905). A real server has one
-    cache behind one lock;
-    this gives the tests' two caches one lock too, so the test is about the store, not the compiler."""
+def as_one_server(monkeypatch):
+    """Two AppTests running at once in two threads, made to share what a real server shares, so
+    that the test is about the store, not about AppTest:
+
+    - one compiled-script cache behind one lock: each AppTest has its own, so two of them could
+      compile a page at the same moment, which CPython 3.11's compiler does not always survive
+      (its AST builder keeps one recursion counter per interpreter, not per thread: "SystemError:
+      AST constructor recursion depth mismatch", seen once in CI; CPython gh-106905);
+    - one runtime: each AppTest run installs its own mock as the global ``Runtime`` and removes it
+      when it ends, so the session that finished first took the other's away in the middle of its
+      run ("Runtime hasn't been created!", seen once in CI). Here a run that finds none uses the
+      last one installed.
+    """
+    from streamlit.runtime import Runtime
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 
     lock, get = threading.Lock(), ScriptCache.get_bytecode
@@ -268,9 +275,19 @@ def one_compiler_at_a_time(monkeypatch):
             return get(self, script_path)
 
     monkeypatch.setattr(ScriptCache, "get_bytecode", locked)
+    installed = []
+
+    def instance(cls):
+        if cls._instance is not None:
+            installed[:] = [cls._instance]
+        if installed:
+            return installed[0]
+        raise RuntimeError("Runtime hasn't been created!")
+
+    monkeypatch.setattr(Runtime, "instance", classmethod(instance))
 
 
-def test_two_sessions_saving_at_the_same_moment_each_store_their_own_dataset(shared_db, one_compiler_at_a_time):
+def test_two_sessions_saving_at_the_same_moment_each_store_their_own_dataset(shared_db, as_one_server):
     one, two = session(), session()
     one.file_uploader(key="upload").set_value(("a.csv", CSV_A.encode(), "text/csv")).run()
     two.file_uploader(key="upload").set_value(("b.csv", CSV_B.encode(), "text/csv")).run()
