@@ -116,7 +116,7 @@ def test_a_failed_import_leaves_the_old_purchase_days(tmp_path):
 
 def test_prepare_numbers_the_purchase_days_of_a_dataset_imported_before_they_were_stored(tmp_path, capsys):
     from valuation.cli.main import main as cli
-    from valuation.data.sources import attach_parquet
+    from valuation.data.sources import attach_features, attach_parquet
 
     db = tmp_path / "old.duckdb"
     store = Store(db)
@@ -151,4 +151,7 @@ def test_prepare_numbers_the_purchase_days_of_a_dataset_imported_before_they_wer
     store = Store(db)
     attach_parquet(store, "lake", folder)
     assert store.add_purchase_days("lake") is False and store.derived_ref("lake", purchase_days.TABLE) is None
+    attach_features(store, "cluster", before)  # features computed elsewhere: no orders to number
     store.close()
+    assert cli(["prepare", "--db", str(db), "--dataset", "cluster"]) == 0
+    assert "numbered purchase days" not in capsys.readouterr().out

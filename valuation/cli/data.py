@@ -105,7 +105,8 @@ def cmd_prepare(args) -> int:
     as_of = parse_as_of(args.as_of)
     store, dataset = _stored_source(args)
     steps = []
-    if store.derived_ref(dataset, purchase_days.TABLE) is None:
+    if (sources.dataset_kind(store, dataset) == sources.KIND_IMPORTED
+            and store.derived_ref(dataset, purchase_days.TABLE) is None):
         # Imported by an older version: number its purchase days once, as an import now does, so
         # that no date (this run's or a manager's) sorts every order line again.
         store.close()
