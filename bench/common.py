@@ -145,7 +145,7 @@ def load_store(csv_dir: Path, db_path: Path, dataset: str = DATASET):
                     f"header = true, columns = {{{spec}}})")
         cur.executemany(f"INSERT INTO {META}.columns VALUES (?, ?, ?)",
                         [(dataset, table, c) for c in cols])
-    purchase_days.build(cur, sch, f"{sch}.{quote_ident('orders')}")  # as an import does
+    purchase_days.build(cur, sch)  # as an import does
     cur.execute(f"INSERT INTO {META}.datasets VALUES (?, ?, now())", [dataset, str(csv_dir)])
     cur.execute("CHECKPOINT")
     return store
@@ -167,7 +167,7 @@ def _add_purchase_days(path: Path) -> None:
     """A store built by an older version of this script gets the numbered purchase days an import
     now stores (valuation/data/purchase_days.py), so that it is measured as a new import would be."""
     from valuation.data import purchase_days
-    from valuation.data.store import Store, _schema_name, quote_ident
+    from valuation.data.store import Store
 
     store = Store(path, read_only=True)
     try:
@@ -177,10 +177,8 @@ def _add_purchase_days(path: Path) -> None:
     if missing:
         store = Store(path)
         try:
-            cur = store.cursor()
-            sch = quote_ident(_schema_name(DATASET))
-            purchase_days.build(cur, sch, f"{sch}.{quote_ident('orders')}")
-            cur.execute("CHECKPOINT")
+            store.add_purchase_days(DATASET)
+            store.cursor().execute("CHECKPOINT")
         finally:
             store.close()
 

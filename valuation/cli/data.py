@@ -105,25 +105,6 @@ def cmd_prepare(args) -> int:
     as_of = parse_as_of(args.as_of)
     store, dataset = _stored_source(args)
     steps = []
-    if (sources.dataset_kind(store, dataset) == sources.KIND_IMPORTED
-            and store.derived_ref(dataset, purchase_days.TABLE) is None):
-        # Imported by an older version: number its purchase days once, as an import now does, so
-        # that no date (this run's or a manager's) sorts every order line again.
-        store.close()
-        start = time.perf_counter()
-        try:
-            with writing_store(db_path(args), argv=command_line(args)) as writer:
-                added = writer.add_purchase_days(dataset)
-        except StoreError as exc:  # held by the dashboard's readers, or a read-only file: go on without
-            added = False
-            print(f"note: the purchase days of {dataset!r} are numbered by each query until a prepare can "
-                  f"write the database ({exc})", file=sys.stderr)
-        if added:
-            steps.append({"step": "numbered purchase days (a dataset imported by an older version)",
-                          "seconds": round(time.perf_counter() - start, 2)})
-            if not args.json:
-                print(f"{steps[-1]['step']}: {steps[-1]['seconds']:.1f} s", flush=True)
-        store, dataset = _stored_source(args)
 
     def step(name, work):
         start = time.perf_counter()
@@ -132,6 +113,21 @@ def cmd_prepare(args) -> int:
         if not args.json:
             print(f"{name}: {steps[-1]['seconds']:.1f} s", flush=True)
         return result
+
+    def number_purchase_days():
+        with writing_store(db_path(args), argv=command_line(args)) as writer:
+            writer.add_purchase_days(dataset)
+    if (sources.dataset_kind(store, dataset) == sources.KIND_IMPORTED
+            and store.derived_ref(dataset, purchase_days.TABLE) is None):
+        # Imported by an older version: number its purchase days once, as an import now does, so
+        # that no date (this run's or a manager's) sorts every order line again.
+        store.close()
+        try:
+            step("numbered purchase days (a dataset imported by an older version)", number_purchase_days)
+        except StoreError as exc:  # held by the dashboard's readers, or a read-only file: go on without
+            print(f"note: the purchase days of {dataset!r} are numbered by each query until a prepare can "
+                  f"write the database ({exc})", file=sys.stderr)
+        store, dataset = _stored_source(args)
     try:
         if persist.folder(store) is None:
             raise UsageError("Nothing to keep: prepared files are kept beside a database file.")

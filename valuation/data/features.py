@@ -455,7 +455,7 @@ MONEY_COLUMNS = ("revenue_total", "revenue_12m", "margin_12m", "revenue_last_6m"
 
 
 def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availability) -> pd.DataFrame:
-    """Derive day counts, ratios and profit from the query's sums (pure pandas, any engine's output)."""
+    """Derive day counts, ratios and profit from the query's sums (pandas and NumPy, any engine's output)."""
     f = raw.copy(deep=False)  # copy-on-write: new columns never touch the caller's frame
     for col in ("first_order_date", "last_order_date", "created_at", "last_order_date_cal", "last_return_date"):
         f[col] = _dates(f[col])
@@ -468,7 +468,7 @@ def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availabilit
                 "reference_account", "avg_service_satisfaction", "offseason_revenue_all", "revenue_all"):
         f[col] = _floats(f[col])
 
-    col = {name: f[name].to_numpy() for name in (
+    v = {name: f[name].to_numpy() for name in (
         "purchase_days", "orders", "revenue_total", "categories_bought", "categories_total", "revenue_last_6m",
         "revenue_prev_6m", "wallet_estimate", "revenue_12m", "invoices_due", "invoices_on_time",
         "offseason_revenue_all", "revenue_all", "revenue_24m", "revenue_offseason_24m", "purchase_amount",
@@ -476,8 +476,8 @@ def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availabilit
     as_of_us = int(pd.Timestamp(as_of).as_unit("us").asm8.astype(np.int64))
     first, last = _micros(f["first_order_date"]), _micros(f["last_order_date"])
     created = _micros(f["created_at"])
-    purchase_days = col["purchase_days"]
-    has_orders = purchase_days > 0
+    days_bought = v["purchase_days"]
+    has_orders = days_bought > 0
     f["days_since_last_order"] = _whole_days(as_of_us, last)
     # Tenure counts from the customer's creation when it precedes the first order in the data: ERP
     # extracts often start years after a customer was created. Customers without orders have none.
@@ -488,47 +488,47 @@ def finish_features(raw: pd.DataFrame, as_of: dt.date, availability: Availabilit
     f["gross_profit_12m"] = f["margin_12m"] if availability.cost else f["revenue_12m"]
     f["net_profit_12m"] = f["gross_profit_12m"] - f["service_cost_12m"] - f["bad_debt_12m"]
     # Ratios: np.divide where the denominator is positive, the default elsewhere, no temporaries.
-    f["avg_order_value"] = _ratio(col["revenue_total"], col["orders"], col["orders"] > 0, np.nan)
+    f["avg_order_value"] = _ratio(v["revenue_total"], v["orders"], v["orders"] > 0, np.nan)
     span = _whole_days(last, first)
-    f["mean_gap_days"] = _ratio(span, purchase_days - 1, purchase_days > 1, np.nan)
-    f["category_coverage"] = _ratio(col["categories_bought"], col["categories_total"],
-                                    col["categories_total"] > 0, np.nan)
-    last6, prev6 = col["revenue_last_6m"], col["revenue_prev_6m"]
+    f["mean_gap_days"] = _ratio(span, days_bought - 1, days_bought > 1, np.nan)
+    f["category_coverage"] = _ratio(v["categories_bought"], v["categories_total"],
+                                    v["categories_total"] > 0, np.nan)
+    last6, prev6 = v["revenue_last_6m"], v["revenue_prev_6m"]
     denom = np.abs(last6) + np.abs(prev6)
     # Symmetric change in [-1, 1]: +1 = all revenue is new, -1 = it stopped, 0 = flat or none.
     f["revenue_trend"] = _ratio(last6 - prev6, denom, denom > 0, 0.0)
-    wallet = col["wallet_estimate"]
-    bought_12m = np.maximum(col["revenue_12m"], 0.0)
+    wallet = v["wallet_estimate"]
+    bought_12m = np.maximum(v["revenue_12m"], 0.0)
     has_wallet = wallet > 0
     f["share_of_wallet"] = _ratio(bought_12m, wallet, has_wallet, np.nan)
     f["wallet_headroom"] = np.where(has_wallet, np.maximum(wallet - bought_12m, 0.0), np.nan)
-    f["on_time_payment_ratio"] = _ratio(col["invoices_on_time"], col["invoices_due"], col["invoices_due"] > 0,
+    f["on_time_payment_ratio"] = _ratio(v["invoices_on_time"], v["invoices_due"], v["invoices_due"] > 0,
                                         np.nan)
     # Off-season support: the customer's share of revenue in the business's three slowest months,
     # against the business's own share (1 = like everyone, 2 = twice as much off-season).
     with np.errstate(divide="ignore", invalid="ignore"):
-        overall = col["offseason_revenue_all"] / col["revenue_all"]
-    revenue_24m = col["revenue_24m"]
-    own = _ratio(col["revenue_offseason_24m"], revenue_24m, revenue_24m > 0, np.nan)
+        overall = v["offseason_revenue_all"] / v["revenue_all"]
+    revenue_24m = v["revenue_24m"]
+    own = _ratio(v["revenue_offseason_24m"], revenue_24m, revenue_24m > 0, np.nan)
     f["offseason_index"] = _ratio(own, overall, overall > 0, np.nan)
     # BG/NBD inputs in days: repeat purchase days, first→last span, first purchase→as-of.
-    frequency = np.maximum(purchase_days - 1, 0)
+    frequency = np.maximum(days_bought - 1, 0)
     f["frequency"] = frequency
     f["recency_days"] = np.where(np.isnan(span), 0.0, span)
     # The models' age T stays measured from the first order in the data (not from created_at): the
     # purchase process they fit starts at the first purchase.
     f["T_days"] = np.where(np.isnan(first_order_age), 0.0, first_order_age)
-    repeat_amount = col["purchase_amount"] - col["first_day_amount"]
+    repeat_amount = v["purchase_amount"] - v["first_day_amount"]
     f["monetary_value"] = _ratio(repeat_amount, frequency, frequency > 0, 0.0)
     # The same inputs at the start of the selection holdout, and the repeat purchase days after it,
     # for customers who had bought by then (NaN for the others).
     holdout_us = as_of_us - SELECTION_HOLDOUT_DAYS * _US_PER_DAY
     cal = has_orders & (first != _NAT) & (first <= holdout_us)
-    days_cal = col["purchase_days_cal"]
+    days_cal = v["purchase_days_cal"]
     f["frequency_cal"] = np.where(cal, days_cal - 1, np.nan)
     f["recency_cal_days"] = np.where(cal, _whole_days(_micros(f["last_order_date_cal"]), first), np.nan)
     f["T_cal_days"] = np.where(cal, _whole_days(holdout_us, first), np.nan)
-    f["frequency_holdout"] = np.where(cal, purchase_days - days_cal, np.nan)
+    f["frequency_holdout"] = np.where(cal, days_bought - days_cal, np.nan)
     f["has_orders"] = has_orders
     f = f.drop(columns=["offseason_revenue_all", "revenue_all", "margin_12m", "purchase_days_cal",
                         "last_order_date_cal"])

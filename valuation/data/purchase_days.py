@@ -62,10 +62,12 @@ def stored_sql(table_ref: str) -> str:
     return f"SELECT {', '.join(COLUMNS)} FROM {table_ref} WHERE order_date <= $as_of"
 
 
-def build(cursor, schema_ref: str, orders_ref: str) -> None:
-    """Store the numbered purchase rows of ``orders_ref`` as ``schema_ref.purchase_days`` (inside the
-    caller's transaction: an import that fails leaves no table of its own behind)."""
-    cursor.execute(f'CREATE TABLE {schema_ref}."{TABLE}" AS {numbered_sql(orders_ref)}')
+def build(cursor, schema_ref: str) -> None:
+    """Store the numbered purchase rows of the orders in the quoted schema ``schema_ref`` as its
+    ``purchase_days`` table (inside the caller's transaction: an import that fails leaves no table
+    of its own behind)."""
+    orders = schema_ref + '."orders"'
+    cursor.execute(f'CREATE TABLE {schema_ref}."{TABLE}" AS {numbered_sql(orders)}')
 
 
 def source_sql(store, dataset: str) -> str:

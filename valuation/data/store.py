@@ -287,33 +287,32 @@ class Store:
         extra = ", ".join(f"CAST(NULL AS {schema.SQL_TYPES[c.kind]}) AS {quote_ident(c.name)}" for c in absent)
         return f"(SELECT *, {extra} FROM {ref})"
 
+    def _stored_table(self, dataset: str, table: str) -> bool:
+        """Whether ``dataset`` has ``table`` as a table in this file (not a view over files read in place)."""
+        self.table_ref(dataset, "orders")  # an unknown dataset raises here
+        return self.cursor().execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $s AND table_name = $t "
+            "AND table_type = 'BASE TABLE'", {"s": _schema_name(dataset), "t": table}).fetchone()[0] > 0
+
     def derived_ref(self, dataset: str, table: str) -> str | None:
         """Quoted ``schema.table`` of a table an import derived for ``dataset`` (the numbered purchase
         days), or None where the dataset has none (read in place, or imported by an older version)."""
-        self.table_ref(dataset, "orders")  # an unknown dataset raises here
-        found = self.cursor().execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_schema = $s AND table_name = $t "
-            "AND table_type = 'BASE TABLE'", {"s": _schema_name(dataset), "t": table}).fetchone()[0]
-        return f"{quote_ident(_schema_name(dataset))}.{quote_ident(table)}" if found else None
+        if not self._stored_table(dataset, table):
+            return None
+        return f"{quote_ident(_schema_name(dataset))}.{quote_ident(table)}"
 
     def add_purchase_days(self, dataset: str) -> bool:
         """Store the numbered purchase days (data/purchase_days.py) of a dataset imported before
         imports stored them; False where it has them or its orders are not stored here (a folder
         read in place). Derived from the stored orders alone, in one transaction."""
         self._check_writable()
-        sch = quote_ident(_schema_name(dataset))
         with self._write_lock:
-            if self.derived_ref(dataset, purchase_days.TABLE) is not None:
+            if self._stored_table(dataset, purchase_days.TABLE) or not self._stored_table(dataset, "orders"):
                 return False
             cur = self.cursor()
-            stored = cur.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = $s AND table_name = 'orders' "
-                "AND table_type = 'BASE TABLE'", {"s": _schema_name(dataset)}).fetchone()[0]
-            if not stored:
-                return False
             cur.execute("BEGIN TRANSACTION")
             try:
-                purchase_days.build(cur, sch, f"{sch}.{quote_ident('orders')}")
+                purchase_days.build(cur, quote_ident(_schema_name(dataset)))
                 cur.execute("COMMIT")
             except BaseException as exc:
                 raise rolled_back(cur, exc, self.path) from None
@@ -419,7 +418,7 @@ class Store:
                         f"INSERT INTO {META}.columns VALUES (?, ?, ?)",
                         [(name, table, c) for c in present],
                     )
-                purchase_days.build(cur, sch, f"{sch}.{quote_ident('orders')}")
+                purchase_days.build(cur, sch)
                 metrics_ref = f"{sch}.{quote_ident(schema.METRICS_TABLE)}"
                 cur.execute(f"CREATE TABLE {metrics_ref} (" + ", ".join(
                     f"{quote_ident(c)} {kind}" for c, kind in schema.METRICS_COLUMNS) + ")")
