@@ -515,3 +515,62 @@ def test_the_snapshot_grid_and_concentration_are_those_of_pivot_and_grouping():
             assert got.loc[tier_, "customers"] == row["customers"]
             for col in ("revenue_12m", "net_profit_12m", "customer_share", "revenue_share", "profit_share"):
                 assert got.loc[tier_, col] == pytest.approx(row[col], rel=1e-12)
+
+
+def test_a_value_asked_for_on_every_rerun_stays_while_slider_settings_come_and_go(prepared):
+    """The memo drops the least recently used key of a kind: a chart every rerun asks for (the value
+    classes' money, keyed by the class rules only) is not rebuilt because forty slider settings
+    passed through a memo of 32."""
+    builds = []
+    prepared.memo(("kept", "classes_in_money"), lambda: builds.append(1) or "money", limit=32)
+    for step in range(40):
+        prepared.memo(("kept", "pyramid", step), lambda: "figure", limit=32)
+        assert prepared.memo(("kept", "classes_in_money"), lambda: builds.append(1) or "money", limit=32) == "money"
+    assert builds == [1]
+    kept = [k for k in prepared._memo if k[0] == "kept"]
+    assert len(kept) == 32 and ("kept", "pyramid", 0) not in kept and ("kept", "pyramid", 39) in kept
+
+
+def _movers_by_sorting_everyone(before, after, top, direction):
+    """The movers list the plain way: every customer in one frame, filtered, sorted by the rule."""
+    order = {t: i for i, t in enumerate(tiers.TIERS)}
+    frame = pd.DataFrame({
+        "customer_id": after["customer_id"].to_numpy(), "name": after["name"].to_numpy(),
+        "tier_before": before["tier"].to_numpy(), "tier_after": after["tier"].to_numpy(),
+        "composite_before": before["composite"].to_numpy(), "composite_after": after["composite"].to_numpy()})
+    frame["score_moved"] = frame["composite_after"] - frame["composite_before"]
+    frame["tier_steps"] = frame["tier_after"].map(order) - frame["tier_before"].map(order)
+    if direction == "up":
+        moved = frame[frame["tier_steps"] < 0].sort_values(["score_moved", "customer_id"], ascending=[False, True],
+                                                           kind="stable")
+    elif direction == "down":
+        moved = frame[frame["tier_steps"] > 0].sort_values(["score_moved", "customer_id"], kind="stable")
+    else:
+        moved = frame[(frame["tier_steps"] != 0) | (frame["score_moved"].abs() > 1e-9)]
+        moved = moved.assign(_t=moved["tier_steps"].abs(), _a=moved["score_moved"].abs()).sort_values(
+            ["_t", "_a", "customer_id"], ascending=[False, False, True], kind="stable").drop(columns=["_t", "_a"])
+    return (moved if top is None else moved.head(top)).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("direction", ["up", "down", "all"])
+@pytest.mark.parametrize("top", [None, 0, 1, 7, 50])
+def test_the_movers_are_those_of_sorting_every_customer(top, direction):
+    """Ties on the score moved (whole points), ids listed twice and ids out of order: the list and
+    its order are those of filtering and sorting the whole frame."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    ids = np.array([f"C{i:05d}" for i in rng.permutation(n)], dtype=object)
+    ids[rng.choice(n, 40, replace=False)] = "C00007"  # one id on many rows
+    codes = [rng.choice(len(tiers.TIERS), n) for _ in range(2)]
+    before = pd.DataFrame({"customer_id": ids, "name": [f"名{i}" for i in range(n)],
+                           "tier": np.array(tiers.TIERS, dtype=object)[codes[0]],
+                           "composite": rng.integers(0, 20, n).astype(float)})
+    after = before.assign(tier=np.array(tiers.TIERS, dtype=object)[codes[1]],
+                          composite=before["composite"] + rng.integers(-3, 4, n))
+    expected = _movers_by_sorting_everyone(before, after, top, direction)
+    found = insights.migration(before, after, top=top, direction=direction, keep_rows=True,
+                               codes=(codes[0].astype(np.int8), codes[1].astype(np.int8)))
+    assert found["row"].is_unique and len(found) == len(expected)
+    pd.testing.assert_frame_equal(found.drop(columns="row"), expected, check_dtype=False)
+    pd.testing.assert_frame_equal(insights.migration(before, after, top=top, direction=direction), expected,
+                                  check_dtype=False)

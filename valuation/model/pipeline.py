@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,14 +66,22 @@ class Prepared:
     custom_candidates: tuple[str, ...] = field(default=())
     # What score() derives from the fields above once, and per setting it has seen (bounded):
     # RFM, loss drivers, the tier ranker, value classes, lifecycle stages. Not an argument.
-    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _memo: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False, compare=False)
 
     def memo(self, key, compute, limit: int | None = None):
-        """``compute()`` once per ``key``; with ``limit``, keep at most that many keys of its kind."""
+        """``compute()`` once per ``key``; with ``limit``, keep at most that many keys of its kind, the
+        least recently used going first (a chart asked for on every rerun stays while the slider
+        settings it has seen go: first in, first out rebuilt it every few moves)."""
         try:
-            return self._memo[key]
+            value = self._memo[key]
         except KeyError:
             pass
+        else:
+            try:
+                self._memo.move_to_end(key)  # one step under the GIL: safe beside other sessions
+            except KeyError:  # another session's key pushed it out meanwhile: the value is still good
+                pass
+            return value
         value = compute()
         if limit is not None:  # list(): a copy taken at once, safe while other sessions add keys
             kind = [k for k in list(self._memo) if isinstance(k, tuple) and k[0] == key[0]]
