@@ -54,6 +54,15 @@ def open_page(at: AppTest, name: str) -> AppTest:
     return at
 
 
+def open_rules(at: AppTest, which: str) -> AppTest:
+    """Open one of weight tuning's rule expanders (``tiers``, ``classes``, ``tilt``), as a click on it does:
+    its inputs are drawn only while it is open (views/tuning.py)."""
+    at.session_state[f"rules::{which}"] = True
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 

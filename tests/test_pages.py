@@ -8,7 +8,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from tests.apptest import metric, open_page, orders_only_frame, prepared_sample, preset_box, start
+from tests.apptest import metric, open_page, open_rules, orders_only_frame, prepared_sample, preset_box, start
 from valuation.analysis import insights
 from valuation.data.store import Store, ensure_sample
 from valuation.i18n.format import format_money
@@ -104,6 +104,7 @@ def test_the_value_class_shares_move_the_overview_reading_in_yuan(app, engine):
     assert any("Losing one most valuable customer takes" in x for x in texts())
     open_page(app, "tuning")
     caption = next(c.value for c in app.caption if c.value.startswith("Most valuable:"))
+    open_rules(app, "classes")
     app.number_input(key="class::most_valuable_share").set_value(60.0).run()
     assert not app.exception
     moved = next(c.value for c in app.caption if c.value.startswith("Most valuable:"))

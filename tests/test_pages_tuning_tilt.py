@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.apptest import metric, open_page, prepared_sample, preset_box, sample_db, start
+from tests.apptest import metric, open_page, open_rules, prepared_sample, preset_box, sample_db, start
 from valuation.model import pipeline, tiers
 from valuation.model.settings import Settings, Tilt
 
@@ -31,8 +31,9 @@ def test_favouring_an_industry_on_the_tuning_page_moves_its_customers_and_says_h
                                                                                       monkeypatch):
     app = start(db_path, monkeypatch)
     open_page(app, "tuning")
-    assert "Strategic tilt" in [s.value for s in app.subheader]
+    assert "Strategic tilt" in [e.label for e in app.expander]
     assert metric(app, "Customers changing tier") == "0"
+    open_rules(app, "tilt")
     app.multiselect(key="tilt::values::industry").set_value(["能源"]).run()
     assert not app.exception
     tilt = Tilt.of([("industry", "能源", 10)])
@@ -52,7 +53,8 @@ def test_favouring_an_industry_on_the_tuning_page_moves_its_customers_and_says_h
 def test_the_tilt_reads_in_chinese(db_path, monkeypatch):
     app = start(db_path, monkeypatch, lang="zh")
     open_page(app, "tuning")
-    assert "战略倾斜" in [s.value for s in app.subheader]
+    assert "战略倾斜" in [e.label for e in app.expander]
+    open_rules(app, "tilt")
     assert app.multiselect(key="tilt::values::region").label == "倾斜的地区"
     assert app.number_input(key="tilt::points::region").label == "加分"
 
@@ -85,7 +87,28 @@ def test_tuning_says_what_the_weights_do(db_path, engine, monkeypatch):
 
 def test_a_tilt_is_the_main_reason_of_the_moves_it_causes(db_path, monkeypatch):
     app = start(db_path, monkeypatch, lang="zh")
-    open_page(app, "tuning")
+    open_rules(open_page(app, "tuning"), "tilt")
     app.multiselect(key="tilt::values::industry").set_value(["能源"]).run()
     movers = app.dataframe[0].value
     assert len(movers) > 0 and movers["主要原因"].str.startswith("战略倾斜 +").all()
+
+
+def test_the_rules_wait_closed_and_open_with_the_cut_offs_in_force(db_path, monkeypatch):
+    """The rule inputs are drawn only while their expander is open (a slider move sends none of
+    them); a cut-off set there stays in force closed, and reopening shows it again."""
+    app = start(db_path, monkeypatch)
+    open_page(app, "tuning")
+    assert [e.label for e in app.expander][:3] == ["Tier cut-offs (%)", "Value classes", "Strategic tilt"]
+    assert not [w for w in app.number_input if w.key and w.key.startswith(("cut::", "class::", "tilt::"))]
+    open_rules(app, "tiers")
+    assert [app.number_input(key=f"cut::{k}").value for k in "abc"] == [5.0, 15.0, 30.0]
+    app.number_input(key="cut::a").set_value(10.0).run()
+    app.slider(key="w::loyalty").set_value(25.0).run()  # open rules stay open while the weights move
+    assert app.number_input(key="cut::a").value == 10.0
+    assert any(c.value.startswith("Tier sizes follow the cut-offs (A 10%, B 15%, C 30%)") for c in app.caption)
+    app.session_state["rules::tiers"] = False
+    app.run()
+    assert not [w for w in app.number_input if w.key and w.key.startswith("cut::")]
+    assert any(c.value.startswith("Tier sizes follow the cut-offs (A 10%, B 15%, C 30%)") for c in app.caption)
+    open_rules(app, "tiers")
+    assert app.number_input(key="cut::a").value == 10.0

@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 from openpyxl import load_workbook
 
-from tests.apptest import open_page, prepared_sample, sample_db, start
+from tests.apptest import open_page, open_rules, prepared_sample, sample_db, start
 from tests.test_pages_explore import array
 from valuation.i18n.format import format_money, format_pct
 from valuation.i18n.text import TEXT, t
@@ -128,6 +128,7 @@ def _set_tuned(at) -> None:
     """TUNED through the tuning page's widgets, as a user would set it."""
     open_page(at, "tuning")
     at.slider(key="w::loyalty").set_value(45.0).run()
+    open_rules(at, "tiers")
     at.number_input(key="cut::a").set_value(10.0).run()
     assert not at.exception, [e.message for e in at.exception]
 

@@ -52,17 +52,23 @@ def panels() -> None:
         missing = [d for d in prep.report.missing if not d.startswith("custom:")]
         if missing:
             st.caption(t("dim.missing", lang, dims=", ".join(t(f"dim.{d}", lang) for d in missing)))
-        st.subheader(t("tuning.cuts", lang))
-        controls.tier_controls(lang)
-        st.subheader(t("tuning.classes", lang))
-        controls.class_controls(lang)
-        st.subheader(t("tuning.tilt", lang))
-        st.caption(t("tuning.tilt_help", lang))
-        tilt_options = pipeline.tilt_options(prep)
-        if tilt_options:
-            controls.tilt_controls(tilt_options, lang)
-        else:
-            st.caption(t("tuning.tilt_none", lang))
+        # The rules change now and then, the weights all the time: each rule set waits in an expander
+        # whose inputs are drawn only while it is open, so a slider move does not send seventeen
+        # inputs nobody is looking at (bench/load_test.py: the server's time per move).
+        with st.expander(t("tuning.cuts", lang), key="rules::tiers", on_change="rerun") as box:
+            if box.open:
+                controls.tier_controls(lang)
+        with st.expander(t("tuning.classes", lang), key="rules::classes", on_change="rerun") as box:
+            if box.open:
+                controls.class_controls(lang)
+        with st.expander(t("tuning.tilt", lang), key="rules::tilt", on_change="rerun") as box:
+            if box.open:
+                st.caption(t("tuning.tilt_help", lang))
+                tilt_options = pipeline.tilt_options(prep)
+                if tilt_options:
+                    controls.tilt_controls(tilt_options, lang)
+                else:
+                    st.caption(t("tuning.tilt_none", lang))
 
     settings = cache.settings()
     scored = cache.scored(ctx, settings)
