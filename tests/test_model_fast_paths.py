@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -574,3 +574,43 @@ def test_the_movers_are_those_of_sorting_every_customer(top, direction):
     pd.testing.assert_frame_equal(found.drop(columns="row"), expected, check_dtype=False)
     pd.testing.assert_frame_equal(insights.migration(before, after, top=top, direction=direction), expected,
                                   check_dtype=False)
+
+
+def test_sessions_sharing_the_memo_at_once_neither_fail_nor_overfill_it(prepared):
+    """Every session on a server shares a prepared dataset's memo. Four threads hitting, adding and
+    evicting keys whose hash and equality run Python code (as the settings' do), switching threads
+    as often as CPython allows: no error, at most ``limit`` keys of the kind, and every value read
+    back is the one computed for its key."""
+    import sys
+    import threading
+
+    @dataclass(frozen=True)
+    class Key:
+        n: int
+
+        def __hash__(self):
+            return hash(("key", self.n))
+
+    errors, wrong = [], []
+
+    def work(seed):
+        rng = np.random.default_rng(seed)
+        try:
+            for n in rng.integers(0, 60, 6000):
+                if prepared.memo(("stress", Key(int(n))), lambda n=n: int(n) * 10, limit=32) != n * 10:
+                    wrong.append(int(n))
+        except Exception as exc:  # noqa: BLE001 - what the test looks for
+            errors.append(repr(exc))
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads_ = [threading.Thread(target=work, args=(s,)) for s in range(4)]
+        for thread in threads_:
+            thread.start()
+        for thread in threads_:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert errors == [] and wrong == []
+    assert len([k for k in prepared._memo if k[0] == "stress"]) <= 32

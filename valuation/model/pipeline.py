@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
@@ -67,28 +68,35 @@ class Prepared:
     # What score() derives from the fields above once, and per setting it has seen (bounded):
     # RFM, loss drivers, the tier ranker, value classes, lifecycle stages. Not an argument.
     _memo: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     def memo(self, key, compute, limit: int | None = None):
         """``compute()`` once per ``key``; with ``limit``, keep at most that many keys of its kind, the
         least recently used going first (a chart asked for on every rerun stays while the slider
-        settings it has seen go: first in, first out rebuilt it every few moves)."""
-        try:
-            value = self._memo[key]
-        except KeyError:
-            pass
-        else:
-            try:
-                self._memo.move_to_end(key)  # one step under the GIL: safe beside other sessions
-            except KeyError:  # another session's key pushed it out meanwhile: the value is still good
-                pass
-            return value
+        settings it has seen go: first in, first out rebuilt it every few moves).
+
+        Every session on the server shares the memo, so its bookkeeping holds a lock (reordering an
+        OrderedDict while another thread lists it raises "mutated during iteration": seen in a
+        ten-session load test); ``compute`` runs outside the lock, so two sessions asking for a new
+        key at the same moment may both compute it, and the last one's value is kept.
+        """
+        with self._lock:
+            if key in self._memo:
+                self._memo.move_to_end(key)
+                return self._memo[key]
         value = compute()
-        if limit is not None:  # list(): a copy taken at once, safe while other sessions add keys
-            kind = [k for k in list(self._memo) if isinstance(k, tuple) and k[0] == key[0]]
-            for old in kind[: max(0, len(kind) - limit + 1)]:
-                self._memo.pop(old, None)
-        self._memo[key] = value
+        self.put(key, value, limit)
         return value
+
+    def put(self, key, value, limit: int | None = None) -> None:
+        """Keep ``value`` under ``key`` (see :meth:`memo`)."""
+        with self._lock:
+            if limit is not None:
+                kind = [k for k in self._memo if isinstance(k, tuple) and k[0] == key[0] and k != key]
+                for old in kind[: max(0, len(kind) - limit + 1)]:
+                    del self._memo[old]
+            self._memo[key] = value
+            self._memo.move_to_end(key)
 
 
 def _dataset_margin(features: pd.DataFrame, availability: Availability) -> float:
@@ -351,13 +359,13 @@ def restore_derived(prepared: Prepared, frame: pd.DataFrame, rules: dict) -> Non
     has = f["has_orders"].astype(bool)
     ranker = tiers.TierRanker.from_id_order(f["net_profit_12m"], has, part("ranker")["id_order"].to_numpy(),
                                             index=f.index)
-    prepared._memo[("static",)] = {"has": has, "ranker": ranker, "rfm": part("rfm"), "loss": part("loss")}
+    prepared.put(("static",), {"has": has, "ranker": ranker, "rfm": part("rfm"), "loss": part("loss")})
     default = Settings()
     if rules.get("classes") == repr(default.classes):
         classes = part("classes")
-        prepared._memo[_CLASSES, default.classes] = (classes["strategic_value"], classes["value_class"])
+        prepared.put((_CLASSES, default.classes), (classes["strategic_value"], classes["value_class"]))
     if rules.get("lifecycle") == repr(default.lifecycle):
-        prepared._memo[_LIFECYCLE, default.lifecycle] = part("lifecycle")
+        prepared.put((_LIFECYCLE, default.lifecycle), part("lifecycle"))
 
 
 def _composite(prepared: Prepared, scores: pd.DataFrame, weights, tilt: Tilt = Tilt()) -> pd.Series:
