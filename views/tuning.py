@@ -53,7 +53,7 @@ def panels() -> None:
         if missing:
             st.caption(t("dim.missing", lang, dims=", ".join(t(f"dim.{d}", lang) for d in missing)))
         # The rules change now and then, the weights all the time: each rule set waits in an expander
-        # whose inputs are drawn only while it is open, so a slider move does not send seventeen
+        # whose inputs are drawn only while it is open, so a slider move does not send up to sixteen
         # inputs nobody is looking at (bench/load_test.py: the server's time per move).
         with st.expander(t("tuning.cuts", lang), key="rules::tiers", on_change="rerun") as box:
             if box.open:
