@@ -138,7 +138,7 @@ def scored(ctx: state.Context, value: Settings | None = None) -> pd.DataFrame:
 def kept(ctx: state.Context, name: str, inputs: tuple, build, value: Settings | None = None):
     """A chart (or any derived value) of the current dataset and date, built once per ``name`` and
     ``inputs`` (hashable: the settings, the language, a baseline …) and kept with the prepared
-    data (32 at most).
+    data (32 at most, the least recently used going first: ``Prepared.memo``).
 
     Building a plotly figure costs tens of milliseconds of validation; a rerun that changes
     none of its inputs (any click elsewhere, another session on the same view) reuses it. The
