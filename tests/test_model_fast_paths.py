@@ -12,7 +12,7 @@ from valuation.analysis import insights
 from valuation.data import threads
 from valuation.data.store import Store, load_sample
 from valuation.model import pipeline, tiers
-from valuation.present import style
+from valuation.present import charts, style
 from valuation.model.settings import PRESETS, ClassRules, LifecycleRules, Settings, TierCuts, Weights
 
 
@@ -89,11 +89,16 @@ def test_chart_data_from_codes_equals_chart_data_from_labels(prepared):
     matrix = tiers.migration_from_codes(c0, c1)
     crosstab = pd.crosstab(s0["tier"], s1["tier"]).reindex(index=tiers.TIERS, columns=tiers.TIERS, fill_value=0)
     assert (matrix.to_numpy() == crosstab.to_numpy()).all()
+    f = prepared.features  # what the tuning page passes on a slider move: no scored frame
+    composites = (pipeline.composite(prepared, before), pipeline.composite(prepared, after))
     for direction in ("up", "down", "all"):
         for top in (None, 5, 50):
+            expected = insights.migration(s0, s1, top=top, direction=direction)
             pd.testing.assert_frame_equal(
-                insights.migration(s0, s1, top=top, direction=direction, codes=(c0, c1)),
-                insights.migration(s0, s1, top=top, direction=direction))
+                insights.migration(s0, s1, top=top, direction=direction, codes=(c0, c1)), expected)
+            pd.testing.assert_frame_equal(insights.migration(f, f, top=top, direction=direction, codes=(c0, c1),
+                                                             composites=composites), expected)
+    assert charts.tier_pyramid(f, "zh", codes=c1) == charts.tier_pyramid(s1, "zh")
 
 
 def test_totals_labels_with_any_whitespace_or_colon_are_found_by_the_arrow_pass():

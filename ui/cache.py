@@ -7,6 +7,7 @@ import threading
 import time
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -147,6 +148,14 @@ def kept(ctx: state.Context, name: str, inputs: tuple, build, value: Settings | 
     value = value or settings()
     prep = prepared(ctx, value.clv, tuple(c for c, _ in value.weights.custom))
     return prep.memo(("kept", name, inputs), build, limit=32)
+
+
+def composite(ctx: state.Context, value: Settings | None = None) -> np.ndarray:
+    """The composite of every customer of :func:`scored` (kept per setting with the prepared data):
+    what a slider move needs of the scoring, without assembling the scored frame."""
+    value = value or settings()
+    custom = tuple(c for c, _ in value.weights.custom)
+    return pipeline.composite(prepared(ctx, value.clv, custom), value)
 
 
 def tier_codes(ctx: state.Context, value: Settings | None = None):

@@ -71,9 +71,13 @@ def panels() -> None:
                     st.caption(t("tuning.tilt_none", lang))
 
     settings = cache.settings()
-    scored = cache.scored(ctx, settings)
+    # A slider move reads the composites and tier codes kept with the prepared data, never the whole
+    # scored frame (at 100k customers, assembling it was ~7 ms of every move): what needs the frame
+    # asks for it only when its own inputs change.
+    features = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom)).features
     with left:
-        money = cache.kept(ctx, "classes_in_money", (settings.classes,), lambda: insights.value_classes_in_money(scored))
+        money = cache.kept(ctx, "classes_in_money", (settings.classes,),
+                           lambda: insights.value_classes_in_money(cache.scored(ctx, settings)))
         st.caption(t("tuning.class_counts", lang, most=f"{money['most_valuable']:,}", share=format_pct(money["actual_share"]),
                      grow=f"{money['growable']:,}"))
         if settings.tilt.rules:
@@ -93,7 +97,7 @@ def panels() -> None:
         codes, base_codes = cache.tier_codes(ctx, settings), cache.tier_codes(ctx, baseline_settings)
         steps = codes.astype(np.int16) - base_codes
         changed = int(np.count_nonzero(steps))
-        now, then = insights.tier_a_share_from_codes(scored, codes), insights.tier_a_share_from_codes(scored, base_codes)
+        now, then = insights.tier_a_share_from_codes(features, codes), insights.tier_a_share_from_codes(features, base_codes)
         cols = st.columns(4)
         cols[0].metric(t("tuning.changed", lang), f"{changed:,}")
         cols[1].metric(t("tuning.direction_up", lang), f"{int(np.count_nonzero(steps < 0)):,}")
@@ -105,7 +109,7 @@ def panels() -> None:
         widgets.weight_evidence(ctx, settings, baseline_settings, baseline_name)
         # Both figures from the codes: grouping 1.5 million tier labels took ~2 s per move.
         st.plotly_chart(cache.kept(ctx, "pyramid", (settings, lang),
-                                     lambda: charts.tier_pyramid(scored, lang, codes=codes)), key="tuning_pyramid")
+                                     lambda: charts.tier_pyramid(features, lang, codes=codes)), key="tuning_pyramid")
         # Prospects and below-zero customers are placed by orders and profit, never by the weights:
         # their bands would only dwarf the moves (1,000 prospects beside a dozen movers).
         table = tiers.migration_from_codes(base_codes, codes)
@@ -136,9 +140,10 @@ def movers_table(settings, baseline_settings, baseline_name: str) -> None:
     direction = st.radio(t("tuning.direction", lang), ["up", "down", "all"], horizontal=True,
                          format_func=lambda d: t(f"tuning.direction_{d}", lang), key="movers_direction")
     def build():
-        found = insights.migration(cache.scored(ctx, baseline_settings), cache.scored(ctx, settings),
-                                   direction=direction, keep_rows=True,
-                                   codes=(cache.tier_codes(ctx, baseline_settings), cache.tier_codes(ctx, settings)))
+        prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
+        found = insights.migration(prep.features, prep.features, direction=direction, keep_rows=True,
+                                   codes=(cache.tier_codes(ctx, baseline_settings), cache.tier_codes(ctx, settings)),
+                                   composites=(cache.composite(ctx, baseline_settings), cache.composite(ctx, settings)))
         if not found.empty:
             found.insert(found.columns.get_loc("score_moved") + 1, "driver",
                          _drivers(found, settings, baseline_settings))
@@ -189,14 +194,14 @@ def _explain_options(features):
 def explain(settings) -> None:
     """One customer's composite split by dimension; choosing another reruns this part only."""
     st.subheader(t("tuning.explain", lang))
-    current = cache.scored(ctx, settings)
     options, rows = cache.kept(ctx, "explain_options", (), lambda: _explain_options(cache.prepared(ctx).features))
     who = st.selectbox(t("tuning.explain_who", lang), options, key="explain_customer")
     if who:
         prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
         row = rows[who]
         contrib = scoring.contributions(prep.scores.loc[[row]], settings.weights).loc[row]  # that row only
-        tilt = float(current.at[row, "composite"]) - float(contrib.sum())  # the tilt's points, after the cap
+        composite = cache.composite(ctx, settings)[prep.scores.index.get_loc(row)]
+        tilt = float(composite) - float(contrib.sum())  # the tilt's points, after the cap
         if settings.tilt.rules and abs(tilt) > 1e-9:
             contrib["tilt"] = tilt
         st.plotly_chart(cache.kept(ctx, "contrib", (settings, row, lang),

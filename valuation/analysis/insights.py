@@ -40,7 +40,8 @@ def kpis(scored: pd.DataFrame) -> dict:
 
 
 def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
-              direction: str = "all", codes: tuple | None = None, keep_rows: bool = False) -> pd.DataFrame:
+              direction: str = "all", codes: tuple | None = None, keep_rows: bool = False,
+              composites: tuple | None = None) -> pd.DataFrame:
     """Customers whose tier or composite moved between two scorings of the same customers.
 
     ``direction`` "up" keeps customers who moved to a better tier (largest score
@@ -48,7 +49,10 @@ def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
     "all" every customer whose tier or score moved, tier changes first.
     ``codes`` (before, after): the two scorings' tier codes (``pipeline.tier_codes``), which
     spare looking up a million tier labels. ``keep_rows`` adds ``row``, each mover's position
-    in the scorings (for :func:`move_drivers`).
+    in the scorings (for :func:`move_drivers`). ``composites`` (before, after): the two scorings'
+    composites (``pipeline.composite``), read instead of a ``composite`` column: with ``codes``
+    too, ``before`` and ``after`` may be the prepared features (only ``after``'s ids and names are
+    read then).
     """
     if codes is not None:
         steps = np.asarray(codes[1], dtype=np.int64) - np.asarray(codes[0], dtype=np.int64)
@@ -57,8 +61,10 @@ def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
         # Negative steps = towards A.
         steps = (pd.Series(after["tier"].to_numpy()).map(order)
                  - pd.Series(before["tier"].to_numpy()).map(order)).to_numpy()
-    composite_before = before["composite"].to_numpy()
-    composite_after = after["composite"].to_numpy()
+    if composites is not None:
+        composite_before, composite_after = (np.asarray(c, dtype=float) for c in composites)
+    else:
+        composite_before, composite_after = before["composite"].to_numpy(), after["composite"].to_numpy()
     score_moved = composite_after - composite_before
     if direction == "up":
         rows = np.flatnonzero(steps < 0)
@@ -86,8 +92,8 @@ def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
     out = pd.DataFrame({
         "customer_id": _text_rows(after["customer_id"], rows),
         "name": _text_rows(after["name"], rows) if "name" in after else None,
-        "tier_before": _tier_rows(before["tier"], rows, None if codes is None else codes[0]),
-        "tier_after": _tier_rows(after["tier"], rows, None if codes is None else codes[1]),
+        "tier_before": _tier_rows(before, rows, None if codes is None else codes[0]),
+        "tier_after": _tier_rows(after, rows, None if codes is None else codes[1]),
         "composite_before": composite_before[rows],
         "composite_after": composite_after[rows],
         "score_moved": composite_after[rows] - composite_before[rows],
@@ -117,10 +123,10 @@ def move_drivers(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
                          "driver_points": values[np.arange(len(values)), pick]}, index=delta.index)
 
 
-def _tier_rows(column: pd.Series, rows: np.ndarray, codes):
-    """The tier labels of ``rows``: from the codes when given (every label is text), else the column."""
+def _tier_rows(scored: pd.DataFrame, rows: np.ndarray, codes):
+    """The tier labels of ``rows``: from the codes when given (every label is text), else ``scored``'s."""
     if codes is None:
-        return _text_rows(column, rows)
+        return _text_rows(scored["tier"], rows)
     return pd.array(tiers.TIER_LABELS[np.asarray(codes)[rows]], dtype="str")
 
 

@@ -46,9 +46,10 @@ def tier_pyramid(scored: pd.DataFrame, lang: str = "en", codes=None) -> go.Figur
     Needs ``tier``, ``revenue_12m`` and ``net_profit_12m``. Shares are of the revenue and
     net profit of customers with orders; prospects are left out with a note of their count.
     ``codes`` (optional): ``scored``'s tiers as codes (``pipeline.tier_codes``), for a
-    million customers on every slider move: the same figure without grouping labels.
+    million customers on every slider move: the same figure without grouping labels (and
+    without ``tier``: the prepared features will do).
     """
-    _require(scored, ["tier", "revenue_12m", "net_profit_12m"], "tier_pyramid")
+    _require(scored, (["tier"] if codes is None else []) + ["revenue_12m", "net_profit_12m"], "tier_pyramid")
     title, subtitle = t("chart.pyramid.title", lang), t("chart.pyramid.subtitle", lang)
     if codes is not None:
         prospects = int(np.count_nonzero(np.asarray(codes) == tiers.TIERS.index("prospect")))
