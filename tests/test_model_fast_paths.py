@@ -13,7 +13,7 @@ from valuation.data import threads
 from valuation.data.store import Store, load_sample
 from valuation.model import pipeline, tiers
 from valuation.present import charts, style
-from valuation.model.settings import PRESETS, ClassRules, LifecycleRules, Settings, TierCuts, Weights
+from valuation.model.settings import PRESETS, ClassRules, LifecycleRules, Settings, TierCuts, Tilt, Weights
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +99,29 @@ def test_chart_data_from_codes_equals_chart_data_from_labels(prepared):
             pd.testing.assert_frame_equal(insights.migration(f, f, top=top, direction=direction, codes=(c0, c1),
                                                              composites=composites), expected)
     assert charts.tier_pyramid(f, "zh", codes=c1) == charts.tier_pyramid(s1, "zh")
+
+
+def test_a_movers_driver_is_the_dimension_or_tilt_whose_points_moved_most(prepared):
+    """Per dimension, points = w·s / Σw before and after; the tilt's points are what the composite
+    holds beyond them. The driver shown is the largest change, signed, checked row by row."""
+    industry = prepared.features["industry"].dropna().astype(str).mode().iloc[0]
+    before = Settings()
+    after = replace(Settings(), weights=PRESETS["loyalty_first"], tilt=Tilt.of([("industry", industry, 12)]))
+    c0, c1 = pipeline.composite(prepared, before), pipeline.composite(prepared, after)
+    rows = np.flatnonzero(np.abs(c1 - c0) > 1e-9)[:200]
+    drivers, points = insights.move_drivers(prepared.scores, rows, before.weights, after.weights, c0[rows], c1[rows])
+    assert len(rows) == 200 and "tilt" in set(drivers) and "loyalty" in set(drivers)
+    dims = list(prepared.scores.columns)
+    for i, row in enumerate(rows):
+        moved = {}
+        for weights, sign, composite in ((before.weights, -1, c0[row]), (after.weights, 1, c1[row])):
+            total = sum(weights.as_dict()[d] for d in dims)
+            mine = {d: weights.as_dict()[d] * prepared.scores[d].iloc[row] / total for d in dims}
+            mine["tilt"] = composite - sum(mine.values())
+            for d, value in mine.items():
+                moved[d] = moved.get(d, 0.0) + sign * value
+        largest = max(moved, key=lambda d: abs(moved[d]))
+        assert drivers[i] == largest and points[i] == pytest.approx(moved[largest], abs=1e-9), row
 
 
 def test_totals_labels_with_any_whitespace_or_colon_are_found_by_the_arrow_pass():

@@ -103,6 +103,14 @@ def test_a_slider_move_shows_the_engines_figures_without_assembling_a_scored_fra
     shown = app.dataframe[0].value
     assert list(shown["Customer ID"]) == list(expected["customer_id"])
     assert shown["Composite after"].to_numpy() == pytest.approx(expected["composite_after"].to_numpy(), abs=0.051)
+    # why each one moved: raising loyalty's weight gave the first mover most of its points there
+    first = engine.scores.loc[loyal.index[loyal["customer_id"] == expected["customer_id"].iloc[0]][0]]
+    dims = list(engine.scores.columns)
+    then, now = Settings().weights.as_dict(), Settings().weights.with_weight("loyalty", 45).as_dict()
+    gained = {d: now[d] * first[d] / sum(now[k] for k in dims) - then[d] * first[d] / sum(then[k] for k in dims)
+              for d in dims}
+    assert max(gained, key=lambda d: abs(gained[d])) == "loyalty"
+    assert shown["Main reason"].iloc[0] == f"Loyalty {gained['loyalty']:+.1f}"
 
 
 def test_the_tuned_weights_carry_over_to_the_overview(app, engine):

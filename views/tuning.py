@@ -160,15 +160,10 @@ def movers_table(settings, baseline_settings, baseline_name: str) -> None:
 def _drivers(movers, settings, baseline_settings) -> list[str]:
     """Per mover, the dimension (or the tilt) whose points moved its composite most, e.g. "忠诚度 +8.2"."""
     prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
-    rows = movers["row"].to_numpy()
-    scores = prep.scores.iloc[rows]
-    parts = []
-    for value, composite in ((baseline_settings, movers["composite_before"]), (settings, movers["composite_after"])):
-        points = scoring.contributions(scores, value.weights)
-        points["tilt"] = composite.to_numpy() - points.sum(axis=1).to_numpy()  # the tilt's points, after the cap
-        parts.append(points)
-    drivers = insights.move_drivers(*parts)
-    return [f"{exports.dimension_label(d, lang)} {p:+.1f}" for d, p in zip(drivers["driver"], drivers["driver_points"])]
+    drivers, points = insights.move_drivers(prep.scores, movers["row"].to_numpy(), baseline_settings.weights,
+                                            settings.weights, movers["composite_before"].to_numpy(),
+                                            movers["composite_after"].to_numpy())
+    return [f"{exports.dimension_label(d, lang)} {p:+.1f}" for d, p in zip(drivers, points)]
 
 
 def _explain_options(features):

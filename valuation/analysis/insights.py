@@ -11,8 +11,8 @@ from valuation.analysis import frames
 from valuation.data.features import fetch_frame
 from valuation.data.store import Store
 from valuation.model import clv as clv_models
-from valuation.model import lifecycle, persist, tiers
-from valuation.model.settings import ClvSettings
+from valuation.model import lifecycle, persist, scoring, tiers
+from valuation.model.settings import ClvSettings, Weights
 
 LOWER_TIER = {"A": "B", "B": "C", "C": "D", "D": "D"}
 
@@ -104,23 +104,27 @@ def migration(before: pd.DataFrame, after: pd.DataFrame, top: int | None = 50,
     return out
 
 
-def move_drivers(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """Why each customer's composite moved: the dimension whose points (w·s/Σw, plus a ``tilt``
-    column for the strategic tilt) changed most between two scorings, and by how much.
+def move_drivers(scores: pd.DataFrame, rows: np.ndarray, before: Weights, after: Weights,
+                 composite_before: np.ndarray, composite_after: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Why each of ``rows`` (positions in ``scores``, the prepared dimension scores) moved between two
+    weightings: the dimension whose points (w·s/Σw) changed most, or ``"tilt"`` when the strategic
+    tilt's points (the composite beyond the weighted sum, after the cap) did; and by how much.
 
-    ``before`` and ``after`` are the contributions of the same customers (rows) under the two
-    settings (:func:`valuation.model.scoring.contributions`); a dimension missing from one counts 0.
-    Returns ``driver`` (a dimension key) and ``driver_points`` (signed), indexed like them.
+    ``composite_before``/``composite_after``: those rows' composites under each (the tilt included).
+    Returns the drivers (dimension keys) and their points (signed), one per row; the movers list
+    asks on every slider move, so it is a few small arrays, no frame.
     """
-    columns = list(dict.fromkeys(list(before.columns) + list(after.columns)))
-    delta = after.reindex(columns=columns, fill_value=0.0) - before.reindex(columns=columns, fill_value=0.0)
-    if delta.empty or not columns:
-        return pd.DataFrame({"driver": pd.Series(dtype=object), "driver_points": pd.Series(dtype=float)},
-                            index=delta.index)
-    values = delta.to_numpy(dtype=float)
-    pick = np.argmax(np.abs(values), axis=1)
-    return pd.DataFrame({"driver": np.asarray(columns, dtype=object)[pick],
-                         "driver_points": values[np.arange(len(values)), pick]}, index=delta.index)
+    columns = tuple(scores.columns)
+    matrix = scores.iloc[np.asarray(rows)].to_numpy(dtype=float)
+    parts = []
+    for weights, composite in ((before, composite_before), (after, composite_after)):
+        points = scoring.contribution_points(matrix, columns, weights)
+        tilt = np.asarray(composite, dtype=float) - np.nansum(points, axis=1)
+        parts.append(np.column_stack([points, tilt]))
+    delta = parts[1] - parts[0]
+    names = np.array(columns + ("tilt",), dtype=object)
+    pick = np.argmax(np.abs(delta), axis=1) if len(delta) else np.zeros(0, dtype=int)
+    return names[pick], delta[np.arange(len(delta)), pick]
 
 
 def _tier_rows(scored: pd.DataFrame, rows: np.ndarray, codes):

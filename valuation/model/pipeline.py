@@ -69,6 +69,9 @@ class Prepared:
     # RFM, loss drivers, the tier ranker, value classes, lifecycle stages. Not an argument.
     _memo: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    # The memo's keys by kind (a key's first item), least recently used first: what goes when a kind
+    # is full is found without comparing every key kept (settings dataclasses compare field by field).
+    _kinds: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def memo(self, key, compute, limit: int | None = None):
         """``compute()`` once per ``key``; with ``limit``, keep at most that many keys of its kind, the
@@ -82,7 +85,7 @@ class Prepared:
         """
         with self._lock:
             if key in self._memo:
-                self._memo.move_to_end(key)
+                self._kinds[_kind(key)].move_to_end(key)
                 return self._memo[key]
         value = compute()
         self.put(key, value, limit)
@@ -91,12 +94,17 @@ class Prepared:
     def put(self, key, value, limit: int | None = None) -> None:
         """Keep ``value`` under ``key`` (see :meth:`memo`)."""
         with self._lock:
-            if limit is not None:
-                kind = [k for k in self._memo if isinstance(k, tuple) and k[0] == key[0] and k != key]
-                for old in kind[: max(0, len(kind) - limit + 1)]:
-                    del self._memo[old]
+            kind = self._kinds.setdefault(_kind(key), OrderedDict())
+            kind[key] = None
+            kind.move_to_end(key)
             self._memo[key] = value
-            self._memo.move_to_end(key)
+            while limit is not None and len(kind) > max(limit, 1):
+                del self._memo[kind.popitem(last=False)[0]]
+
+
+def _kind(key):
+    """A memo key's kind: its first item (``("kept", name, inputs)`` is of kind "kept")."""
+    return key[0] if isinstance(key, tuple) and key else key
 
 
 def _dataset_margin(features: pd.DataFrame, availability: Availability) -> float:

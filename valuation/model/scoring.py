@@ -352,12 +352,18 @@ def tilted(composite: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def contributions(scores: pd.DataFrame, weights: Weights) -> pd.DataFrame:
     """Each dimension's points in the composite (w·s / Σ w); rows sum to the composite."""
-    eff = effective_weights(weights, tuple(scores.columns))
-    # One broadcast product instead of a column set per dimension (this runs on every slider move).
-    factors = np.array([eff.get(dim, 0.0) for dim in scores.columns])
-    points = scores.to_numpy(dtype=float) * factors
-    points[:, factors == 0] = 0.0  # an unweighted dimension gives no points, whatever its score
+    points = contribution_points(scores.to_numpy(dtype=float), tuple(scores.columns), weights)
     return pd.DataFrame(points, index=scores.index, columns=list(scores.columns))
+
+
+def contribution_points(matrix: np.ndarray, columns: tuple[str, ...], weights: Weights) -> np.ndarray:
+    """:func:`contributions` of a score matrix whose columns are the dimensions ``columns``."""
+    eff = effective_weights(weights, tuple(columns))
+    # One broadcast product instead of a column set per dimension (this runs on every slider move).
+    factors = np.array([eff.get(dim, 0.0) for dim in columns])
+    points = np.asarray(matrix, dtype=float) * factors
+    points[:, factors == 0] = 0.0  # an unweighted dimension gives no points, whatever its score
+    return points
 
 
 def loss_drivers(features: pd.DataFrame) -> pd.DataFrame:
