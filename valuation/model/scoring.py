@@ -105,7 +105,7 @@ def average_ranks(values: np.ndarray) -> np.ndarray:
     lo, hi = v.min(), v.max()
     if np.isfinite(lo) and np.isfinite(hi) and hi - lo <= 4 * n and np.array_equal(np.floor(v), v):
         return _ranks_from_codes((v - lo).astype(np.int64), int(hi - lo) + 1)
-    sample = v[:: max(1, n // 16384)]
+    sample = v[:: max(1, n // 4096)]  # a few thousand say it as well as more, for a tenth of the cost
     if len(np.unique(sample)) < 0.6 * len(sample):
         codes, uniques = pd.factorize(v)
         position = np.empty(len(uniques), dtype=np.int64)
