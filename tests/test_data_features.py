@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from valuation.data.features import compute_features, render_sql, window_params
+from valuation.data.features import compute_features, render_sql, small_pages, window_params
 from valuation.data import threads
 from valuation.data.store import Store, load_sample
 
@@ -211,3 +211,22 @@ def test_the_gather_over_threads_gives_the_same_frame_in_customer_order(workers,
     s.close()
     pd.testing.assert_frame_equal(gathered, inline)
     assert gathered["customer_id"].is_monotonic_increasing and len(gathered) > 1000
+
+
+def test_numpy_huge_page_advice_is_off_only_while_the_features_are_computed():
+    """``small_pages``: off inside (the finishing step's ~100 new columns), back as it was
+    after, an error included; the CLV fit and scores that follow keep NumPy's advice."""
+    import numpy as np
+
+    setter = np._core.multiarray._set_madvise_hugepage
+    before = setter(True)
+    try:
+        with small_pages():
+            assert setter(False) is False  # off in here
+        assert setter(True) is True  # back on after
+        with pytest.raises(RuntimeError):
+            with small_pages():
+                raise RuntimeError("a failed query")
+        assert setter(True) is True
+    finally:
+        setter(before)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 
@@ -310,10 +311,31 @@ def compute_features(store: Store, dataset: str, as_of: dt.date | str | None = N
     # The same query and the same row order, sorted here: DuckDB's final sort of 1.5 million
     # wide rows held a second copy of the result (~0.5 GB of peak memory at a million
     # customers) and took longer than sorting the ids in Arrow and gathering each column.
-    raw = fetch_frame(store.cursor(), sql.replace(FINAL_ORDER, ""), window_params(as_of),
-                      sort_by="customer_id", zeros=COUNT_COLUMNS + MONEY_COLUMNS)
-    availability = Availability.from_provided(store.provided_columns(dataset))
-    return finish_features(raw, as_of, availability)
+    with small_pages():
+        raw = fetch_frame(store.cursor(), sql.replace(FINAL_ORDER, ""), window_params(as_of),
+                          sort_by="customer_id", zeros=COUNT_COLUMNS + MONEY_COLUMNS)
+        availability = Availability.from_provided(store.provided_columns(dataset))
+        return finish_features(raw, as_of, availability)
+
+
+@contextlib.contextmanager
+def small_pages():
+    """NumPy without its transparent huge-page advice for a while (``NUMPY_MADVISE_HUGEPAGE=0``, for
+    these lines only). The features' finishing step makes about a hundred new arrays of a column
+    each and fills every one once: where the kernel compacts memory to give each a huge page
+    (``defrag=madvise``, this machine's and many a VM's setting) that was most of its time. The CLV
+    fit and the scores, which work over their arrays many times, are faster with the advice, so it
+    is off only here (docs/benchmarks.md, the features row). Process-wide while it lasts: another
+    session allocating at the same moment only gets small pages, never other results."""
+    setter = getattr(np._core.multiarray, "_set_madvise_hugepage", None)
+    if setter is None:  # not this NumPy's: nothing to change
+        yield
+        return
+    before = setter(False)
+    try:
+        yield
+    finally:
+        setter(before)
 
 
 def fetch_frame(cursor, sql: str, params: dict, sort_by: str | None = None,
