@@ -102,6 +102,8 @@ def test_a_slider_move_shows_the_engines_figures_without_assembling_a_scored_fra
     expected = insights.migration(score(engine, Settings()), loyal, direction="up")
     shown = app.dataframe[0].value
     assert list(shown["Customer ID"]) == list(expected["customer_id"])
+    # the reason right after the tiers, where a 1280-pixel screen shows it without scrolling the table
+    assert list(shown.columns)[2:5] == ["Tier before", "Tier after", "Main reason"]
     assert shown["Composite after"].to_numpy() == pytest.approx(expected["composite_after"].to_numpy(), abs=0.051)
     # why each one moved: raising loyalty's weight gave the first mover most of its points there
     first = engine.scores.loc[loyal.index[loyal["customer_id"] == expected["customer_id"].iloc[0]][0]]

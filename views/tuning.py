@@ -145,7 +145,8 @@ def movers_table(settings, baseline_settings, baseline_name: str) -> None:
                                    codes=(cache.tier_codes(ctx, baseline_settings), cache.tier_codes(ctx, settings)),
                                    composites=(cache.composite(ctx, baseline_settings), cache.composite(ctx, settings)))
         if not found.empty:
-            found.insert(found.columns.get_loc("score_moved") + 1, "driver",
+            # the reason right after the tiers: at 1280 px the English table shows it without scrolling
+            found.insert(found.columns.get_loc("tier_after") + 1, "driver",
                          _drivers(found, settings, baseline_settings))
         return found.drop(columns=["tier_steps", "row"])
     # kept per setting (shared: not changed here); the language is in the key, the reasons are words
