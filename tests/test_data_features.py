@@ -228,5 +228,13 @@ def test_numpy_huge_page_advice_is_off_only_while_the_features_are_computed():
             with small_pages():
                 raise RuntimeError("a failed query")
         assert setter(True) is True
+        # two sessions' features at once: off until the last one is done, then as the first found it
+        first, second = small_pages(), small_pages()
+        first.__enter__()
+        second.__enter__()
+        first.__exit__(None, None, None)
+        assert setter(False) is False  # the second is still computing
+        second.__exit__(None, None, None)
+        assert setter(True) is True
     finally:
         setter(before)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -326,16 +327,28 @@ def small_pages():
     (``defrag=madvise``, this machine's and many a VM's setting) that was most of its time. The CLV
     fit and the scores, which work over their arrays many times, are faster with the advice, so it
     is off only here (docs/benchmarks.md, the features row). Process-wide while it lasts: another
-    session allocating at the same moment only gets small pages, never other results."""
+    session allocating at the same moment only gets small pages, never other results. Sessions
+    computing features at once share it: the first one in turns the advice off, the last one out
+    puts back what the first found."""
     setter = getattr(np._core.multiarray, "_set_madvise_hugepage", None)
     if setter is None:  # not this NumPy's: nothing to change
         yield
         return
-    before = setter(False)
+    with _SMALL_PAGES_LOCK:
+        if _SMALL_PAGES["inside"] == 0:
+            _SMALL_PAGES["before"] = setter(False)
+        _SMALL_PAGES["inside"] += 1
     try:
         yield
     finally:
-        setter(before)
+        with _SMALL_PAGES_LOCK:
+            _SMALL_PAGES["inside"] -= 1
+            if _SMALL_PAGES["inside"] == 0:
+                setter(_SMALL_PAGES["before"])
+
+
+_SMALL_PAGES_LOCK = threading.Lock()
+_SMALL_PAGES = {"inside": 0, "before": True}  # how many are in small_pages, the advice the first found
 
 
 def fetch_frame(cursor, sql: str, params: dict, sort_by: str | None = None,
