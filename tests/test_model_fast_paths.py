@@ -555,7 +555,7 @@ def test_a_value_asked_for_on_every_rerun_stays_while_slider_settings_come_and_g
         prepared.memo(("kept", "pyramid", step), lambda: "figure", limit=32)
         assert prepared.memo(("kept", "classes_in_money"), lambda: builds.append(1) or "money", limit=32) == "money"
     assert builds == [1]
-    kept = [k for k in prepared._memo if k[0] == "kept"]
+    kept = [k for k in prepared.memo_keys() if k[0] == "kept"]
     assert len(kept) == 32 and ("kept", "pyramid", 0) not in kept and ("kept", "pyramid", 39) in kept
 
 
@@ -641,4 +641,4 @@ def test_sessions_sharing_the_memo_at_once_neither_fail_nor_overfill_it(prepared
     finally:
         sys.setswitchinterval(interval)
     assert errors == [] and wrong == []
-    assert len([k for k in prepared._memo if k[0] == "stress"]) <= 32
+    assert len([k for k in prepared.memo_keys() if k[0] == "stress"]) <= 32

@@ -81,7 +81,7 @@ def test_kept_classes_and_stages_of_other_default_rules_are_not_used(store, monk
     assert set(meta["derived_rules"]) == {"classes", "lifecycle"}
     meta["derived_rules"]["lifecycle"] = repr(settings_module.LifecycleRules(at_risk_days=30))
     kept = persist.from_table(table.replace_schema_metadata({persist.META_KEY: persist.json.dumps(meta)}))
-    assert ("lifecycle", Settings().lifecycle) not in kept._memo and ("static",) in kept._memo
+    assert ("lifecycle", Settings().lifecycle) not in kept.memo_keys() and ("static",) in kept.memo_keys()
     pd.testing.assert_frame_equal(pipeline.score(kept, Settings()), pipeline.score(fresh, Settings()))
 
 

@@ -127,11 +127,17 @@ def _scored(key: str, _value: Settings, _prep: pipeline.Prepared) -> pd.DataFram
     return pipeline.score(_prep, _value)
 
 
+def prepared_for(ctx: state.Context, value: Settings | None = None) -> pipeline.Prepared:
+    """:func:`prepared` as scoring with ``value`` (default: the session's settings) reads it: its
+    CLV settings and custom dimensions."""
+    value = value or settings()
+    return prepared(ctx, value.clv, tuple(c for c, _ in value.weights.custom))
+
+
 def scored(ctx: state.Context, value: Settings | None = None) -> pd.DataFrame:
     """Scored customers for the given (default: the session's) settings; re-scores only, no SQL."""
     value = value or settings()
-    custom = tuple(c for c, _ in value.weights.custom)
-    prep = prepared(ctx, value.clv, custom)
+    prep = prepared_for(ctx, value)
     key = _key(version(ctx), ctx.as_of, value)
     return _in_run("scored", key, lambda: _scored(key, value, prep))
 
@@ -145,25 +151,21 @@ def kept(ctx: state.Context, name: str, inputs: tuple, build, value: Settings | 
     none of its inputs (any click elsewhere, another session on the same view) reuses it. The
     value is shared: callers must not change it (``st.plotly_chart`` does not).
     """
-    value = value or settings()
-    prep = prepared(ctx, value.clv, tuple(c for c, _ in value.weights.custom))
-    return prep.memo(("kept", name, inputs), build, limit=32)
+    return prepared_for(ctx, value).memo(("kept", name, inputs), build, limit=32)
 
 
 def composite(ctx: state.Context, value: Settings | None = None) -> np.ndarray:
     """The composite of every customer of :func:`scored` (kept per setting with the prepared data):
     what a slider move needs of the scoring, without assembling the scored frame."""
     value = value or settings()
-    custom = tuple(c for c, _ in value.weights.custom)
-    return pipeline.composite(prepared(ctx, value.clv, custom), value)
+    return pipeline.composite(prepared_for(ctx, value), value)
 
 
 def tier_codes(ctx: state.Context, value: Settings | None = None):
     """The tier of every customer of :func:`scored` as codes into ``tiers.TIERS`` (kept per setting
     with the prepared data): counts and migrations for a slider move without regrouping labels."""
     value = value or settings()
-    custom = tuple(c for c, _ in value.weights.custom)
-    return pipeline.tier_codes(prepared(ctx, value.clv, custom), value)
+    return pipeline.tier_codes(prepared_for(ctx, value), value)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -269,6 +271,6 @@ def backtest(ctx: state.Context, horizon: int, value: Settings | None = None):
     """The backtest of the current dataset and settings (cached): a BacktestResult, or the reason
     there is none (in English: the engine's message)."""
     value = value or settings()
-    as_of = prepared(ctx, value.clv, tuple(c for c, _ in value.weights.custom)).as_of
+    as_of = prepared_for(ctx, value).as_of
     with st.spinner(t("cache.backtest", ctx.lang, months=horizon), show_time=True):
         return _backtest(version(ctx), as_of, horizon, value, ctx.store, ctx.dataset)

@@ -74,7 +74,7 @@ def panels() -> None:
     # A slider move reads the composites and tier codes kept with the prepared data, never the whole
     # scored frame (at 100k customers, assembling it was ~7 ms of every move): what needs the frame
     # asks for it only when its own inputs change.
-    features = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom)).features
+    features = cache.prepared_for(ctx, settings).features
     with left:
         money = cache.kept(ctx, "classes_in_money", (settings.classes,),
                            lambda: insights.value_classes_in_money(cache.scored(ctx, settings)))
@@ -140,7 +140,7 @@ def movers_table(settings, baseline_settings, baseline_name: str) -> None:
     direction = st.radio(t("tuning.direction", lang), ["up", "down", "all"], horizontal=True,
                          format_func=lambda d: t(f"tuning.direction_{d}", lang), key="movers_direction")
     def build():
-        prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
+        prep = cache.prepared_for(ctx, settings)
         found = insights.migration(prep.features, prep.features, direction=direction, keep_rows=True,
                                    codes=(cache.tier_codes(ctx, baseline_settings), cache.tier_codes(ctx, settings)),
                                    composites=(cache.composite(ctx, baseline_settings), cache.composite(ctx, settings)))
@@ -160,7 +160,7 @@ def movers_table(settings, baseline_settings, baseline_name: str) -> None:
 
 def _drivers(movers, settings, baseline_settings) -> list[str]:
     """Per mover, the dimension (or the tilt) whose points moved its composite most, e.g. "忠诚度 +8.2"."""
-    prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
+    prep = cache.prepared_for(ctx, settings)
     drivers, points = insights.move_drivers(prep.scores, movers["row"].to_numpy(), baseline_settings.weights,
                                             settings.weights, movers["composite_before"].to_numpy(),
                                             movers["composite_after"].to_numpy())
@@ -193,7 +193,7 @@ def explain(settings) -> None:
     options, rows = cache.kept(ctx, "explain_options", (), lambda: _explain_options(cache.prepared(ctx).features))
     who = st.selectbox(t("tuning.explain_who", lang), options, key="explain_customer")
     if who:
-        prep = cache.prepared(ctx, settings.clv, tuple(c for c, _ in settings.weights.custom))
+        prep = cache.prepared_for(ctx, settings)
         row = rows[who]
         contrib = scoring.contributions(prep.scores.loc[[row]], settings.weights).loc[row]  # that row only
         composite = cache.composite(ctx, settings)[prep.scores.index.get_loc(row)]

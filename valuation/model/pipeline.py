@@ -67,11 +67,11 @@ class Prepared:
     custom_candidates: tuple[str, ...] = field(default=())
     # What score() derives from the fields above once, and per setting it has seen (bounded):
     # RFM, loss drivers, the tier ranker, value classes, lifecycle stages. Not an argument.
-    _memo: OrderedDict = field(default_factory=OrderedDict, init=False, repr=False, compare=False)
+    # Kind (a key's first item: ``("kept", name, inputs)`` is of kind "kept") -> key -> value, least
+    # recently used first: what goes when a kind is full is found without comparing every key
+    # (settings dataclasses compare field by field).
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
-    # The memo's keys by kind (a key's first item), least recently used first: what goes when a kind
-    # is full is found without comparing every key kept (settings dataclasses compare field by field).
-    _kinds: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def memo(self, key, compute, limit: int | None = None):
         """``compute()`` once per ``key``; with ``limit``, keep at most that many keys of its kind, the
@@ -84,9 +84,10 @@ class Prepared:
         key at the same moment may both compute it, and the last one's value is kept.
         """
         with self._lock:
-            if key in self._memo:
-                self._kinds[_kind(key)].move_to_end(key)
-                return self._memo[key]
+            kind = self._memo.get(_kind(key))
+            if kind is not None and key in kind:
+                kind.move_to_end(key)
+                return kind[key]
         value = compute()
         self.put(key, value, limit)
         return value
@@ -94,12 +95,16 @@ class Prepared:
     def put(self, key, value, limit: int | None = None) -> None:
         """Keep ``value`` under ``key`` (see :meth:`memo`)."""
         with self._lock:
-            kind = self._kinds.setdefault(_kind(key), OrderedDict())
-            kind[key] = None
+            kind = self._memo.setdefault(_kind(key), OrderedDict())
+            kind[key] = value
             kind.move_to_end(key)
-            self._memo[key] = value
             while limit is not None and len(kind) > max(limit, 1):
-                del self._memo[kind.popitem(last=False)[0]]
+                kind.popitem(last=False)
+
+    def memo_keys(self) -> list:
+        """Every key the memo holds, least recently used first within a kind (tests, debugging)."""
+        with self._lock:
+            return [key for kind in self._memo.values() for key in kind]
 
 
 def _kind(key):
